@@ -1,0 +1,58 @@
+"""One error type for bad user input: a single line naming the bad value and what is allowed."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+class SlopscopeError(ValueError):
+    """Raised for invalid user input. The message is one line: the bad value and what is allowed."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+
+def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return `value` as a Python int, or raise a one-line error naming it and the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise SlopscopeError(f"{name}={value!r} must be an integer")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise SlopscopeError(f"{name}={value} is too small; allowed: {name} >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise SlopscopeError(f"{name}={value} is too large; allowed: {name} <= {maximum}")
+    return value
+
+
+def as_token_array(strings, length: int, vocab: int, name: str = "strings") -> np.ndarray:
+    """Validate a batch of token strings: a (B, length) integer array with tokens in [0, vocab)."""
+    arr = np.asarray(strings)
+    if arr.ndim == 1 and arr.shape[0] == length:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != length:
+        raise SlopscopeError(
+            f"{name} has shape {arr.shape}; allowed: (count, {length}) integer tokens"
+        )
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise SlopscopeError(f"{name} has dtype {arr.dtype}; allowed: integer tokens")
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise SlopscopeError(f"{name} has non-integer values; allowed: integer tokens")
+    if arr.size:
+        bad = (arr < 0) | (arr >= vocab)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise SlopscopeError(
+                f"{name}[{row}, {col}] = {arr[row, col]} is out of range; "
+                f"allowed tokens: 0..{vocab - 1}"
+            )
+    return np.ascontiguousarray(arr, dtype=np.int32)
+
+
+def as_seed_generator(seed) -> np.random.Generator:
+    """An explicit generator from an int seed (or pass a Generator through)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_int("seed", seed, minimum=0))

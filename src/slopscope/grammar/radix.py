@@ -56,25 +56,31 @@ def encode(lead: np.ndarray, digits: np.ndarray, lead_base: int, base: int) -> n
 
 
 def _as_index_array(values, limit: int) -> np.ndarray:
-    """Indices as int64 (when the range allows) or an object array of Python ints, range-checked."""
-    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
-        values = [values]
-    arr = np.asarray(values)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
+    """Indices as int64 (when the range allows) or an object array of Python ints, range-checked.
+
+    Sequences are read as exact Python ints (no silent float or uint64 coercion by NumPy)."""
+    if isinstance(values, np.ndarray):
+        arr = values
+    elif isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        arr = np.array([int(values)], dtype=object)
+    else:
+        try:
+            arr = np.array(values, dtype=object)
+        except ValueError:
+            raise SlopscopeError("indices must be a 1-D sequence of integers") from None
     if arr.ndim != 1:
         raise SlopscopeError(f"indices have shape {arr.shape}; allowed: a 1-D sequence of integers")
+    if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.size and arr.max() > INT64_MAX:
+        arr = arr.astype(object)
     if arr.dtype == object:
         for i, value in enumerate(arr):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise SlopscopeError(f"index {value!r} at position {i} is not an integer")
         ints = [int(value) for value in arr]
-        bad = [i for i, value in enumerate(ints) if not 0 <= value < limit]
+        bad = [value for value in ints if not 0 <= value < limit]
         if bad:
-            raise SlopscopeError(
-                f"index {ints[bad[0]]} is out of range; allowed: 0 <= index < {limit}"
-            )
-        if limit - 1 <= INT64_MAX:
+            raise SlopscopeError(f"index {bad[0]} is out of range; allowed: 0 <= index < {limit}")
+        if limit - 1 <= INT64_MAX or all(value <= INT64_MAX for value in ints):
             return np.array(ints, dtype=np.int64)
         out = np.empty(len(ints), dtype=object)
         out[:] = ints

@@ -1,0 +1,125 @@
+"""The mixed-radix bijection between [0, P_max) and valid strings, and enumeration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slopscope import RHM, SlopscopeError
+from slopscope.grammar import radix
+from slopscope.grammar.sampling import row_keys
+
+BIG = RHM(v=16, n=16, m=4, s=2, L=6, seed=0)  # P_max = 16 * 4**63 = 2**130
+
+
+def test_enumeration_has_exactly_p_max_distinct_valid_strings(grammar):
+    strings = grammar.enumerate()
+    assert strings.shape == (grammar.P_max, grammar.d)
+    assert np.unique(row_keys(strings)).size == grammar.P_max
+    assert grammar.parse(strings).valid.all()
+
+
+def test_index_of_inverts_enumeration(grammar):
+    strings = grammar.enumerate()
+    np.testing.assert_array_equal(grammar.index_of(strings), np.arange(grammar.P_max))
+
+
+def test_enumeration_is_all_the_strings_the_grammar_generates(grammar):
+    """Every string of d tokens that parses is in the enumeration (checked exhaustively)."""
+    g = grammar
+    if g.v**g.d > 300_000:
+        pytest.skip("token space too large to scan")
+    every = np.stack(np.unravel_index(np.arange(g.v**g.d), (g.v,) * g.d), axis=1)
+    assert g.parse(every).valid.sum() == g.P_max
+
+
+def test_enumerate_refuses_large_grammars_clearly():
+    with pytest.raises(SlopscopeError, match=r"P_max=\d+ strings are too many to enumerate"):
+        BIG.enumerate()
+
+
+def test_round_trip_beyond_int64():
+    assert BIG.P_max > 2**64
+    indices = [0, 1, 2**63 - 1, 2**63, 2**64 + 12345, BIG.P_max - 1]
+    strings = BIG.string_at(indices)
+    assert BIG.parse(strings).valid.all()
+    assert list(BIG.index_of(strings)) == indices
+    assert np.unique(row_keys(strings)).size == len(indices)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=BIG.P_max - 1), min_size=1, max_size=20))
+def test_round_trip_property_for_huge_indices(indices):
+    assert list(BIG.index_of(BIG.string_at(indices))) == indices
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=2**62))
+def test_vectorised_int64_path_round_trips(seed):
+    g = RHM(v=16, n=16, m=4, s=2, L=4, seed=1)
+    assert g.P_max < 2**63
+    idx = np.random.default_rng(seed).integers(0, g.P_max, size=50)
+    out = g.index_of(g.string_at(idx))
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, idx)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lead_base=st.integers(1, 40),
+    base=st.integers(1, 300),
+    data=st.data(),
+)
+def test_radix_encode_decode_are_inverse(lead_base, base, data):
+    ndigits = data.draw(st.integers(0, 30))
+    rows = data.draw(st.integers(1, 5))
+    lead = np.array(data.draw(st.lists(st.integers(0, lead_base - 1), min_size=rows,
+                                       max_size=rows)))
+    digits = np.array(data.draw(st.lists(
+        st.lists(st.integers(0, base - 1), min_size=ndigits, max_size=ndigits),
+        min_size=rows, max_size=rows))).reshape(rows, ndigits)
+    values = radix.encode(lead, digits, lead_base, base)
+    expected = [int(a) + lead_base * sum(int(c) * base**j for j, c in enumerate(row))
+                for a, row in zip(lead, digits, strict=True)]
+    assert [int(x) for x in values] == expected
+    back_lead, back_digits = radix.decode(values, lead_base, base, ndigits)
+    np.testing.assert_array_equal(back_lead, lead)
+    np.testing.assert_array_equal(back_digits, digits)
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    ([-1], "index -1 is out of range"),
+    ([10**6], "index 1000000 is out of range"),
+    ([1.5], "index 1.5 at position 0 is not an integer"),
+    (["3"], "index '3' at position 0 is not an integer"),
+    (np.array([1.5]), "dtype float64"),
+    ([True], "index True at position 0 is not an integer"),
+    ([[1, 2]], "shape (1, 2)"),
+])
+def test_string_at_rejects_bad_indices(bad, fragment):
+    g = RHM(v=3, n=2, m=2, s=2, L=2, seed=0)
+    with pytest.raises(SlopscopeError) as info:
+        g.string_at(bad)
+    assert fragment in str(info.value)
+
+
+def test_indices_just_above_int64_are_not_coerced_to_float_or_wrapped():
+    for indices in ([2**63], [0, 2**63], np.array([2**63], dtype=np.uint64)):
+        assert [int(i) for i in BIG.index_of(BIG.string_at(indices))] == [int(i) for i in indices]
+
+
+def test_string_at_rejects_out_of_range_python_ints_beyond_int64():
+    with pytest.raises(SlopscopeError, match="out of range"):
+        BIG.string_at([BIG.P_max])
+
+
+def test_index_of_rejects_invalid_strings():
+    g = RHM(v=4, n=3, m=2, s=2, L=2, seed=0)
+    x = g.sample(3, seed=0)
+    tuples = {tuple(t) for t in g.rules[1].reshape(-1, 2).tolist()}
+    bad_pair = next((a, b) for a in range(4) for b in range(4) if (a, b) not in tuples)
+    x[1, :2] = bad_pair
+    with pytest.raises(SlopscopeError, match="string 1 is not generated by the grammar"):
+        g.index_of(x)

@@ -9,7 +9,6 @@ from slopscope import RHM
 from tests.tiny import GRAMMARS
 
 
-
 @pytest.fixture(params=sorted(GRAMMARS), ids=sorted(GRAMMARS))
 def grammar(request) -> RHM:
     return GRAMMARS[request.param]

@@ -38,7 +38,8 @@ def _grammar_parser(sub) -> None:
     p.add_argument("--L", type=int, default=3, help="depth; strings have length s**L (default 3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the production tables")
     p.add_argument("--zipf-a", type=float, default=None, help="Zipf tail p_k ~ k**-(1+a)")
-    p.add_argument("--zipf-levels", type=_levels, default=(), help="levels with the tail: 1,3 or all")
+    p.add_argument("--zipf-levels", type=_levels, default=(),
+                   help="levels with the tail: 1,3 or all")
     p.add_argument("--grammar", type=Path, default=None, help="use this grammar JSON instead")
     p.add_argument("--train", type=int, default=512, help="training strings (default 512)")
     p.add_argument("--test", type=int, default=512, help="held-out strings (default 512)")
@@ -52,7 +53,9 @@ def _run_grammar(args) -> int:
         try:
             text = args.grammar.read_text()
         except OSError as exc:
-            raise SlopscopeError(f"cannot read grammar file {args.grammar}: {exc.strerror}") from None
+            raise SlopscopeError(
+                f"cannot read grammar file {args.grammar}: {exc.strerror}"
+            ) from None
         grammar = RHM.from_json(text)
     else:
         grammar = RHM(args.v, args.n, args.m, args.s, args.L, seed=args.seed,

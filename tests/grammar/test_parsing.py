@@ -113,7 +113,8 @@ def test_parse_of_random_corruptions_matches_the_reference(seed, flips):
 def test_valid_fraction_by_level_counts_levels_from_the_bottom():
     g = GRAMMARS["uniform_L3"]
     parsed = g.parse(g.sample(10, seed=0))
-    forced = parsed.__class__(parsed.symbols, parsed.rules, np.array([1, 2, 3, 4, 1, 1, 1, 1, 1, 1]))
+    levels = np.array([1, 2, 3, 4, 1, 1, 1, 1, 1, 1])
+    forced = parsed.__class__(parsed.symbols, parsed.rules, levels)
     np.testing.assert_allclose(forced.valid_fraction_by_level(), [0.7, 0.8, 0.9])
 
 

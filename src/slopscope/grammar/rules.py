@@ -172,7 +172,8 @@ def resolve_probs(L: int, v: int, n: int, m: int, zipf_a, zipf_levels, probs) ->
             )
         for level, p in items:
             level = check_int("probs level", level, minimum=1, maximum=L)
-            tables[level - 1] = _as_prob_rows(p, parents_at(level, v, n), m, f"probs[level {level}]")
+            rows = parents_at(level, v, n)
+            tables[level - 1] = _as_prob_rows(p, rows, m, f"probs[level {level}]")
     levels = resolve_zipf_levels(L, zipf_a, zipf_levels)
     for level in levels:
         if tables[level - 1] is not None:

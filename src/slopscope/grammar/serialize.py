@@ -39,7 +39,9 @@ def parse_json(text) -> dict:
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as exc:
-        raise SlopscopeError(f"grammar JSON is malformed ({exc}); allowed: RHM.to_json() output")
+        raise SlopscopeError(
+            f"grammar JSON is malformed ({exc}); allowed: RHM.to_json() output"
+        ) from None
     if not isinstance(data, dict):
         raise SlopscopeError(f"grammar JSON is a {type(data).__name__}; allowed: an object")
     missing = [key for key in _KEYS if key not in data]

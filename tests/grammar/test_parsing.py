@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -114,7 +115,7 @@ def test_valid_fraction_by_level_counts_levels_from_the_bottom():
     g = GRAMMARS["uniform_L3"]
     parsed = g.parse(g.sample(10, seed=0))
     levels = np.array([1, 2, 3, 4, 1, 1, 1, 1, 1, 1])
-    forced = parsed.__class__(parsed.symbols, parsed.rules, levels)
+    forced = dataclasses.replace(parsed, valid_up_to=levels)
     np.testing.assert_allclose(forced.valid_fraction_by_level(), [0.7, 0.8, 0.9])
 
 
@@ -209,3 +210,30 @@ def test_a_single_string_is_accepted_as_a_batch_of_one():
     g = GRAMMARS["uniform_L3"]
     x = g.sample(1, seed=0)
     np.testing.assert_array_equal(g.log_prob(x[0]), g.log_prob(x))
+
+
+def test_sparse_lookup_path_agrees_with_the_dense_one(monkeypatch):
+    """Grammars with v**s above the dense limit use a binary search; results are identical."""
+    from slopscope.grammar import kernels
+
+    g = GRAMMARS["zipf_top_rootprior"]
+    rng = np.random.default_rng(0)
+    x = g.sample(500, seed=1)
+    x[rng.random(x.shape) < 0.05] = 0  # some corruptions
+    dense = g.parse(x)
+    monkeypatch.setattr(kernels, "DENSE_LOOKUP_LIMIT", 0)
+    sparse_g = RHM.from_json(g.to_json())
+    assert not sparse_g.kernel_tables.dense
+    sparse = sparse_g.parse(x)
+    np.testing.assert_array_equal(sparse.nodes, dense.nodes)
+    np.testing.assert_array_equal(sparse.choices, dense.choices)
+    np.testing.assert_array_equal(sparse.valid_up_to, dense.valid_up_to)
+
+
+def test_large_vocabulary_grammar_round_trips():
+    g = RHM(v=1100, n=5, m=3, s=2, L=2, seed=0, zipf_a=1.0, zipf_levels=(2,))
+    assert not g.kernel_tables.dense
+    x = g.sample(300, seed=0)
+    np.testing.assert_array_equal(g.string_at(g.index_of(x)), x)
+    ref = Reference(g)
+    np.testing.assert_allclose(g.log_prob(x[:20]), [ref.log_prob(r) for r in x[:20]])

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.grammar.sampling import categorical, concat_trees, expand
+from slopscope.grammar.sampling import categorical, derive
+from slopscope.grammar.trees import Trees
 
 CHUNK_ELEMENTS = 2**22
 
@@ -108,7 +109,7 @@ def sample_posterior(g, evidence, rng: np.random.Generator):
     parts = [_sample_chunk(g, ev[part], rng, part.start) for part in _chunks(g, ev.shape[0])]
     if not parts:
         return _sample_chunk(g, ev, rng, 0)
-    return concat_trees(parts)
+    return Trees.concat(parts)
 
 
 def _sample_chunk(g, ev: np.ndarray, rng: np.random.Generator, offset: int):
@@ -120,17 +121,13 @@ def _sample_chunk(g, ev: np.ndarray, rng: np.random.Generator, offset: int):
             f"evidence row {row} has probability zero under the grammar; nothing to sample"
         )
     root = categorical(rng, g.root_probs * msgs[0][:, 0, :])
-    symbols = root.reshape(B, 1)
-    choices = []
-    for depth in range(g.L):
-        nodes = g.s**depth
-        child = msgs[depth + 1].reshape(B, nodes, g.s, g.v)
-        tuples = g.rules[depth][symbols]  # (B, nodes, m, s)
-        weight = g.probs[depth][symbols].copy()
+
+    def choose(level, parents):  # p(rule | parent, evidence below) at every node of the level
+        child = msgs[level].reshape(B, parents.shape[1], g.s, g.v)
+        tuples = g.rules[level - 1][parents]  # (B, nodes, m, s)
+        weight = g.probs[level - 1][parents].copy()
         for j in range(g.s):
             weight *= np.take_along_axis(child[:, :, j, :], tuples[..., j], axis=2)
-        choice = categorical(rng, weight)
-        choices.append(choice)
-        symbols = np.take_along_axis(tuples, choice[..., None, None], axis=2)
-        symbols = symbols.reshape(B, g.s ** (depth + 1))
-    return expand(g, root, choices)
+        return categorical(rng, weight)
+
+    return derive(g, root, choose)

@@ -5,67 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.grammar import radix
-from slopscope.grammar.rules import tuple_codes
+from slopscope.grammar import kernels, radix
 from slopscope.grammar.trees import ParseResult
-
-DENSE_LOOKUP_LIMIT = 2**24
-
-
-class TupleLookup:
-    """Maps an s-tuple of child symbols to parent * m + rule index, or -1 if no rule emits it."""
-
-    def __init__(self, table: np.ndarray, v: int):
-        parents, m, s = table.shape
-        codes = tuple_codes(table.reshape(-1, s), v)
-        self.dense = v**s <= DENSE_LOOKUP_LIMIT
-        if self.dense:
-            self.map = np.full(v**s, -1, dtype=np.int64)
-            self.map[codes] = np.arange(parents * m)
-        else:
-            order = np.argsort(codes)
-            self.keys = codes[order]
-            self.values = order.astype(np.int64)
-
-    def __call__(self, keys: np.ndarray) -> np.ndarray:
-        if self.dense:
-            return self.map[keys]
-        pos = np.minimum(np.searchsorted(self.keys, keys), self.keys.shape[0] - 1)
-        return np.where(self.keys[pos] == keys, self.values[pos], -1)
-
 
 def parse(g, strings: np.ndarray) -> ParseResult:
     """Bottom-up parse of validated strings (B, d)."""
-    B = strings.shape[0]
-    s, m, L = g.s, g.m, g.L
-    symbols: list = [None] * (L + 1)
-    rules: list = [None] * L
-    symbols[L] = strings.astype(np.int64)
-    ok = np.ones(B, dtype=bool)
-    valid_up_to = np.full(B, L + 1, dtype=np.int64)
-    for level in range(L, 0, -1):
-        children = symbols[level].reshape(B, s ** (level - 1), s)
-        defined = (children >= 0).all(axis=-1)
-        codes = g.lookups[level - 1](tuple_codes(np.maximum(children, 0), g.v))
-        codes = np.where(defined, codes, -1)
-        hit = codes >= 0
-        symbols[level - 1] = np.where(hit, codes // m, -1)
-        rules[level - 1] = np.where(hit, codes % m, -1)
-        ok &= hit.all(axis=1)
-        valid_up_to[ok] = level
-    return ParseResult(symbols=tuple(symbols), rules=tuple(rules), valid_up_to=valid_up_to)
+    nodes, choices, valid_up_to = kernels.parse(g.kernel_tables, strings, g.m, g.s, g.v,
+                                                g.num_internal)
+    return ParseResult(nodes, choices, g.s, g.L, valid_up_to)
 
 
 def log_prob(g, tree: ParseResult) -> np.ndarray:
-    """Exact log p(x) from a parse; -inf for invalid strings."""
-    B = tree.valid_up_to.shape[0]
+    """Exact log p(x) from a parse: log p(root) + sum over nodes of log p(production);
+    -inf for invalid strings."""
+    t = g.kernel_tables
+    internal = tree.nodes[:, : g.num_internal]
+    valid = tree.valid
+    rows = t.row_offset[t.depth_of] + np.maximum(internal, 0) * g.m + np.maximum(tree.choices, 0)
     with np.errstate(divide="ignore"):
-        out = np.log(g.root_probs)[np.maximum(tree.symbols[0][:, 0], 0)]
-        for level in range(1, g.L + 1):
-            parent = np.maximum(tree.symbols[level - 1], 0)
-            rule = np.maximum(tree.rules[level - 1], 0)
-            out = out + g.log_probs[level - 1][parent, rule].sum(axis=1)
-    return np.where(tree.valid, out, -np.inf) if B else out
+        out = np.log(g.root_probs)[np.maximum(internal[:, 0], 0)]
+    out = out + t.log_probs_all[rows].sum(axis=1)
+    return np.where(valid, out, -np.inf)
 
 
 def block_ids(g, tree: ParseResult, k) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError, as_seed_generator, as_token_array, check_int
-from slopscope.grammar import belief, entropy, parsing, sampling, serialize
+from slopscope.grammar import belief, entropy, kernels, parsing, sampling, serialize
 from slopscope.grammar.rules import (
     check_sizes,
     draw_rules,
@@ -72,9 +72,12 @@ class RHM:
         self.root_uniform = bool(np.all(root == 1.0 / n))
         self.level_uniform = tuple(bool(np.all(p == 1.0 / self.m)) for p in self.probs)
         self.is_uniform = self.root_uniform and all(self.level_uniform)
-        with np.errstate(divide="ignore"):
-            self.log_probs = tuple(_frozen(np.log(p)) for p in self.probs)
-        self.lookups = tuple(parsing.TupleLookup(t, v) for t in self.rules)
+        self.flat_rules = tuple(_frozen(t.reshape(-1, self.s)) for t in self.rules)
+        self.thresholds = tuple(
+            _frozen(sampling.cumulative(p[:1] if np.all(p == p[0]) else p)) for p in self.probs
+        )
+        self.root_thresholds = _frozen(sampling.cumulative(root[None, :]))
+        self.kernel_tables = kernels.build_tables(self)
         self.emits = tuple(_emission_matrices(t, v) for t in self.rules)
 
     # ---- sizes and identity -------------------------------------------------------------
@@ -116,7 +119,7 @@ class RHM:
     # ---- the index bijection ------------------------------------------------------------------
     def string_at(self, indices) -> np.ndarray:
         """Strings (B, d) for indices in [0, P_max): ints, int arrays or Python ints of any size."""
-        return sampling.string_trees(self, indices).strings
+        return np.ascontiguousarray(sampling.string_trees(self, indices).strings)
 
     def index_of(self, strings) -> np.ndarray:
         """Index in [0, P_max) of each valid string (int64, or Python ints beyond 2**63)."""
@@ -140,9 +143,12 @@ class RHM:
         rng = as_seed_generator(seed)
         if unique:
             trees, _ = sampling.unique(self, count, rng)
+        elif not return_trees:
+            return sampling.ancestral(self, count, rng, leaves_only=True)
         else:
             trees = sampling.ancestral(self, count, rng)
-        return (trees.strings, trees) if return_trees else trees.strings
+        strings = np.ascontiguousarray(trees.strings)
+        return (strings, trees) if return_trees else strings
 
     # ---- parsing and probabilities ------------------------------------------------------------
     def check_strings(self, strings, name: str = "strings") -> np.ndarray:
@@ -183,7 +189,8 @@ class RHM:
     def sample_posterior(self, evidence, seed, return_trees=False):
         """Exact draws x ~ p(x | evidence), one string per evidence row."""
         trees = belief.sample_posterior(self, evidence, as_seed_generator(seed))
-        return (trees.strings, trees) if return_trees else trees.strings
+        strings = np.ascontiguousarray(trees.strings)
+        return (strings, trees) if return_trees else strings
 
     # ---- summaries ----------------------------------------------------------------------------
     def entropy(self) -> float:

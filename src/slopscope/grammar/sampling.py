@@ -5,19 +5,53 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.grammar import radix
+from slopscope.grammar import kernels, radix
 from slopscope.grammar.trees import Trees
 
 
-def expand(g, root: np.ndarray, choices: list) -> Trees:
-    """Top-down derivation from root classes (B,) and rule choices per level (B, s**(l-1))."""
+def expand(g, root: np.ndarray, choices: np.ndarray) -> Trees:
+    """Derivations from root classes (B,) and production choices (B, num_internal), BFS order."""
+    nodes = kernels.expand(g.kernel_tables, root, choices, g.m, g.s, g.d)
+    return Trees(nodes, np.ascontiguousarray(choices, dtype=np.int32), g.s, g.L)
+
+
+def derive(g, root: np.ndarray, choose) -> Trees:
+    """Level-by-level derivation where `choose(level, parents)` picks the productions (B, width)
+    applied to the parent symbols: for rule probabilities that depend on the parent symbol."""
     B = root.shape[0]
-    symbols = [root.reshape(B, 1).astype(np.int32)]
+    symbols = np.asarray(root, dtype=np.int32).reshape(B, 1)
+    choices = []
     for level in range(1, g.L + 1):
-        children = g.rules[level - 1][symbols[-1], choices[level - 1]]
-        symbols.append(children.reshape(B, g.s**level))
-    rules = tuple(np.asarray(c, dtype=np.int32) for c in choices)
-    return Trees(symbols=tuple(symbols), rules=rules)
+        choice = np.asarray(choose(level, symbols), dtype=np.int32).reshape(B, -1)
+        choices.append(choice)
+        symbols = g.flat_rules[level - 1][symbols * g.m + choice].reshape(B, -1)
+    return expand(g, root, np.concatenate(choices, axis=1))
+
+
+def cumulative(probs: np.ndarray) -> np.ndarray:
+    """Inverse-CDF thresholds (rows, K-1): draw k = #{j : u >= thresholds[j]} for u ~ U[0, 1).
+
+    Where no probability mass remains above index j the threshold is +inf, so rounding in the
+    cumulative sum can never select a zero-probability tail."""
+    cum = np.cumsum(probs, axis=-1)[:, :-1]
+    tail_empty = np.cumsum(probs[:, ::-1], axis=-1)[:, ::-1][:, 1:] == 0
+    return np.where(tail_empty, np.inf, cum)
+
+
+def draw_choices(rng: np.random.Generator, thresholds: np.ndarray, uniform: bool,
+                 parents: np.ndarray) -> np.ndarray:
+    """One index per entry of `parents`, with probabilities from row `parents` of the table
+    whose inverse-CDF thresholds are given (a single row is shared by all parents)."""
+    count = thresholds.shape[1] + 1
+    dtype = np.uint8 if count <= 256 else np.int32  # small draws are cheaper to generate
+    if uniform:
+        return rng.integers(0, count, size=parents.shape, dtype=dtype)
+    u = rng.random(parents.shape)
+    choice = np.zeros(parents.shape, dtype=dtype)
+    shared = thresholds.shape[0] == 1
+    for j in range(thresholds.shape[1]):
+        choice += u >= (thresholds[0, j] if shared else thresholds[parents, j])
+    return choice
 
 
 def categorical(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
@@ -29,35 +63,35 @@ def categorical(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
     return np.minimum(choice, last_positive)
 
 
-def _draw(rng: np.random.Generator, probs: np.ndarray, uniform: bool, parents: np.ndarray):
-    """Rule (or root) indices for each entry of `parents`, under rows probs[parents]."""
-    if uniform:
-        return rng.integers(0, probs.shape[-1], size=parents.shape)
-    return categorical(rng, probs[parents])
+def ancestral(g, count: int, rng: np.random.Generator, leaves_only: bool = False):
+    """`count` i.i.d. derivations from the grammar (Trees), or with leaves_only just the strings.
+    Levels whose rule probabilities do not depend on the parent (uniform or one shared vector,
+    the usual case) are drawn up front and expanded by a compiled loop; the random stream is the
+    same either way."""
+    root = draw_choices(rng, g.root_thresholds, g.root_uniform, np.zeros(count, dtype=np.int32))
 
+    def choose(level, parents):
+        return draw_choices(rng, g.thresholds[level - 1], g.level_uniform[level - 1], parents)
 
-def ancestral(g, count: int, rng: np.random.Generator) -> Trees:
-    """`count` i.i.d. derivations from the grammar."""
-    zeros = np.zeros(count, dtype=np.int64)
-    root = _draw(rng, g.root_probs[None, :], g.root_uniform, zeros)
-    symbols = root.reshape(count, 1)
-    choices = []
+    if any(t.shape[0] > 1 for t in g.thresholds):
+        trees = derive(g, root, choose)
+        return np.ascontiguousarray(trees.strings) if leaves_only else trees
+    choices = np.empty((count, g.num_internal), dtype=np.uint8 if g.m <= 256 else np.int32)
+    start = 0
     for level in range(1, g.L + 1):
-        choice = _draw(rng, g.probs[level - 1], g.level_uniform[level - 1], symbols)
-        choices.append(choice)
-        symbols = g.rules[level - 1][symbols, choice].reshape(count, g.s**level)
+        width = g.s ** (level - 1)
+        placeholder = np.broadcast_to(np.int32(0), (count, width))  # parents are not needed
+        choices[:, start : start + width] = choose(level, placeholder)
+        start += width
+    if leaves_only:
+        return kernels.expand(g.kernel_tables, root, choices, g.m, g.s, g.d, leaves_only=True)
     return expand(g, root, choices)
 
 
 def string_trees(g, indices) -> Trees:
     """Derivations of the strings with the given indices in [0, P_max)."""
     root, digits = radix.decode(indices, g.n, g.m, g.num_internal)
-    choices, start = [], 0
-    for level in range(1, g.L + 1):
-        width = g.s ** (level - 1)
-        choices.append(digits[:, start : start + width])
-        start += width
-    return expand(g, root, choices)
+    return expand(g, root, digits)
 
 
 def row_keys(strings: np.ndarray) -> np.ndarray:
@@ -66,23 +100,10 @@ def row_keys(strings: np.ndarray) -> np.ndarray:
     return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)
 
 
-def take_trees(trees: Trees, rows: np.ndarray) -> Trees:
-    return Trees(
-        symbols=tuple(x[rows] for x in trees.symbols), rules=tuple(x[rows] for x in trees.rules)
-    )
-
-
-def concat_trees(parts: list) -> Trees:
-    return Trees(
-        symbols=tuple(np.concatenate(x) for x in zip(*(p.symbols for p in parts), strict=True)),
-        rules=tuple(np.concatenate(x) for x in zip(*(p.rules for p in parts), strict=True)),
-    )
-
-
 def unique(g, count: int, rng: np.random.Generator, max_draws: int | None = None):
     """`count` distinct strings. Returns (trees, draws): uniform grammars draw indices without
-    replacement (draws = count); others reject duplicates of i.i.d. draws in order (draws = all
-    i.i.d. strings drawn, which records how much the empirical distribution was flattened)."""
+    replacement (draws = count); others reject duplicates of i.i.d. draws in order (draws = the
+    number of i.i.d. strings it took, which records how much the empirical law was flattened)."""
     if count > g.P_max:
         raise SlopscopeError(
             f"count={count} distinct strings requested but the grammar has only "
@@ -94,8 +115,8 @@ def unique(g, count: int, rng: np.random.Generator, max_draws: int | None = None
     kept: Trees | None = None
     positions = np.zeros(0, dtype=np.int64)  # draw number of each kept string
     draws = 0
-    while kept is None or kept.strings.shape[0] < count:
-        have = 0 if kept is None else kept.strings.shape[0]
+    while kept is None or kept.nodes.shape[0] < count:
+        have = 0 if kept is None else kept.nodes.shape[0]
         if draws >= max_draws:
             raise SlopscopeError(
                 f"only {have} distinct strings found in {draws} i.i.d. draws; count={count} "
@@ -103,10 +124,10 @@ def unique(g, count: int, rng: np.random.Generator, max_draws: int | None = None
             )
         batch = min(max(int(1.25 * (count - have)) + 64, 1024), max_draws - draws)
         fresh = ancestral(g, batch, rng)
-        pool = fresh if kept is None else concat_trees([kept, fresh])
+        pool = fresh if kept is None else Trees.concat([kept, fresh])
         positions = np.concatenate([positions, draws + np.arange(batch)])
         draws += batch
         _, first = np.unique(row_keys(pool.strings), return_index=True)
         first = np.sort(first)
-        kept, positions = take_trees(pool, first), positions[first]
-    return take_trees(kept, np.arange(count)), int(positions[count - 1]) + 1
+        kept, positions = pool.take(first), positions[first]
+    return kept.take(np.arange(count)), int(positions[count - 1]) + 1

@@ -1,7 +1,8 @@
 """Strings/s of the vectorised grammar engine vs. a per-string Python implementation.
 
-Both run in this process (fast paths: best of 3 runs, after the kernels are compiled) on the same grammar; the ratio is the figure of merit (goal: >= 50x for
-sampling and parsing, and 10**6 strings sampled + parsed in a few seconds on 2 cores).
+Both run in this process on the same grammar (fast paths: best of 3 runs, after the compiled
+kernels are loaded); the ratio is the figure of merit. Goal: >= 50x for sampling and parsing,
+and 10**6 strings sampled + parsed in a few seconds on 2 cores.
 
     python benchmarks/grammar_speed.py [--count 1000000] [--L 4]
 """

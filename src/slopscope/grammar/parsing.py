@@ -8,6 +8,7 @@ from slopscope.errors import SlopscopeError, check_int
 from slopscope.grammar import kernels, radix
 from slopscope.grammar.trees import ParseResult
 
+
 def parse(g, strings: np.ndarray) -> ParseResult:
     """Bottom-up parse of validated strings (B, d)."""
     nodes, choices, valid_up_to = kernels.parse(g.kernel_tables, strings, g.m, g.s, g.v,

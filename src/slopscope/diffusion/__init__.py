@@ -1,0 +1,31 @@
+"""Diffusion families behind one interface: corrupt, loss, sample, nll_bound, and exact oracles.
+
+    family = get_family("masked", v=16, d=8)
+    loss = family.loss(denoiser, x0, generator)
+    strings = family.sample(denoiser, 1000, seed=0)
+    nelbo = family.nll_bound(denoiser, strings, seed=0)
+    oracle = family.grammar_oracle(rhm)        # a denoiser, usable wherever a network is
+"""
+
+from __future__ import annotations
+
+from slopscope.diffusion.base import DiffusionFamily
+from slopscope.diffusion.masked import MaskedDiffusion
+from slopscope.errors import SlopscopeError
+
+FAMILIES: dict[str, type[DiffusionFamily]] = {
+    MaskedDiffusion.name: MaskedDiffusion,
+}
+
+
+def get_family(name: str, v: int, d: int, **options) -> DiffusionFamily:
+    """The noise family `name` for strings of d tokens over a vocabulary of v."""
+    if name not in FAMILIES:
+        raise SlopscopeError(f"family={name!r}; allowed: {', '.join(sorted(FAMILIES))}")
+    try:
+        return FAMILIES[name](v=v, d=d, **options)
+    except TypeError as exc:
+        raise SlopscopeError(f"bad option for family {name!r}: {exc}") from None
+
+
+__all__ = ["FAMILIES", "DiffusionFamily", "MaskedDiffusion", "get_family"]

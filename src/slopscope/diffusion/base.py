@@ -1,0 +1,103 @@
+"""The interface every noise family implements, and what they share.
+
+A *denoiser* is any callable `denoiser(x_t, t) -> (B, d, v)` scores over the clean token x0 at
+each position (logits or log-probabilities): a network from `slopscope.models` or an exact oracle
+from `slopscope.diffusion.oracles`. `x_t` is what the family's forward process produces (token ids
+for the discrete families, vectors for the Gaussian one) and `t` is (B,) in (0, 1].
+"""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+import torch
+
+from slopscope.errors import SlopscopeError, as_token_array, check_int
+
+
+def make_generator(seed, device) -> torch.Generator:
+    """An explicit torch generator on `device` (pass a Generator through)."""
+    if isinstance(seed, torch.Generator):
+        return seed
+    seed = check_int("seed", seed, minimum=0)
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def device_of(denoiser) -> torch.device:
+    """The device a denoiser computes on (CPU for oracles and parameter-free callables)."""
+    if isinstance(denoiser, torch.nn.Module):
+        for param in denoiser.parameters():
+            return param.device
+    return torch.device(getattr(denoiser, "device", "cpu"))
+
+
+class DiffusionFamily(abc.ABC):
+    """One noise process over strings of d tokens from a vocabulary of v."""
+
+    name: str = ""
+    needs_time: bool = True  # whether the denoiser must be told t
+
+    def __init__(self, v: int, d: int):
+        self.v = check_int("v", v, minimum=2)
+        self.d = check_int("d", d, minimum=1)
+
+    # what a network backbone must accept -------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def input_vocab(self) -> int | None:
+        """Token ids in x_t range over [0, input_vocab); None when x_t is a (B, d, v) vector."""
+
+    # the four operations -------------------------------------------------------------------
+    @abc.abstractmethod
+    def corrupt(self, x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator):
+        """Draw x_t ~ q(x_t | x0) for times t (B,)."""
+
+    @abc.abstractmethod
+    def loss(self, denoiser, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Scalar training loss (nats per token) of a batch x0 (B, d)."""
+
+    @abc.abstractmethod
+    def sample(self, denoiser, count: int, seed, **options) -> np.ndarray:
+        """`count` generated strings, an int64 array (count, d)."""
+
+    @abc.abstractmethod
+    def nll_bound(self, denoiser, strings, seed, **options) -> np.ndarray:
+        """Upper bound on -log p(x) in nats, one float per string."""
+
+    @abc.abstractmethod
+    def leaf_log_likelihood(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """log q(x_t,i | x0_i = c) up to a constant per leaf, (B, d, v): the evidence that the
+        exact oracles condition on."""
+
+    # oracles behind the denoiser interface ---------------------------------------------------
+    def grammar_oracle(self, rhm):
+        from slopscope.diffusion.oracles import GrammarOracle
+
+        return GrammarOracle(self, rhm)
+
+    def empirical_oracle(self, train_strings):
+        from slopscope.diffusion.oracles import EmpiricalOracle
+
+        return EmpiricalOracle(self, train_strings)
+
+    # helpers -------------------------------------------------------------------------------
+    def check_strings(self, strings, name: str = "strings") -> torch.Tensor:
+        """(B, d) int64 tensor of tokens in [0, v), or a one-line error."""
+        if isinstance(strings, torch.Tensor):
+            strings = strings.detach().cpu().numpy()
+        arr = as_token_array(strings, self.d, self.v, name)
+        return torch.from_numpy(arr.astype(np.int64))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(v={self.v}, d={self.d})"
+
+
+def log_scores(denoiser, x_t: torch.Tensor, t: torch.Tensor, v: int) -> torch.Tensor:
+    """Normalised log p(x0 | x_t) (B, d, v) from a denoiser's scores."""
+    scores = denoiser(x_t, t)
+    if scores.shape[-1] != v or scores.shape[:2] != x_t.shape[:2]:
+        raise SlopscopeError(
+            f"denoiser returned shape {tuple(scores.shape)}; allowed: (B, d, {v}) scores over x0"
+        )
+    return torch.log_softmax(scores.float(), dim=-1)

@@ -1,0 +1,108 @@
+"""A small bidirectional transformer denoiser (PyTorch SDPA attention; CPU and CUDA)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from slopscope.errors import SlopscopeError, check_int
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """CPU defaults: width 64, 2 layers (about 100k parameters at v = 16, d = 16)."""
+
+    width: int = 64
+    layers: int = 2
+    heads: int = 4
+    mlp_ratio: int = 4
+
+    def __post_init__(self):
+        check_int("width", self.width, minimum=1)
+        check_int("layers", self.layers, minimum=1)
+        check_int("heads", self.heads, minimum=1)
+        check_int("mlp_ratio", self.mlp_ratio, minimum=1)
+        if self.width % self.heads:
+            raise SlopscopeError(
+                f"width={self.width} is not divisible by heads={self.heads}; allowed: "
+                "width a multiple of heads"
+            )
+
+
+def time_features(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of t in [0, 1] (B,) -> (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / max(half, 1))
+    angles = 1000.0 * t.float()[:, None] * freqs[None, :]
+    feats = torch.cat([angles.sin(), angles.cos()], dim=1)
+    return F.pad(feats, (0, dim - feats.shape[1]))
+
+
+class Block(nn.Module):
+    def __init__(self, width: int, heads: int, mlp_ratio: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(
+            nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        B, d, w = h.shape
+        q, k, v = self.qkv(self.norm1(h)).view(B, d, 3, self.heads, w // self.heads).unbind(2)
+        att = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2),
+                                             v.transpose(1, 2))
+        h = h + self.proj(att.transpose(1, 2).reshape(B, d, w))
+        return h + self.mlp(self.norm2(h))
+
+
+class Transformer(nn.Module):
+    """Denoiser: x_t (B, d) token ids in [0, input_vocab) — or (B, d, v) vectors when
+    input_vocab is None — and t (B,) -> (B, d, v) logits over the clean token."""
+
+    def __init__(self, v: int, d: int, input_vocab: int | None, use_time: bool,
+                 config: TransformerConfig = TransformerConfig()):
+        super().__init__()
+        self.v, self.d, self.use_time, self.config = v, d, use_time, config
+        width = config.width
+        self.embed = nn.Embedding(input_vocab, width) if input_vocab else nn.Linear(v, width)
+        self.pos = nn.Parameter(torch.zeros(d, width))
+        self.time = (
+            nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
+            if use_time else None
+        )
+        self.blocks = nn.ModuleList(
+            Block(width, config.heads, config.mlp_ratio) for _ in range(config.layers)
+        )
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, v)
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Deterministic initialisation from an explicit generator (no global RNG)."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                bound = 1.0 / math.sqrt(module.in_features)
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.normal_(0.0, 0.02, generator=generator)
+            elif isinstance(module, nn.LayerNorm):
+                module.weight.fill_(1.0)
+                module.bias.zero_()
+        self.pos.normal_(0.0, 0.02, generator=generator)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        h = self.embed(x_t) + self.pos
+        if self.time is not None:
+            h = h + self.time(time_features(t, self.config.width))[:, None, :]
+        for block in self.blocks:
+            h = block(h)
+        return self.head(self.norm(h))

@@ -1,0 +1,155 @@
+"""The training loop: AdamW, linear warm-up then a constant learning rate (so the step count is a
+clean clock), gradient clipping, optional EMA, log-spaced checkpoints and exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from slopscope import checkpoints as ckpt
+from slopscope.errors import SlopscopeError, check_int
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 256  # the batch is min(batch_size, number of training strings)
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup: int = 100
+    grad_clip: float = 1.0
+    ema: float | None = None  # EMA decay (e.g. 0.999); both raw and EMA weights are saved
+    checkpoints: int = 20  # log-spaced checkpoint steps between first_checkpoint and steps
+    first_checkpoint: int = 10
+    seed: int = 0
+    device: str = "auto"  # "auto" = CUDA when present, else CPU
+
+    def __post_init__(self):
+        check_int("steps", self.steps, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("warmup", self.warmup, minimum=0)
+        check_int("checkpoints", self.checkpoints, minimum=1)
+        check_int("first_checkpoint", self.first_checkpoint, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise SlopscopeError(f"lr={self.lr} must be a positive number")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise SlopscopeError(f"ema={self.ema}; allowed: a decay in (0, 1) or None")
+        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+            raise SlopscopeError(f"device={self.device!r}; allowed: 'auto', 'cpu', 'cuda[:N]'")
+
+    def hash(self, extra: dict | None = None) -> str:
+        """Stable hash of everything that changes the weights (device excluded)."""
+        data = {k: v for k, v in dataclasses.asdict(self).items() if k != "device"}
+        text = json.dumps({"train": data, "extra": extra or {}}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def checkpoint_steps(config: TrainConfig) -> list[int]:
+    """Log-spaced integer steps from first_checkpoint to steps (both included), deduplicated."""
+    first = min(config.first_checkpoint, config.steps)
+    grid = np.geomspace(first, config.steps, num=config.checkpoints)
+    return sorted({int(round(x)) for x in grid} | {config.steps})
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up over `warmup` steps, then constant."""
+    if config.warmup and step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    return config.lr
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SlopscopeError(f"device={name!r} requested but CUDA is not available")
+    return torch.device(name)
+
+
+@dataclass
+class TrainResult:
+    steps_done: int
+    resumed_from: int | None
+    checkpoint_steps: list[int]
+    losses: list[float]
+    seconds: float
+
+
+def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, run_dir,
+          extra_hash: dict | None = None, progress: bool = True) -> TrainResult:
+    """Train `model` as `family`'s denoiser on `train_strings`, checkpointing into run_dir.
+
+    If run_dir holds checkpoints of the same configuration, training resumes from the latest
+    one (a corrupt or mismatched checkpoint is an error, never a silent restart)."""
+    device = resolve_device(config.device)
+    run_dir = Path(run_dir)
+    x = family.check_strings(train_strings, "train_strings").to(device)
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    ema = ({k: v.detach().clone() for k, v in model.state_dict().items()}
+           if config.ema is not None else None)
+    config_hash = config.hash(extra_hash)
+    schedule = checkpoint_steps(config)
+
+    start, resumed_from, losses = 0, None, []
+    done = ckpt.list_checkpoints(run_dir)
+    if done:
+        tensors, meta = ckpt.load_checkpoint(run_dir, done[-1], config_hash)
+        ema = ckpt.tensors_to_state(tensors, meta, model, optimizer, generator)
+        start, resumed_from, losses = meta["step"], meta["step"], list(meta.get("losses", []))
+
+    batch = min(config.batch_size, x.shape[0])
+    began = time.perf_counter()
+    bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
+               desc="train", dynamic_ncols=True)
+    model.train()
+    for step in range(start, config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        index = torch.randperm(x.shape[0], generator=generator, device=device)[:batch]
+        loss = family.loss(model, x[index], generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        if ema is not None:
+            with torch.no_grad():
+                for key, value in model.state_dict().items():
+                    if value.dtype.is_floating_point:
+                        ema[key].mul_(config.ema).add_(value, alpha=1.0 - config.ema)
+        losses.append(float(loss.detach()))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+        if step + 1 in schedule:
+            tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
+            meta.update(config_hash=config_hash, losses=losses,
+                        config=dataclasses.asdict(config))
+            ckpt.save_checkpoint(run_dir, step + 1, tensors, meta)
+    bar.close()
+    model.eval()
+    return TrainResult(config.steps, resumed_from, schedule, losses,
+                       time.perf_counter() - began)
+
+
+def load_weights(run_dir, step: int, model: torch.nn.Module, use_ema: bool = False):
+    """Load the raw (or EMA) weights of the checkpoint at `step` into `model`."""
+    tensors, _ = ckpt.load_checkpoint(run_dir, step)
+    prefix = "ema/" if use_ema else "model/"
+    weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    if not weights:
+        raise SlopscopeError(f"checkpoint step {step} has no {prefix[:-1]} weights")
+    model.load_state_dict(weights)
+    return model

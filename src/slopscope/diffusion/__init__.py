@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 from slopscope.diffusion.base import DiffusionFamily
+from slopscope.diffusion.gaussian import GaussianDiffusion
 from slopscope.diffusion.masked import MaskedDiffusion
+from slopscope.diffusion.uniform import UniformDiffusion
 from slopscope.errors import SlopscopeError
 
 FAMILIES: dict[str, type[DiffusionFamily]] = {
     MaskedDiffusion.name: MaskedDiffusion,
+    UniformDiffusion.name: UniformDiffusion,
+    GaussianDiffusion.name: GaussianDiffusion,
 }
 
 
@@ -28,4 +32,11 @@ def get_family(name: str, v: int, d: int, **options) -> DiffusionFamily:
         raise SlopscopeError(f"bad option for family {name!r}: {exc}") from None
 
 
-__all__ = ["FAMILIES", "DiffusionFamily", "MaskedDiffusion", "get_family"]
+__all__ = [
+    "FAMILIES",
+    "DiffusionFamily",
+    "GaussianDiffusion",
+    "MaskedDiffusion",
+    "UniformDiffusion",
+    "get_family",
+]

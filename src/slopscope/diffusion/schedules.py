@@ -1,0 +1,41 @@
+"""Noise schedules for the discrete-time families: alpha_bar[k], k = 0..T, the probability mass
+(uniform) or signal variance (Gaussian) kept from x0 after k steps. alpha_bar[0] = 1."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from slopscope.errors import SlopscopeError, check_int
+
+
+def cosine(T: int, offset: float = 0.008) -> torch.Tensor:
+    """Nichol & Dhariwal's cosine schedule, ending at exactly 0 (pure noise) at k = T."""
+    k = torch.arange(T + 1, dtype=torch.float64)
+    f = torch.cos(math.pi / 2 * (k / T + offset) / (1 + offset)) ** 2
+    out = (f / f[0]).clamp(0.0, 1.0)
+    out[-1] = 0.0
+    return out
+
+
+def linear(T: int) -> torch.Tensor:
+    """alpha_bar decreasing linearly from 1 to 0."""
+    return 1.0 - torch.arange(T + 1, dtype=torch.float64) / T
+
+
+SCHEDULES = {"cosine": cosine, "linear": linear}
+
+
+def make_schedule(name: str, T: int) -> torch.Tensor:
+    T = check_int("steps", T, minimum=1)
+    if name not in SCHEDULES:
+        raise SlopscopeError(f"schedule={name!r}; allowed: {', '.join(sorted(SCHEDULES))}")
+    return SCHEDULES[name](T)
+
+
+def stratified_steps(count: int, T: int, generator, device) -> torch.Tensor:
+    """Step indices in 1..T, stratified ((u + i/B) mod 1) for lower-variance loss estimates."""
+    u = torch.rand(1, generator=generator, device=device)
+    frac = (u + torch.arange(count, device=device) / count) % 1.0
+    return (frac * T).long().clamp_max(T - 1) + 1

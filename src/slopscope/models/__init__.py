@@ -5,9 +5,13 @@ from __future__ import annotations
 import torch
 
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.models.transformer import Transformer, TransformerConfig
+from slopscope.models.transformer import Transformer, TransformerConfig, reset_parameters
+from slopscope.models.unet import TreeUNet, UNetConfig
 
-BACKBONES = {"transformer": (Transformer, TransformerConfig)}
+BACKBONES = {
+    "transformer": (Transformer, TransformerConfig),
+    "unet": (TreeUNet, UNetConfig),
+}
 
 
 def build_denoiser(family, backbone: str = "transformer", seed: int = 0, **config):
@@ -21,8 +25,15 @@ def build_denoiser(family, backbone: str = "transformer", seed: int = 0, **confi
     except TypeError as exc:
         raise SlopscopeError(f"bad option for backbone {backbone!r}: {exc}") from None
     model = cls(family.v, family.d, family.input_vocab, family.needs_time, cfg)
-    model.reset_parameters(torch.Generator().manual_seed(check_int("seed", seed, minimum=0)))
+    reset_parameters(model, torch.Generator().manual_seed(check_int("seed", seed, minimum=0)))
     return model
 
 
-__all__ = ["BACKBONES", "Transformer", "TransformerConfig", "build_denoiser"]
+__all__ = [
+    "BACKBONES",
+    "Transformer",
+    "TransformerConfig",
+    "TreeUNet",
+    "UNetConfig",
+    "build_denoiser",
+]

@@ -33,6 +33,25 @@ class TransformerConfig:
             )
 
 
+@torch.no_grad()
+def reset_parameters(model: nn.Module, generator: torch.Generator) -> None:
+    """Deterministic initialisation from an explicit generator (no global RNG): uniform
+    +-1/sqrt(fan_in) linear weights, zero biases, N(0, 0.02) embeddings and positions."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            bound = 1.0 / math.sqrt(module.in_features)
+            module.weight.uniform_(-bound, bound, generator=generator)
+            module.bias.zero_()
+        elif isinstance(module, nn.Embedding):
+            module.weight.normal_(0.0, 0.02, generator=generator)
+        elif isinstance(module, nn.LayerNorm):
+            module.weight.fill_(1.0)
+            module.bias.zero_()
+    for name, param in model.named_parameters():
+        if name == "pos":
+            param.normal_(0.0, 0.02, generator=generator)
+
+
 def time_features(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal features of t in [0, 1] (B,) -> (B, dim)."""
     half = dim // 2
@@ -83,21 +102,6 @@ class Transformer(nn.Module):
         )
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, v)
-
-    @torch.no_grad()
-    def reset_parameters(self, generator: torch.Generator) -> None:
-        """Deterministic initialisation from an explicit generator (no global RNG)."""
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                bound = 1.0 / math.sqrt(module.in_features)
-                module.weight.uniform_(-bound, bound, generator=generator)
-                module.bias.zero_()
-            elif isinstance(module, nn.Embedding):
-                module.weight.normal_(0.0, 0.02, generator=generator)
-            elif isinstance(module, nn.LayerNorm):
-                module.weight.fill_(1.0)
-                module.bias.zero_()
-        self.pos.normal_(0.0, 0.02, generator=generator)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         h = self.embed(x_t) + self.pos

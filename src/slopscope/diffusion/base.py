@@ -82,6 +82,26 @@ class DiffusionFamily(abc.ABC):
         return EmpiricalOracle(self, train_strings)
 
     # helpers -------------------------------------------------------------------------------
+    def per_string(self, denoiser, strings, seed, batch_size: int, fn) -> np.ndarray:
+        """Apply fn(batch (B, d) on the denoiser's device, generator) -> (B,) to `strings` in
+        batches, without gradients; float64 numpy result."""
+        x = self.check_strings(strings)
+        device = device_of(denoiser)
+        generator = make_generator(seed, device)
+        with torch.no_grad():
+            out = [fn(batch, generator) for batch in torch.split(x.to(device), batch_size)]
+        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
+
+    def generate(self, denoiser, count, seed, batch_size: int, fn) -> np.ndarray:
+        """Concatenate fn(size, generator) -> (size, d) token tensors over batches of `count`."""
+        count = check_int("count", count, minimum=0)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        generator = make_generator(seed, device_of(denoiser))
+        with torch.no_grad():
+            parts = [fn(min(batch_size, count - start), generator)
+                     for start in range(0, count, batch_size)]
+        return torch.cat(parts).cpu().numpy() if parts else np.zeros((0, self.d), dtype=np.int64)
+
     def check_strings(self, strings, name: str = "strings") -> torch.Tensor:
         """(B, d) int64 tensor of tokens in [0, v), or a one-line error."""
         if isinstance(strings, torch.Tensor):

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, device_of, log_scores, make_generator
-from slopscope.diffusion.schedules import make_schedule, stratified_steps
+from slopscope.diffusion.base import DiffusionFamily, log_scores
+from slopscope.diffusion.schedules import DiscreteTime, stratified_steps
 from slopscope.errors import SlopscopeError, check_int
 
 
-class GaussianDiffusion(DiffusionFamily):
+class GaussianDiffusion(DiscreteTime, DiffusionFamily):
     """Options: steps T (default 100), schedule ("cosine" | "linear"), scale of the codes."""
 
     name = "gaussian"
@@ -26,9 +25,7 @@ class GaussianDiffusion(DiffusionFamily):
     def __init__(self, v: int, d: int, steps: int = 100, schedule: str = "cosine",
                  scale: float = 1.0):
         super().__init__(v, d)
-        self.T = check_int("steps", steps, minimum=1)
-        self.schedule = schedule
-        self.alpha_bar = make_schedule(schedule, self.T)
+        self._init_schedule(steps, schedule)
         if not (scale > 0 and math.isfinite(scale)):
             raise SlopscopeError(f"scale={scale} must be a positive number")
         self.scale = float(scale)
@@ -40,11 +37,8 @@ class GaussianDiffusion(DiffusionFamily):
     def embed(self, x0: torch.Tensor) -> torch.Tensor:
         return self.scale * (2.0 * torch.nn.functional.one_hot(x0, self.v).double() - 1.0)
 
-    def _steps(self, t: torch.Tensor) -> torch.Tensor:
-        return t if not t.is_floating_point() else (t * self.T).round().long().clamp(0, self.T)
-
     def corrupt(self, x0, t, generator):
-        k = self._steps(t)
+        k = self.steps_of(t)
         ab = self.alpha_bar.to(x0.device)[k][:, None, None]
         noise = torch.randn(x0.shape + (self.v,), generator=generator, device=x0.device,
                             dtype=torch.float64)
@@ -52,7 +46,7 @@ class GaussianDiffusion(DiffusionFamily):
 
     def leaf_log_likelihood(self, x_t, t):
         """log N(x_t,i; sqrt(ab) e_c, (1 - ab) I) up to a per-leaf constant (|e_c| is fixed)."""
-        ab = self.alpha_bar[self._steps(t).cpu()].to(x_t.device)[:, None, None]
+        ab = self.alpha_bar[self.steps_of(t).cpu()].to(x_t.device)[:, None, None]
         codes = self.embed(torch.arange(self.v, device=x_t.device))  # (v, v)
         return ab.sqrt() / (1 - ab).clamp_min(1e-12) * (x_t.double() @ codes.T)
 
@@ -79,51 +73,43 @@ class GaussianDiffusion(DiffusionFamily):
         categorical decoder p(x0 | x_1): KL(q(x_T | x0) || N(0, I)) + sum_{k >= 2} of the
         Gaussian posterior KLs + E[-log p(x0 | x_1)], each with `samples` draws."""
         samples = check_int("samples", samples, minimum=1)
-        x = self.check_strings(strings)
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
-        out = []
         ab_T = float(self.alpha_bar[-1])
-        with torch.no_grad():
-            for batch in torch.split(x.to(device), batch_size):
-                e = self.embed(batch)
-                mean_sq = (ab_T * e.pow(2)).sum((1, 2))
-                total = 0.5 * (mean_sq + self.d * self.v * (-ab_T - math.log1p(-ab_T + 1e-300)))
-                for step in range(1, self.T + 1):
-                    k = torch.full((batch.shape[0],), step, device=device)
-                    for _ in range(samples):
-                        x_k = self.corrupt(batch, k, generator)
-                        logp0 = log_scores(denoiser, x_k, k.float() / self.T, self.v)
-                        if step == 1:
-                            term = -logp0.gather(-1, batch[..., None]).squeeze(-1).sum(1)
-                        else:
-                            c0, _, var = self._coefficients(step)
-                            diff = e - self.expected_code(logp0)
-                            term = c0**2 * diff.pow(2).sum((1, 2)) / (2 * var)
-                        total = total + term.double() / samples
-                out.append(total)
-        return torch.cat(out).cpu().numpy() if out else np.zeros(0)
+
+        def bound(batch, generator):
+            e = self.embed(batch)
+            prior = 0.5 * ((ab_T * e.pow(2)).sum((1, 2))
+                           + self.d * self.v * (-ab_T - math.log1p(-ab_T + 1e-300)))
+            total = prior
+            for step in range(1, self.T + 1):
+                k = torch.full((batch.shape[0],), step, device=batch.device)
+                for _ in range(samples):
+                    x_k = self.corrupt(batch, k, generator)
+                    logp0 = log_scores(denoiser, x_k, k.float() / self.T, self.v)
+                    if step == 1:
+                        term = -logp0.gather(-1, batch[..., None]).squeeze(-1).sum(1)
+                    else:
+                        c0, _, var = self._coefficients(step)
+                        diff = e - self.expected_code(logp0)
+                        term = c0**2 * diff.pow(2).sum((1, 2)) / (2 * var)
+                    total = total + term.double() / samples
+            return total
+
+        return self.per_string(denoiser, strings, seed, batch_size, bound)
 
     def sample(self, denoiser, count, seed, batch_size: int = 1024):
         """DDPM ancestral sampling from N(0, I); the last step decodes tokens by argmax."""
-        count = check_int("count", count, minimum=0)
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
-        parts = []
-        with torch.no_grad():
-            for start in range(0, count, batch_size):
-                size = min(batch_size, count - start)
-                x = torch.randn((size, self.d, self.v), generator=generator, device=device,
-                                dtype=torch.float64)
-                for step in range(self.T, 0, -1):
-                    t = torch.full((size,), step / self.T, device=device)
-                    logp0 = log_scores(denoiser, x.float(), t, self.v)
-                    if step == 1:
-                        parts.append(logp0.argmax(-1))
-                        break
-                    c0, ck, var = self._coefficients(step)
-                    mean = c0 * self.expected_code(logp0) + ck * x
-                    noise = torch.randn(x.shape, generator=generator, device=device,
-                                        dtype=torch.float64)
-                    x = mean + math.sqrt(var) * noise
-        return torch.cat(parts).cpu().numpy() if parts else np.zeros((0, self.d), dtype=np.int64)
+        def one_batch(size, generator):
+            device = generator.device
+            x = torch.randn((size, self.d, self.v), generator=generator, device=device,
+                            dtype=torch.float64)
+            for step in range(self.T, 1, -1):
+                t = torch.full((size,), step / self.T, device=device)
+                logp0 = log_scores(denoiser, x.float(), t, self.v)
+                c0, ck, var = self._coefficients(step)
+                noise = torch.randn(x.shape, generator=generator, device=device,
+                                    dtype=torch.float64)
+                x = c0 * self.expected_code(logp0) + ck * x + math.sqrt(var) * noise
+            t = torch.full((size,), 1 / self.T, device=device)
+            return log_scores(denoiser, x.float(), t, self.v).argmax(-1)
+
+        return self.generate(denoiser, count, seed, batch_size, one_batch)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, device_of, log_scores, make_generator
+from slopscope.diffusion.base import DiffusionFamily, log_scores
 from slopscope.errors import SlopscopeError, check_int
 
 
@@ -101,15 +101,10 @@ class MaskedDiffusion(DiffusionFamily):
         if estimator == "exact" and self.d > 16:
             raise SlopscopeError(f"exact NELBO enumerates 2**d masks; d={self.d} allowed <= 16")
         samples = check_int("samples", samples, minimum=1)
-        x = self.check_strings(strings)
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
-        out = []
-        with torch.no_grad():
-            for batch in torch.split(x.to(device), batch_size):
-                out.append(getattr(self, "_nelbo_" + estimator.replace("-", "_"))(
-                    denoiser, batch, generator, samples))
-        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
+        estimate = getattr(self, "_nelbo_" + estimator.replace("-", "_"))
+        return self.per_string(denoiser, strings, seed, batch_size,
+                               lambda batch, generator: estimate(denoiser, batch, generator,
+                                                                 samples))
 
     def _nll_with_mask(self, denoiser, x0, masked: torch.Tensor) -> torch.Tensor:
         x_t = torch.where(masked, torch.full_like(x0, self.mask), x0)
@@ -150,21 +145,17 @@ class MaskedDiffusion(DiffusionFamily):
         token is revealed with probability (t - s)/t, and (skip=True) rows whose state did not
         change since the last call are not re-evaluated. Returns int64 (count, d) [and stats:
         network calls and rows evaluated]."""
-        count = check_int("count", count, minimum=0)
         steps = self.steps if steps == "default" else steps
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
+        if steps is not None:
+            steps = check_int("steps", steps, minimum=1)
         stats = {"network_calls": 0, "rows_evaluated": 0, "steps": steps or self.d}
-        parts = []
-        with torch.no_grad():
-            for start in range(0, count, batch_size):
-                size = min(batch_size, count - start)
-                if steps is None:
-                    parts.append(self._sample_one_per_step(denoiser, size, generator, stats))
-                else:
-                    k = check_int("steps", steps, minimum=1)
-                    parts.append(self._sample_grid(denoiser, size, k, skip, generator, stats))
-        out = torch.cat(parts).cpu().numpy() if parts else np.zeros((0, self.d), dtype=np.int64)
+
+        def one_batch(size, generator):
+            if steps is None:
+                return self._sample_one_per_step(denoiser, size, generator, stats)
+            return self._sample_grid(denoiser, size, steps, skip, generator, stats)
+
+        out = self.generate(denoiser, count, seed, batch_size, one_batch)
         return (out, stats) if return_stats else out
 
     def _draw(self, logp: torch.Tensor, u: torch.Tensor) -> torch.Tensor:

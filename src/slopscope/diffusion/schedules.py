@@ -39,3 +39,16 @@ def stratified_steps(count: int, T: int, generator, device) -> torch.Tensor:
     u = torch.rand(1, generator=generator, device=device)
     frac = (u + torch.arange(count, device=device) / count) % 1.0
     return (frac * T).long().clamp_max(T - 1) + 1
+
+
+class DiscreteTime:
+    """Mixin of the discrete-time families: T steps, a schedule, and t <-> step k."""
+
+    def _init_schedule(self, steps: int, schedule: str) -> None:
+        self.T = check_int("steps", steps, minimum=1)
+        self.schedule = schedule
+        self.alpha_bar = make_schedule(schedule, self.T)  # (T + 1,) float64
+
+    def steps_of(self, t: torch.Tensor) -> torch.Tensor:
+        """Integer steps k from times t in [0, 1] (integer tensors are taken as steps)."""
+        return t if not t.is_floating_point() else (t * self.T).round().long().clamp(0, self.T)

@@ -8,15 +8,14 @@ variational bound (sum of per-step KLs, sampled over k) plus an optional cross-e
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, device_of, log_scores, make_generator
-from slopscope.diffusion.schedules import make_schedule, stratified_steps
+from slopscope.diffusion.base import DiffusionFamily, log_scores
+from slopscope.diffusion.schedules import DiscreteTime, stratified_steps
 from slopscope.errors import SlopscopeError, check_int
 
 
-class UniformDiffusion(DiffusionFamily):
+class UniformDiffusion(DiscreteTime, DiffusionFamily):
     """Options: steps T (default 100), schedule ("cosine" | "linear"), ce_weight (weight of the
     auxiliary cross-entropy on x0 in the training loss, default 0.01 as in D3PM)."""
 
@@ -26,9 +25,7 @@ class UniformDiffusion(DiffusionFamily):
     def __init__(self, v: int, d: int, steps: int = 100, schedule: str = "cosine",
                  ce_weight: float = 0.01):
         super().__init__(v, d)
-        self.T = check_int("steps", steps, minimum=1)
-        self.schedule = schedule
-        self.alpha_bar = make_schedule(schedule, self.T)  # (T + 1,) float64
+        self._init_schedule(steps, schedule)
         if not ce_weight >= 0:
             raise SlopscopeError(f"ce_weight={ce_weight} must be >= 0")
         self.ce_weight = float(ce_weight)
@@ -58,14 +55,14 @@ class UniformDiffusion(DiffusionFamily):
 
     def corrupt(self, x0, t, generator):
         """x_k for k = round(t * T) (t may also be given directly as integer steps)."""
-        k = t if not t.is_floating_point() else (t * self.T).round().long().clamp(0, self.T)
+        k = self.steps_of(t)
         keep = self.alpha_bar.to(x0.device)[k]
         u = torch.rand(x0.shape, generator=generator, device=x0.device, dtype=torch.float64)
         noise = torch.randint(0, self.v, x0.shape, generator=generator, device=x0.device)
         return torch.where(u < keep[:, None], x0, noise)
 
     def leaf_log_likelihood(self, x_t, t):
-        k = (t.double() * self.T).round().long().clamp(0, self.T)
+        k = self.steps_of(t.double())
         a = self.alpha_bar[k.cpu()].to(x_t.device)[:, None, None]
         same = torch.nn.functional.one_hot(x_t, self.v).double()
         return torch.log(a * same + (1 - a) / self.v)
@@ -112,39 +109,31 @@ class UniformDiffusion(DiffusionFamily):
         """Per-string variational bound (nats): prior KL (0: alpha_bar_T = 0) + sum over k of the
         step terms, each estimated with `samples` draws of x_k."""
         samples = check_int("samples", samples, minimum=1)
-        x = self.check_strings(strings)
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
-        out = []
-        with torch.no_grad():
-            for batch in torch.split(x.to(device), batch_size):
-                total = torch.zeros(batch.shape[0], dtype=torch.float64, device=device)
-                for step in range(1, self.T + 1):
-                    k = torch.full((batch.shape[0],), step, device=device)
-                    for _ in range(samples):
-                        x_k = self.corrupt(batch, k, generator)
-                        total += self._step_terms(denoiser, batch, x_k, k)[0] / samples
-                out.append(total)
-        return torch.cat(out).cpu().numpy() if out else np.zeros(0)
+
+        def bound(batch, generator):
+            total = torch.zeros(batch.shape[0], dtype=torch.float64, device=batch.device)
+            for step in range(1, self.T + 1):
+                k = torch.full((batch.shape[0],), step, device=batch.device)
+                for _ in range(samples):
+                    x_k = self.corrupt(batch, k, generator)
+                    total += self._step_terms(denoiser, batch, x_k, k)[0] / samples
+            return total
+
+        return self.per_string(denoiser, strings, seed, batch_size, bound)
 
     # ---- sampling -------------------------------------------------------------------------
     def sample(self, denoiser, count, seed, batch_size: int = 1024):
         """Ancestral sampling from uniform noise x_T over T reverse steps."""
-        count = check_int("count", count, minimum=0)
-        device = device_of(denoiser)
-        generator = make_generator(seed, device)
-        parts = []
-        with torch.no_grad():
-            for start in range(0, count, batch_size):
-                size = min(batch_size, count - start)
-                x = torch.randint(0, self.v, (size, self.d), generator=generator, device=device)
-                for step in range(self.T, 0, -1):
-                    t = torch.full((size,), step / self.T, device=device)
-                    p0 = log_scores(denoiser, x, t, self.v).double().exp()
-                    p = self.reverse_probs(x, step, p0)
-                    x = _categorical(p, generator)
-                parts.append(x)
-        return torch.cat(parts).cpu().numpy() if parts else np.zeros((0, self.d), dtype=np.int64)
+        def one_batch(size, generator):
+            device = generator.device
+            x = torch.randint(0, self.v, (size, self.d), generator=generator, device=device)
+            for step in range(self.T, 0, -1):
+                t = torch.full((size,), step / self.T, device=device)
+                p0 = log_scores(denoiser, x, t, self.v).double().exp()
+                x = _categorical(self.reverse_probs(x, step, p0), generator)
+            return x
+
+        return self.generate(denoiser, count, seed, batch_size, one_batch)
 
 
 def _categorical(p: torch.Tensor, generator) -> torch.Tensor:

@@ -71,3 +71,16 @@ def test_ci_runs_the_readme_test_command():
     test_commands = [c for c in commands if "pytest" in c]
     assert len(test_commands) == 1
     assert test_commands[0].strip() in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    """The README's Python blocks, run in order in a scratch directory."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", readme, flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    assert namespace["strings"].shape == (1000, namespace["g"].d)
+    assert (tmp_path / "runs" / "demo" / "checkpoints").is_dir()

@@ -1,0 +1,42 @@
+"""Measurements: pure functions on arrays (no file I/O)."""
+
+from slopscope.measure.blocks import (
+    block_copy_fraction,
+    content_block_ids,
+    excess_block_copying,
+    grammar_block_ids,
+    longest_copied_block,
+    seen_at_position,
+    validity_by_level,
+)
+from slopscope.measure.copies import copy_counts, copy_fraction, distinct_count, is_copy
+from slopscope.measure.neighbours import (
+    distance_histogram,
+    js_divergence,
+    nearest_hamming,
+    ratio_test,
+)
+from slopscope.measure.slop import rule_ids, slop_metrics
+from slopscope.measure.stats import (
+    curves_by_quantile,
+    mean_ci,
+    memorized_curve,
+    spearman,
+    spearman_ci,
+)
+from slopscope.measure.times import (
+    generation_times,
+    likelihood_times,
+    matched_heldout_score,
+)
+from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
+
+__all__ = [
+    "block_copy_fraction", "block_typicality", "content_block_ids", "copy_counts",
+    "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
+    "excess_block_copying", "generation_times", "grammar_block_ids", "is_copy", "js_divergence",
+    "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",
+    "memorized_curve", "nearest_hamming", "ratio_test", "rule_frequencies", "rule_ids",
+    "rule_typicality", "seen_at_position", "slop_metrics", "spearman", "spearman_ci",
+    "validity_by_level",
+]

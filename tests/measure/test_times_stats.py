@@ -1,0 +1,92 @@
+"""Memorisation times, curves and statistics against hand answers and SciPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from slopscope import SlopscopeError
+from slopscope.measure import (
+    curves_by_quantile,
+    generation_times,
+    likelihood_times,
+    matched_heldout_score,
+    mean_ci,
+    memorized_curve,
+    spearman,
+    spearman_ci,
+)
+from slopscope.measure.stats import ranks
+
+
+def test_generation_times_are_first_reproduction_steps_with_censoring():
+    steps = [10, 100, 1000]
+    counts = np.array([[0, 1, 0, 0], [2, 0, 0, 3], [1, 1, 0, 0]])
+    np.testing.assert_array_equal(generation_times(counts, steps), [100, 10, np.inf, 100])
+
+
+def test_likelihood_times_compare_with_the_true_loss():
+    nelbo = np.array([[3.0, 2.0], [1.5, 2.0], [1.0, 1.9]])
+    np.testing.assert_array_equal(likelihood_times(nelbo, [2.0, 1.8], [1, 2, 3]), [2, np.inf])
+
+
+def test_times_reject_bad_checkpoints():
+    with pytest.raises(SlopscopeError, match="strictly increasing"):
+        generation_times(np.zeros((2, 3)), [5, 5])
+    with pytest.raises(SlopscopeError, match="checkpoints"):
+        generation_times(np.zeros((2, 3)), [1, 2, 3])
+
+
+def test_memorized_curve_counts_censored_strings_in_the_denominator():
+    curve = memorized_curve([10, 100, np.inf, np.inf], [10, 100, 1000])
+    np.testing.assert_allclose(curve["fraction"], [0.25, 0.5, 0.5])
+    assert (curve["low"] <= curve["fraction"]).all() and (curve["high"] >= curve["fraction"]).all()
+    ci = stats.binomtest(2, 4).proportion_ci(method="wilson")
+    assert curve["low"][1] == pytest.approx(ci.low) and curve["high"][1] == pytest.approx(ci.high)
+
+
+def test_curves_by_quantile_split_by_score():
+    tau = np.array([1, 1, 1, np.inf, np.inf, np.inf], dtype=float)
+    score = np.array([5, 6, 7, 1, 2, 3], dtype=float)
+    low, high = curves_by_quantile(tau, score, [1], quantiles=2)
+    assert low["fraction"][0] == 0.0 and high["fraction"][0] == 1.0
+    assert low["size"] == high["size"] == 3
+
+
+def test_spearman_matches_scipy_with_ties_and_infinities():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10, 200).astype(float)
+    y = x + rng.normal(size=200)
+    y[:20] = np.inf  # censored times tie at the end
+    assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+    np.testing.assert_allclose(ranks([3, 1, 3, np.inf]), stats.rankdata([3, 1, 3, np.inf]))
+
+
+def test_spearman_bootstrap_interval_is_reproducible_and_covers_rho():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=300)
+    y = 0.5 * x + rng.normal(size=300)
+    rho, low, high = spearman_ci(x, y, seed=0, n_boot=500)
+    assert low < rho < high
+    assert (rho, low, high) == spearman_ci(x, y, seed=0, n_boot=500)
+    boot = stats.bootstrap((x, y), lambda a, b: stats.spearmanr(a, b).statistic, paired=True,
+                           n_resamples=500, method="percentile", random_state=0)
+    assert low == pytest.approx(boot.confidence_interval.low, abs=0.03)
+    assert high == pytest.approx(boot.confidence_interval.high, abs=0.03)
+
+
+def test_mean_ci_matches_the_t_interval():
+    values = [1.0, 2.0, 4.0, 3.5]
+    mean, low, high = mean_ci(values)
+    want = stats.t.interval(0.95, 3, loc=np.mean(values), scale=stats.sem(values))
+    assert mean == pytest.approx(2.625)
+    assert (low, high) == pytest.approx(want)
+    assert np.isnan(mean_ci([3.0])[1])
+
+
+def test_matched_heldout_score_subtracts_the_bin_mean():
+    score = matched_heldout_score(nelbo_train=[5.0, 1.0], typ_train=[0.1, 0.9],
+                                  nelbo_held=[4.0, 6.0, 2.0, 2.0], typ_held=[0.0, 0.2, 0.8, 1.0],
+                                  bins=2)
+    np.testing.assert_allclose(score, [0.0, -1.0])

@@ -122,3 +122,17 @@ def test_rule_ids_mark_invalid_nodes():
     assert (ids >= 0).all() and (ids < G.v * G.m).all()
     x[0, :2] = [x[0, 0], (x[0, 1] + 1) % 8]
     assert (rule_ids(G, x, G.L)[0] == -1).sum() <= 1
+
+
+def test_grammar_oracle_generations_are_fully_valid_and_corruptions_fail_at_their_level():
+    from slopscope.diffusion import get_family
+
+    fam = get_family("masked", v=G.v, d=G.d)
+    gen = fam.sample(fam.grammar_oracle(G), 100, seed=0)
+    np.testing.assert_array_equal(validity_by_level(G, gen), np.ones(G.L))
+    # swap the two level-1 subtrees' order where that makes the root tuple unknown
+    swapped = np.concatenate([gen[:, 8:], gen[:, :8]], axis=1)
+    parsed = G.parse(swapped)
+    top_ok = parsed.valid
+    assert (parsed.valid_up_to[~top_ok] == 2).all()  # lower levels intact, level 1 fails
+    np.testing.assert_allclose(validity_by_level(G, swapped), [top_ok.mean(), 1, 1, 1])

@@ -14,6 +14,7 @@ from slopscope.measure import (
     matched_heldout_score,
     mean_ci,
     memorized_curve,
+    score_times,
     spearman,
     spearman_ci,
 )
@@ -90,3 +91,9 @@ def test_matched_heldout_score_subtracts_the_bin_mean():
                                   nelbo_held=[4.0, 6.0, 2.0, 2.0], typ_held=[0.0, 0.2, 0.8, 1.0],
                                   bins=2)
     np.testing.assert_allclose(score, [0.0, -1.0])
+
+
+def test_score_times_use_the_threshold():
+    scores = np.array([[0.5, -0.1], [-0.2, 0.3]])
+    np.testing.assert_array_equal(score_times(scores, [5, 50]), [50, 5])
+    np.testing.assert_array_equal(score_times(scores, [5, 50], threshold=-0.15), [50, np.inf])

@@ -28,6 +28,7 @@ from slopscope.measure.times import (
     generation_times,
     likelihood_times,
     matched_heldout_score,
+    score_times,
 )
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
@@ -37,6 +38,6 @@ __all__ = [
     "excess_block_copying", "generation_times", "grammar_block_ids", "is_copy", "js_divergence",
     "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",
     "memorized_curve", "nearest_hamming", "ratio_test", "rule_frequencies", "rule_ids",
-    "rule_typicality", "seen_at_position", "slop_metrics", "spearman", "spearman_ci",
+    "rule_typicality", "score_times", "seen_at_position", "slop_metrics", "spearman", "spearman_ci",
     "validity_by_level",
 ]

@@ -40,6 +40,13 @@ def likelihood_times(nelbo_per_token, true_per_token, steps) -> np.ndarray:
     return first_step(nelbo < np.asarray(true_per_token)[None, :], steps)
 
 
+def score_times(scores, steps, threshold: float = 0.0) -> np.ndarray:
+    """First checkpoint step at which a per-string score (e.g. `matched_heldout_score`) falls
+    below `threshold`; +inf if never."""
+    scores, steps = _check(scores, steps)
+    return first_step(scores < threshold, steps)
+
+
 def matched_heldout_score(nelbo_train, typ_train, nelbo_held, typ_held, bins: int = 5):
     """Likelihood memorisation score: a training string's NELBO minus the mean NELBO of held-out
     strings in the same typicality quantile bin (bins from the held-out typicality). Negative =

@@ -1,0 +1,252 @@
+"""The experiment configuration: typed sections, read from TOML with `key.sub=value` overrides,
+validated once at the edge (unknown keys and wrong types are one-line errors naming the key and
+what is allowed), then passed down as plain frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from slopscope.diffusion import FAMILIES
+from slopscope.errors import SlopscopeError, check_int
+from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
+from slopscope.models import BACKBONES
+from slopscope.train import TrainConfig
+
+
+@dataclass(frozen=True)
+class GrammarConfig:
+    v: int = 16
+    n: int = 16
+    m: int = 4
+    s: int = 2
+    L: int = 3
+    seed: int = 0
+    zipf_a: float | None = None
+    zipf_levels: list[int] | str = field(default_factory=list)
+
+
+    def __post_init__(self):
+        check_sizes(self.v, self.n, self.m, self.s, self.L)
+        check_int("seed", self.seed, minimum=0)
+        resolve_zipf_levels(self.L, self.zipf_a, self.zipf_levels)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: int = 512
+    test: int = 512
+    seed: int = 0
+
+    def __post_init__(self):
+        check_int("train", self.train, minimum=1)
+        check_int("test", self.test, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    family: str = "masked"
+    options: dict = field(default_factory=dict)  # keyword options of the family
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    backbone: str = "transformer"
+    options: dict = field(default_factory=dict)  # fields of the backbone's config
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    generations: int = 10_000
+    sample_steps: int | None = None  # masked sampler steps (None = d steps, one token each)
+    likelihood: bool = True  # per-string NELBO of train and held-out strings at each checkpoint
+    nelbo_samples: int = 1
+    batch_size: int = 1024
+
+    def __post_init__(self):
+        check_int("generations", self.generations, minimum=1)
+        if self.sample_steps is not None:
+            check_int("sample_steps", self.sample_steps, minimum=1)
+        check_int("nelbo_samples", self.nelbo_samples, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str = "experiment"
+    description: str = ""
+    seeds: list[int] = field(default_factory=lambda: [0])
+    grammar: GrammarConfig = field(default_factory=GrammarConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+# ---- building typed sections from plain data ----------------------------------------------------
+
+
+def _type_ok(value, annotation) -> bool:
+    origin = typing.get_origin(annotation)
+    if annotation is typing.Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(x, item) for x in value)
+    if origin is dict or annotation is dict:
+        return isinstance(value, dict)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _describe(annotation) -> str:
+    text = str(annotation).replace("typing.", "")
+    return text.replace("<class '", "").replace("'>", "")
+
+
+def build(cls, data, path: str = ""):
+    """An instance of dataclass `cls` from a dict, with one-line errors for unknown keys, wrong
+    types and invalid values (the key's dotted path is named)."""
+    if not isinstance(data, dict):
+        raise SlopscopeError(f"{path or 'config'} must be a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else key
+        if key not in names:
+            raise SlopscopeError(f"unknown key '{where}'; allowed: {', '.join(names)}")
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            kwargs[key] = build(annotation, value, where)
+            continue
+        if not _type_ok(value, annotation):
+            raise SlopscopeError(f"'{where}' = {value!r} has the wrong type; allowed: "
+                                 f"{_describe(annotation)}")
+        kwargs[key] = float(value) if annotation is float else value
+    try:
+        return cls(**kwargs)
+    except SlopscopeError as exc:
+        raise SlopscopeError(f"{path or 'config'}: {exc}") from None
+
+
+def _check_options(where: str, options: dict, allowed: list[str]) -> None:
+    for key in options:
+        if key not in allowed:
+            raise SlopscopeError(f"unknown key '{where}.{key}'; allowed: {', '.join(allowed)}")
+
+
+def validate(config: ExperimentConfig) -> ExperimentConfig:
+    """Cross-field checks that need the registries (families, backbones, grammar sizes)."""
+    if config.diffusion.family not in FAMILIES:
+        raise SlopscopeError(f"'diffusion.family' = {config.diffusion.family!r}; allowed: "
+                             f"{', '.join(sorted(FAMILIES))}")
+    family_cls = FAMILIES[config.diffusion.family]
+    allowed = [p for p in inspect.signature(family_cls.__init__).parameters
+               if p not in ("self", "v", "d")]
+    _check_options("diffusion.options", config.diffusion.options, allowed)
+    if config.model.backbone not in BACKBONES:
+        raise SlopscopeError(f"'model.backbone' = {config.model.backbone!r}; allowed: "
+                             f"{', '.join(sorted(BACKBONES))}")
+    config_cls = BACKBONES[config.model.backbone][1]
+    _check_options("model.options", config.model.options,
+                   [f.name for f in dataclasses.fields(config_cls)])
+    if not config.seeds or any(not isinstance(s, int) or s < 0 for s in config.seeds):
+        raise SlopscopeError(f"'seeds' = {config.seeds!r}; allowed: a non-empty list of ints >= 0")
+    return config
+
+
+# ---- files, presets and overrides ------------------------------------------------------------
+
+PRESET_ALIASES = {
+    "e1": "e1", "e1-scaling": "e1",
+    "e2": "e2", "e2-prototypical": "e2",
+    "e3": "e3", "e3-fat-tails": "e3",
+    "e4": "e4", "e4-tail-level": "e4",
+    "e5": "e5", "e5-slop": "e5",
+}
+
+
+def preset_names() -> list[str]:
+    return sorted(set(PRESET_ALIASES.values()))
+
+
+def read_toml(source: str) -> dict:
+    """Parse a preset name or a TOML file path."""
+    if source in PRESET_ALIASES:
+        text = resources.files("slopscope.experiments.presets").joinpath(
+            f"{PRESET_ALIASES[source]}.toml").read_text()
+        origin = f"preset {source}"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise SlopscopeError(f"{source!r} is neither a preset ({', '.join(preset_names())}) "
+                                 "nor a TOML file")
+        text, origin = path.read_text(), str(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SlopscopeError(f"{origin} is not valid TOML: {exc}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """'train.steps=5000' -> (['train', 'steps'], 5000); values are TOML literals, else strings."""
+    if "=" not in text:
+        raise SlopscopeError(f"override {text!r} must look like key.sub=value")
+    key, raw = text.split("=", 1)
+    parts = [p.strip() for p in key.split(".")]
+    if not all(parts):
+        raise SlopscopeError(f"override {text!r} has an empty key part")
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts, value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    data = json.loads(json.dumps(data))  # deep copy of plain data
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SlopscopeError(f"override {text!r}: {part!r} is not a table")
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(source: str | None = None, overrides: list[str] = ()) -> ExperimentConfig:
+    """The resolved configuration of a preset or TOML file (or the defaults) with overrides."""
+    data = read_toml(source) if source is not None else {}
+    return validate(build(ExperimentConfig, apply_overrides(data, list(overrides))))
+
+
+def config_from_dict(data: dict) -> ExperimentConfig:
+    """Rebuild a saved (resolved) configuration."""
+    return validate(build(ExperimentConfig, data))

@@ -1,0 +1,88 @@
+"""Experiment configuration: presets, overrides, validation errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from slopscope import SlopscopeError
+from slopscope.experiments import config_from_dict, load_config, preset_names
+from slopscope.experiments.config import parse_override
+
+
+@pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop"])
+def test_every_preset_loads_and_round_trips(name):
+    config = load_config(name)
+    assert config.name.startswith(name[:2])
+    again = config_from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config and again.hash() == config.hash()
+    assert preset_names() == ["e1", "e2", "e3", "e4", "e5"]
+
+
+def test_presets_set_up_the_findings():
+    assert load_config("e3").grammar.zipf_levels == "all"
+    assert load_config("e4").grammar.zipf_levels == [1]
+    assert load_config("e1").grammar.zipf_a is None
+
+
+def test_overrides_reach_nested_keys_with_toml_values():
+    config = load_config("e4", ["train.steps=100", "grammar.zipf_levels=[3]",
+                                "diffusion.family=uniform", "diffusion.options.steps=50",
+                                "model.backbone=unet", "model.options.width=32",
+                                "train.ema=0.99", "name=my run"])
+    assert config.train.steps == 100 and config.train.ema == 0.99
+    assert config.grammar.zipf_levels == [3]
+    assert config.diffusion.family == "uniform" and config.diffusion.options == {"steps": 50}
+    assert config.model.backbone == "unet" and config.model.options == {"width": 32}
+    assert config.name == "my run"
+    assert config.hash() != load_config("e4").hash()
+
+
+def test_a_toml_file_works_like_a_preset(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\n[data]\ntrain = 64\n')
+    config = load_config(str(path), ["data.test=32"])
+    assert (config.name, config.data.train, config.data.test) == ("mine", 64, 32)
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    (["train.stpes=3"], "unknown key 'train.stpes'; allowed: steps, batch_size"),
+    (["bogus=1"], "unknown key 'bogus'; allowed: name, description, seeds"),
+    (["train.steps=abc"], "'train.steps' = 'abc' has the wrong type; allowed: int"),
+    (["train.steps=2.5"], "'train.steps' = 2.5 has the wrong type"),
+    (["grammar.zipf_a=true"], "'grammar.zipf_a' = True has the wrong type"),
+    (["diffusion.family=gauss"], "'diffusion.family' = 'gauss'; allowed: gaussian, masked, uniform"),
+    (["diffusion.options.T=5"], "unknown key 'diffusion.options.T'; allowed: eps, steps"),
+    (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: transformer, unet"),
+    (["model.options.depth=2"], "unknown key 'model.options.depth'; allowed: width, layers"),
+    (["train.lr=-1"], "train: lr=-1.0 must be a positive number"),
+    (["seeds=[]"], "'seeds' = []; allowed: a non-empty list"),
+    (["grammar.m=20"], "grammar: m=20 exceeds v**(s-1)=16"),
+    (["grammar.zipf_a=1.0"], "grammar: zipf_a=1.0 given but zipf_levels is empty"),
+    (["data.train=0"], "data: train=0 is too small"),
+    (["measure.generations=0"], "measure: generations=0 is too small"),
+    (["train"], "must look like key.sub=value"),
+    (["train=5"], "'train' = 5 has the wrong type"),
+])
+def test_bad_configuration_gives_one_line_errors_naming_the_key(overrides, fragment):
+    with pytest.raises(SlopscopeError) as info:
+        load_config("e2", overrides)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_sources_are_named(tmp_path):
+    with pytest.raises(SlopscopeError, match="neither a preset"):
+        load_config("e9")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [")
+    with pytest.raises(SlopscopeError, match="is not valid TOML"):
+        load_config(str(bad))
+
+
+def test_parse_override_reads_toml_literals_and_falls_back_to_strings():
+    assert parse_override("a.b=3") == (["a", "b"], 3)
+    assert parse_override("a=[1, 2]") == (["a"], [1, 2])
+    assert parse_override("a=masked") == (["a"], "masked")
+    assert parse_override('a="x=y"') == (["a"], "x=y")

@@ -52,7 +52,8 @@ def test_a_toml_file_works_like_a_preset(tmp_path):
     (["train.steps=abc"], "'train.steps' = 'abc' has the wrong type; allowed: int"),
     (["train.steps=2.5"], "'train.steps' = 2.5 has the wrong type"),
     (["grammar.zipf_a=true"], "'grammar.zipf_a' = True has the wrong type"),
-    (["diffusion.family=gauss"], "'diffusion.family' = 'gauss'; allowed: gaussian, masked, uniform"),
+    (["diffusion.family=gauss"],
+     "'diffusion.family' = 'gauss'; allowed: gaussian, masked, uniform"),
     (["diffusion.options.T=5"], "unknown key 'diffusion.options.T'; allowed: eps, steps"),
     (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: transformer, unet"),
     (["model.options.depth=2"], "unknown key 'model.options.depth'; allowed: width, layers"),
@@ -63,7 +64,7 @@ def test_a_toml_file_works_like_a_preset(tmp_path):
     (["data.train=0"], "data: train=0 is too small"),
     (["measure.generations=0"], "measure: generations=0 is too small"),
     (["train"], "must look like key.sub=value"),
-    (["train=5"], "'train' = 5 has the wrong type"),
+    (["train=5"], "'train' = 5 has the wrong type; allowed: a table"),
 ])
 def test_bad_configuration_gives_one_line_errors_naming_the_key(overrides, fragment):
     with pytest.raises(SlopscopeError) as info:

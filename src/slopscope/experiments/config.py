@@ -132,7 +132,9 @@ def build(cls, data, path: str = ""):
     """An instance of dataclass `cls` from a dict, with one-line errors for unknown keys, wrong
     types and invalid values (the key's dotted path is named)."""
     if not isinstance(data, dict):
-        raise SlopscopeError(f"'{path or 'config'}' = {data!r} has the wrong type; allowed: a table")
+        raise SlopscopeError(
+            f"'{path or 'config'}' = {data!r} has the wrong type; allowed: a table"
+        )
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs = {}

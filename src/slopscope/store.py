@@ -34,8 +34,19 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _finite(obj):
+    """NaN and infinities become null (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json(path, obj) -> Path:
-    text = json.dumps(obj, indent=2, sort_keys=True, default=_jsonable)
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=_jsonable)
     return atomic_write_text(path, text + "\n")
 
 
@@ -68,3 +79,35 @@ def save_dataset(directory, grammar, split, summary: dict) -> Path:
     save_array(directory / "test.npy", split.test)
     write_json(directory / "summary.json", summary)
     return directory
+
+
+# ---- run directories and tables -------------------------------------------------------------
+
+
+def write_table(path, columns: dict) -> Path:
+    """Write a Parquet table (dict of equal-length columns) atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({k: np.asarray(v) if not isinstance(v, list) else v
+                      for k, v in columns.items()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return atomic_write_bytes(path, sink.getvalue().to_pybytes())
+
+
+def read_table(path):
+    """A Parquet table as a pyarrow Table (pandas/polars/DuckDB read the same files)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise SlopscopeError(f"cannot read table {path}: {exc}") from None
+
+
+def read_json(path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise SlopscopeError(f"cannot read {path}: {exc}") from None

@@ -96,7 +96,10 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
     def hash(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """Identity of a run: everything that changes data or weights (not the measurement
+        settings or the description, which `slopscope measure` may change later)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in ("measure", "description")}
+        text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

@@ -1,0 +1,98 @@
+"""End-to-end runs: the run directory, its tables, resume, re-measure and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from slopscope.cli import main
+from slopscope.experiments import load_config
+from slopscope.experiments.runner import measure_run, run_experiment
+
+TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=3", "data.train=24",
+        "data.test=24", "train.steps=500", "train.batch_size=24", "train.lr=3e-3",
+        "train.warmup=20", "train.checkpoints=4", "train.first_checkpoint=50",
+        "model.options.width=32", "model.options.heads=2", "measure.generations=400"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    config = load_config("e2", TINY)
+    return config, run_experiment(config, 0, runs, progress=False)
+
+
+def test_a_run_directory_is_self_describing(finished):
+    config, run_dir = finished
+    for name in ("config.json", "grammar.json", "train.npy", "test.npy", "summary.json",
+                 "done.json", "tables/checkpoints.parquet", "tables/strings.parquet",
+                 "tables/blocks.parquet", "tables/typicality.parquet"):
+        assert (run_dir / name).exists(), name
+    steps = pq.read_table(run_dir / "tables" / "checkpoints.parquet").column("step").to_pylist()
+    assert steps == [50, 108, 232, 500]
+    strings = pq.read_table(run_dir / "tables" / "strings.parquet")
+    assert strings.num_rows == 4 * 48
+    counts = strings.column("count").to_numpy()
+    assert counts.sum() > 0  # the tiny model reproduces some strings
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["hash"] == config.hash() and saved["seed"] == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    train, test = summary["splits"]["train"], summary["splits"]["test"]
+    assert 0 < train["reproduced_fraction"] <= 1
+    assert set(train["generation_time"]) == {"t1", "t2", "t3"}
+    assert "likelihood_time" in test  # held-out control side by side
+    gens = np.load(run_dir / "generations" / "step-00000500.npy", allow_pickle=False)
+    assert gens.shape == (400, 8)
+
+
+def test_a_finished_run_is_not_run_again(finished):
+    config, run_dir = finished
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*") if p.is_file()}
+    assert run_experiment(config, 0, run_dir.parent, progress=False) == run_dir
+    after = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_an_interrupted_run_resumes_and_reproduces_its_results(finished, tmp_path):
+    config, run_dir = finished
+    copy = tmp_path / run_dir.name
+    import shutil
+
+    shutil.copytree(run_dir, copy)
+    (copy / "done.json").unlink()
+    (copy / "checkpoints" / "ckpt-00000500.json").unlink()  # killed before the last checkpoint
+    for path in (copy / "measurements").glob("step-00000500.*"):
+        path.unlink()
+    kept = (copy / "measurements" / "step-00000050.json").stat().st_mtime_ns
+    run_experiment(config, 0, tmp_path, progress=False)
+    assert (copy / "measurements" / "step-00000050.json").stat().st_mtime_ns == kept
+    for table in ("checkpoints", "strings", "blocks"):
+        assert pq.read_table(copy / "tables" / f"{table}.parquet").equals(
+            pq.read_table(run_dir / "tables" / f"{table}.parquet"))
+
+
+def test_measure_re_measures_an_old_run_with_new_settings(finished, tmp_path):
+    import shutil
+
+    _, run_dir = finished
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    measure_run(copy, ["measure.generations=100", "measure.likelihood=false"], progress=False)
+    assert np.load(copy / "generations" / "step-00000050.npy").shape == (100, 8)
+    nelbo = pq.read_table(copy / "tables" / "strings.parquet").column("nelbo_per_token")
+    assert np.isnan(nelbo.to_numpy()).all()
+    with pytest.raises(Exception, match="measure.\\* keys only"):
+        measure_run(copy, ["train.steps=10"], progress=False)
+
+
+def test_cli_run_and_errors(tmp_path, capsys):
+    assert main(["run", "e2", *TINY, "train.steps=20", "train.first_checkpoint=10",
+                 "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    assert "reproduced train" in capsys.readouterr().out
+    assert main(["run", "e2", "train.stpes=3"]) == 2
+    assert "unknown key 'train.stpes'" in capsys.readouterr().err
+    assert main(["measure", str(tmp_path / "nothing")]) == 2
+    assert "is not a run directory" in capsys.readouterr().err

@@ -102,6 +102,18 @@ def _run_parser(sub) -> None:
     m.add_argument("overrides", nargs="*", help="measure.key=value")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=_run_measure)
+    r = sub.add_parser("report", help="rebuild the HTML report of a run from its tables")
+    r.add_argument("run_dir", type=Path)
+    r.set_defaults(func=_run_report)
+
+
+def _run_report(args) -> int:
+    from slopscope.report import build_report
+
+    if not (args.run_dir / "summary.json").exists():
+        raise SlopscopeError(f"{args.run_dir} has no measurements yet (run slopscope measure)")
+    print(build_report(args.run_dir))
+    return 0
 
 
 def _run_run(args) -> int:
@@ -112,6 +124,7 @@ def _run_run(args) -> int:
     for seed in config.seeds:
         run_dir = run_experiment(config, seed, args.runs_dir, progress=not args.quiet)
         print(_summary_line(run_dir))
+        print(f"report: {run_dir / 'report' / 'report.html'}")
     return 0
 
 
@@ -121,6 +134,9 @@ def _run_measure(args) -> int:
     if not (args.run_dir / "config.json").exists():
         raise SlopscopeError(f"{args.run_dir} is not a run directory (no config.json)")
     measure_run(args.run_dir, args.overrides, progress=not args.quiet)
+    from slopscope.report import build_report
+
+    build_report(args.run_dir)
     print(_summary_line(args.run_dir))
     return 0
 

@@ -108,6 +108,8 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
     if done:
         tensors, meta = ckpt.load_checkpoint(run_dir, done[-1], config_hash)
         ema = ckpt.tensors_to_state(tensors, meta, model, optimizer, generator)
+        if ema is not None:
+            ema = {k: v.to(device) for k, v in ema.items()}
         start, resumed_from, losses = meta["step"], meta["step"], list(meta.get("losses", []))
 
     batch = min(config.batch_size, x.shape[0])

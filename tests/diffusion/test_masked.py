@@ -174,3 +174,18 @@ def test_oracle_marginals_match_bayes_rule_on_a_hand_case():
     for i in (0, 3):
         want = np.bincount(strings[keep, i], minlength=g.v) / keep.sum()
         np.testing.assert_allclose(logp[0, i].exp().numpy(), want, atol=1e-6)
+
+
+def test_impossible_strings_get_an_infinite_bound_not_nan():
+    """Strings the oracle gives probability zero: NELBO = +inf (not NaN)."""
+    train = G.sample(10, seed=0, unique=True)
+    held = G.sample(200, seed=9, unique=True)
+    outside = held[~np.isin(row_keys(held), row_keys(train))][:3]
+    nelbo = FAM.nll_bound(FAM.empirical_oracle(train), outside, seed=0, estimator="exact")
+    assert np.all(nelbo == np.inf)
+    invalid = G.sample(2, seed=0)
+    invalid[:, :2] = invalid[:, 2:4][:, ::-1]
+    invalid = invalid[~G.parse(invalid).valid]
+    if invalid.shape[0]:
+        bound = FAM.nll_bound(FAM.grammar_oracle(G), invalid, seed=0, estimator="exact")
+        assert np.all(bound == np.inf)

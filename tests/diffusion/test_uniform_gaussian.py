@@ -143,3 +143,12 @@ def test_networks_train_reproducibly_for_time_conditioned_families(family):
     assert np.mean(losses[0][-10:]) < np.mean(losses[0][:10])
     out = fam.sample(net, 20, seed=0)
     assert out.shape == (20, G.d) and out.min() >= 0 and out.max() < G.v
+
+
+@pytest.mark.parametrize("family", ["uniform", "gaussian"])
+def test_leaf_evidence_accepts_integer_steps_like_times(family):
+    fam = get_family(family, v=4, d=3, steps=10)
+    x0 = torch.tensor([[0, 1, 2]])
+    x_t = fam.corrupt(x0, torch.tensor([2]), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(fam.leaf_log_likelihood(x_t, torch.tensor([2])),
+                               fam.leaf_log_likelihood(x_t, torch.tensor([0.2])))

@@ -96,3 +96,36 @@ def test_cli_run_and_errors(tmp_path, capsys):
     assert "unknown key 'train.stpes'" in capsys.readouterr().err
     assert main(["measure", str(tmp_path / "nothing")]) == 2
     assert "is not a run directory" in capsys.readouterr().err
+
+
+def test_the_report_has_every_figure_and_a_findings_table(finished):
+    _, run_dir = finished
+    page = (run_dir / "report" / "report.html").read_text()
+    assert page.count("<img") == 5 and "data:image/png;base64," in page
+    for name in ("copies_validity", "memorized_by_quintile", "time_vs_typicality",
+                 "nearest_neighbours", "blocks_over_training"):
+        assert (run_dir / "report" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert b"<svg" in (run_dir / "report" / f"{name}.svg").read_bytes()[:500]
+    for finding in ("A: prototypical", "B: fat tails", "C: the delay", "D: partial"):
+        assert finding in page
+
+
+def test_findings_verdicts_follow_the_intervals():
+    from slopscope.report import findings
+
+    def summary(train, test):
+        return {"splits": {"train": {"generation_time": {"t1": train}},
+                           "test": {"generation_time": {"t1": test}}}}
+
+    strong = {"rho": -0.5, "low": -0.6, "high": -0.4}
+    weak = {"rho": -0.45, "low": -0.55, "high": -0.35}
+    none = {"rho": None, "low": None, "high": None}
+    checkpoints = {"step": np.array([10, 100]), "copy_fraction": np.array([0.01, 0.5])}
+    blocks = {"unit": np.array(["block", "block"]), "size": np.array([1, 1]),
+              "step": np.array([10, 100]), "slope": np.array([1.5, 1.0]),
+              "slope_se": np.array([0.1, 0.1])}
+    rows = findings(summary(strong, {"rho": 0.0, "low": -0.1, "high": 0.1}), checkpoints, blocks)
+    assert rows[0]["verdict"] == "holds" and rows[3]["verdict"] == "holds"
+    assert "[10]" in rows[3]["measured"]
+    assert findings(summary(strong, weak), checkpoints, blocks)[0]["verdict"] == "not shown"
+    assert findings(summary(none, none), checkpoints, blocks)[0]["verdict"] == "not measurable"

@@ -120,4 +120,6 @@ def log_scores(denoiser, x_t: torch.Tensor, t: torch.Tensor, v: int) -> torch.Te
         raise SlopscopeError(
             f"denoiser returned shape {tuple(scores.shape)}; allowed: (B, d, {v}) scores over x0"
         )
-    return torch.log_softmax(scores.float(), dim=-1)
+    logp = torch.log_softmax(scores.float(), dim=-1)
+    # a row with no possible token (an oracle given impossible evidence) has probability 0
+    return torch.where(torch.isnan(logp), torch.full_like(logp, -float("inf")), logp)

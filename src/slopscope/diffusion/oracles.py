@@ -34,8 +34,8 @@ class GrammarOracle:
         log_ev = self.family.leaf_log_likelihood(x_t.cpu(), t.cpu()).double().numpy()
         ev = np.exp(log_ev - log_ev.max(axis=-1, keepdims=True))  # per-leaf scale is irrelevant
         post, _ = self.rhm.marginals(ev)
-        with np.errstate(divide="ignore"):
-            return torch.from_numpy(np.log(post))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return torch.from_numpy(np.log(post)).to(x_t.device)
 
 
 class EmpiricalOracle:
@@ -62,4 +62,4 @@ class EmpiricalOracle:
         post = torch.zeros((x_t.shape[0], self.family.d, self.family.v), dtype=torch.float64)
         for i in range(self.family.d):
             post[:, i, :].index_add_(1, self.train[:, i], w)
-        return torch.log(post)
+        return torch.log(post).to(x_t.device)

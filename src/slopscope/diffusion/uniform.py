@@ -62,7 +62,7 @@ class UniformDiffusion(DiscreteTime, DiffusionFamily):
         return torch.where(u < keep[:, None], x0, noise)
 
     def leaf_log_likelihood(self, x_t, t):
-        k = self.steps_of(t.double())
+        k = self.steps_of(t)
         a = self.alpha_bar[k.cpu()].to(x_t.device)[:, None, None]
         same = torch.nn.functional.one_hot(x_t, self.v).double()
         return torch.log(a * same + (1 - a) / self.v)

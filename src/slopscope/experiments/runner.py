@@ -7,7 +7,7 @@
       generations/step-*.npy  G generated strings per checkpoint
       measurements/step-*.json / .npz   per-checkpoint figures (re-measured only if missing)
       tables/*.parquet       checkpoints, strings, blocks, typicality
-      summary.json, done.json
+      summary.json, report/report.html (+ PNG and SVG figures), done.json
 
 Every stage is skipped when its output exists, so an interrupted run resumes where it stopped and
 a finished run does nothing.
@@ -38,6 +38,7 @@ from slopscope.experiments.config import ExperimentConfig, apply_overrides, conf
 from slopscope.experiments.tables import build_tables
 from slopscope.grammar import RHM
 from slopscope.models import build_denoiser
+from slopscope.report import build_report
 from slopscope.store import (
     atomic_write_bytes,
     atomic_write_text,
@@ -66,6 +67,7 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     train(family, net, train_set, dataclasses.replace(config.train, seed=seed),
           run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
     measure_run(run_dir, progress=progress)
+    build_report(run_dir)
     write_json(run_dir / "done.json", {"seconds": time.perf_counter() - began})
     return run_dir
 

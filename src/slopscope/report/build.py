@@ -1,0 +1,138 @@
+"""The HTML report of a run: figures (also saved as PNG and SVG) and a findings table."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+
+from slopscope import measure
+from slopscope.report import plots
+from slopscope.store import atomic_write_bytes, atomic_write_text, load_array, read_json, read_table
+
+
+def _columns(path) -> dict:
+    table = read_table(path)
+    return {name: table.column(name).to_numpy(zero_copy_only=False)
+            for name in table.column_names}
+
+
+def _taus(strings: dict, steps) -> dict:
+    out = {}
+    for split in ("train", "test"):
+        rows = strings["split"] == split
+        n = int(strings["index"][rows].max()) + 1
+        counts = strings["count"][rows].reshape(len(steps), n)
+        out[split] = measure.generation_times(counts, steps)
+    return out
+
+
+def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
+    """Rows (finding, measured, verdict) for A-D from one run."""
+    rows = []
+    train = summary["splits"]["train"]["generation_time"]["t1"]
+    test = summary["splits"]["test"]["generation_time"]["t1"]
+    if train["rho"] is None:
+        verdict, text = "not measurable", "no training string reproduced yet"
+    else:
+        text = (f"Spearman(T1, tau) train {train['rho']:+.2f} [{train['low']:+.2f}, "
+                f"{train['high']:+.2f}]; held-out control "
+                + ("n/a" if test["rho"] is None else
+                   f"{test['rho']:+.2f} [{test['low']:+.2f}, {test['high']:+.2f}]"))
+        beyond = test["rho"] is None or train["high"] < test["low"]
+        verdict = "holds" if train["high"] < 0 and beyond else "not shown"
+    rows.append({"finding": "A: prototypical strings memorised first", "measured": text,
+                 "verdict": verdict})
+    for name in ("B: fat tails delay memorisation", "C: the delay is larger for top-level tails"):
+        rows.append({"finding": name, "measured": "needs a sweep (presets e3 / e4)",
+                     "verdict": "not measurable in one run"})
+    unit, size = np.asarray(blocks["unit"]), np.asarray(blocks["size"])
+    window = []
+    for step, copies in zip(checkpoints["step"], checkpoints["copy_fraction"], strict=True):
+        rows_at = (unit == "block") & (np.asarray(blocks["step"]) == step)
+        slope = np.asarray(blocks["slope"], dtype=float)[rows_at]
+        se = np.asarray(blocks["slope_se"], dtype=float)[rows_at]
+        if copies < 0.05 and np.any(slope - 2 * se > 1):
+            window.append(int(step))
+    rows.append({"finding": "D: partial memorisation = slop",
+                 "measured": ("block slop slope > 1 (2 SE) with < 5 % exact copies at steps "
+                              f"{window}") if window else "no such checkpoint",
+                 "verdict": "holds" if window else "not shown"})
+    del size
+    return rows
+
+
+def _figure_html(fig, name: str, out_dir: Path) -> str:
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=110)
+    svg = io.BytesIO()
+    fig.savefig(svg, format="svg")
+    atomic_write_bytes(out_dir / f"{name}.png", png.getvalue())
+    atomic_write_bytes(out_dir / f"{name}.svg", svg.getvalue())
+    plots.plt.close(fig)
+    data = base64.b64encode(png.getvalue()).decode()
+    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
+
+
+def build_report(run_dir) -> Path:
+    """Write <run>/report/report.html (+ one PNG and SVG per figure); returns the page path."""
+    run_dir = Path(run_dir)
+    summary = read_json(run_dir / "summary.json")
+    config = read_json(run_dir / "config.json")["config"]
+    checkpoints = _columns(run_dir / "tables" / "checkpoints.parquet")
+    blocks = _columns(run_dir / "tables" / "blocks.parquet")
+    strings = _columns(run_dir / "tables" / "strings.parquet")
+    typ = _columns(run_dir / "tables" / "typicality.parquet")
+    steps = checkpoints["step"]
+    L, d = config["grammar"]["L"], config["grammar"]["s"] ** config["grammar"]["L"]
+    taus = _taus(strings, steps)
+    t1 = {split: typ["t1"][typ["split"] == split] for split in ("train", "test")}
+    rho = {split: summary["splits"][split]["generation_time"]["t1"] for split in ("train", "test")}
+    train_set, test_set = load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")
+    last = load_array(run_dir / "generations" / f"step-{int(steps[-1]):08d}.npy")
+    gen_d1, _ = measure.nearest_hamming(last, train_set)
+    held_d1, _ = measure.nearest_hamming(test_set, train_set)
+    out_dir = run_dir / "report"
+    figures = [
+        ("copies_validity", plots.copies_and_validity(steps, checkpoints, L)),
+        ("memorized_by_quintile", plots.memorized_by_quintile(steps, taus, t1)),
+        ("time_vs_typicality", plots.time_vs_typicality(taus, t1, rho, steps[-1])),
+        ("nearest_neighbours", plots.nearest_neighbours(
+            measure.distance_histogram(gen_d1, d), measure.distance_histogram(held_d1, d), d)),
+        ("blocks_over_training", plots.blocks_over_training(blocks)),
+    ]
+    body = "\n".join(_figure_html(fig, name, out_dir) for name, fig in figures)
+    rows = "\n".join(
+        f"<tr><td>{html.escape(r['finding'])}</td><td>{html.escape(r['measured'])}</td>"
+        f"<td class='{r['verdict'].split()[0]}'>{html.escape(r['verdict'])}</td></tr>"
+        for r in findings(summary, checkpoints, blocks))
+    page = _PAGE.format(title=html.escape(f"slopscope: {run_dir.name}"),
+                        description=html.escape(config.get("description", "")),
+                        rows=rows, figures=body,
+                        config=html.escape(str(config)))
+    path = out_dir / "report.html"
+    atomic_write_text(path, page)
+    return path
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; }}
+td.holds {{ color: #070; font-weight: bold; }} td.not {{ color: #a50; }}
+img {{ max-width: 100%; }} pre {{ white-space: pre-wrap; font-size: 0.8em; }}
+</style></head><body>
+<h1>{title}</h1><p>{description}</p>
+<h2>Findings</h2>
+<table><tr><th>finding</th><th>measured (95 % bootstrap intervals)</th><th>verdict</th></tr>
+{rows}
+</table>
+<h2>Figures</h2>
+{figures}
+<h2>Configuration</h2><pre>{config}</pre>
+</body></html>
+"""

@@ -1,0 +1,105 @@
+"""Figures of one run (matplotlib, Agg backend): pure functions from arrays to Figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
+
+from slopscope import measure  # noqa: E402
+
+
+def _log_steps(ax) -> None:
+    """Log-scaled step axis without crowded minor labels."""
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def copies_and_validity(steps, table: dict, L: int):
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(steps, table["copy_fraction"], "o-", label="exact copies of training strings")
+    ax.plot(steps, table["heldout_copy_fraction"], "s--", label="held-out strings generated")
+    for level in range(1, L + 1):
+        ax.plot(steps, table[f"valid_from_level_{level}"], ":", alpha=0.8,
+                label=f"valid rule levels {level}..{L}")
+    _log_steps(ax)
+    ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
+    ax.legend(fontsize=7)
+    ax.set_title("Exact copies and grammatical validity")
+    fig.tight_layout()
+    return fig
+
+
+def memorized_by_quintile(steps, tau_by_split: dict, t1_by_split: dict):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, split in zip(axes, ("train", "test"), strict=True):
+        curves = measure.curves_by_quantile(tau_by_split[split], t1_by_split[split], steps)
+        for curve in curves:
+            ax.plot(curve["step"], curve["fraction"], "o-", ms=3,
+                    label=f"T1 quintile {curve['group'] + 1}")
+            ax.fill_between(curve["step"], curve["low"], curve["high"], alpha=0.15)
+        title = "training strings" if split == "train" else "held-out control"
+        _log_steps(ax)
+        ax.set(xlabel="training step", title=f"Reproduced by step: {title}")
+    axes[0].set_ylabel("fraction reproduced")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def time_vs_typicality(tau_by_split: dict, t1_by_split: dict, rho_by_split: dict, last_step):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, split in zip(axes, ("train", "test"), strict=True):
+        tau, t1 = np.asarray(tau_by_split[split]), np.asarray(t1_by_split[split])
+        censored = ~np.isfinite(tau)
+        ax.scatter(t1[~censored], tau[~censored], s=8, alpha=0.6, label="reproduced")
+        ax.scatter(t1[censored], np.full(censored.sum(), last_step * 1.5), s=8, marker="^",
+                   alpha=0.4, color="grey", label="not yet (censored)")
+        rho = rho_by_split[split]
+        text = "n/a" if rho["rho"] is None else (f"{rho['rho']:+.2f} "
+                                                 f"[{rho['low']:+.2f}, {rho['high']:+.2f}]")
+        ax.set(yscale="log", xlabel="typicality T1", title=f"{split}: Spearman {text}")
+    axes[0].set_ylabel("first reproduction step")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_neighbours(gen_hist, heldout_hist, d: int):
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    x = np.arange(d + 1)
+    ax.bar(x - 0.2, gen_hist, width=0.4, label="generations (last checkpoint)")
+    ax.bar(x + 0.2, heldout_hist, width=0.4, label="held-out strings")
+    ax.set(xlabel="Hamming distance to the nearest training string", ylabel="fraction",
+           title="Nearest-neighbour distances")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def blocks_over_training(blocks: dict):
+    """blocks: rows with step, unit, size, excess_copying, slope, overproduction_top_k."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    unit = np.asarray(blocks["unit"])
+    size = np.asarray(blocks["size"])
+    step = np.asarray(blocks["step"])
+    for k in sorted(set(size[unit == "block"])):
+        rows = (unit == "block") & (size == k)
+        for ax, key in zip(axes, ("excess_copying", "slope", "overproduction_top_k"),
+                           strict=True):
+            ax.plot(step[rows], np.asarray(blocks[key], dtype=float)[rows], "o-", ms=3,
+                    label=f"block size {k}")
+    axes[0].set(title="Excess copying of aligned blocks", ylabel="vs fresh grammar samples")
+    axes[1].set(title="Slop slope (log f_gen on log f_train)")
+    axes[1].axhline(1.0, color="grey", lw=0.8)
+    axes[2].set(title="Over-production of the top-10 blocks")
+    axes[2].axhline(1.0, color="grey", lw=0.8)
+    for ax in axes:
+        _log_steps(ax)
+        ax.set(xlabel="training step")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -17,7 +17,7 @@ def test_every_preset_loads_and_round_trips(name):
     assert config.name.startswith(name[:2])
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
-    assert preset_names() == ["e1", "e2", "e3", "e4", "e5"]
+    assert preset_names() == ["demo", "e1", "e2", "e3", "e4", "e5"]
 
 
 def test_presets_set_up_the_findings():

@@ -188,6 +188,7 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
 # ---- files, presets and overrides ------------------------------------------------------------
 
 PRESET_ALIASES = {
+    "demo": "demo",
     "e1": "e1", "e1-scaling": "e1",
     "e2": "e2", "e2-prototypical": "e2",
     "e3": "e3", "e3-fat-tails": "e3",

@@ -105,6 +105,17 @@ def _run_parser(sub) -> None:
     r = sub.add_parser("report", help="rebuild the HTML report of a run from its tables")
     r.add_argument("run_dir", type=Path)
     r.set_defaults(func=_run_report)
+    c = sub.add_parser("runs", help="list runs with their key settings and headline figures")
+    c.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    c.set_defaults(func=_run_runs)
+
+
+def _run_runs(args) -> int:
+    from slopscope.experiments.catalog import catalog, format_catalog
+
+    rows = catalog(args.runs_dir)
+    print(format_catalog(rows) if rows else f"no runs in {args.runs_dir}")
+    return 0
 
 
 def _run_report(args) -> int:

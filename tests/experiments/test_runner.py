@@ -129,3 +129,17 @@ def test_findings_verdicts_follow_the_intervals():
     assert "[10]" in rows[3]["measured"]
     assert findings(summary(strong, weak), checkpoints, blocks)[0]["verdict"] == "not shown"
     assert findings(summary(none, none), checkpoints, blocks)[0]["verdict"] == "not measurable"
+
+
+def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, capsys):
+    from slopscope.experiments.catalog import catalog
+
+    _, run_dir = finished
+    rows = catalog(run_dir.parent)
+    row = next(r for r in rows if r["run"] == run_dir.name)
+    assert row["status"] == "done" and row["P"] == 24 and row["P_max_fraction"] == 24 / 384
+    assert 0 < row["train_reproduced"] <= 1
+    assert main(["runs", "--runs-dir", str(run_dir.parent)]) == 0
+    out = capsys.readouterr().out
+    assert run_dir.name in out and "train_reproduced" in out
+    assert main(["runs", "--runs-dir", str(tmp_path / "none")]) == 2

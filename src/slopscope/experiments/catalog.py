@@ -1,0 +1,53 @@
+"""The catalogue of run directories: key settings and headline figures, one row per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+from slopscope.store import read_json
+
+COLUMNS = ("run", "status", "family", "P", "P_max_fraction", "steps", "copies",
+           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout")
+
+
+def catalog(runs_dir) -> list[dict]:
+    """One row per run directory under runs_dir (those with a config.json)."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise SlopscopeError(f"{runs_dir} is not a directory of runs")
+    rows = []
+    for config_path in sorted(runs_dir.glob("*/config.json")):
+        run_dir = config_path.parent
+        config = read_json(config_path)["config"]
+        g = config["grammar"]
+        p_max = g["n"] * g["m"] ** ((g["s"] ** g["L"] - 1) // (g["s"] - 1))
+        row = {"run": run_dir.name,
+               "status": "done" if (run_dir / "done.json").exists() else "incomplete",
+               "family": config["diffusion"]["family"], "P": config["data"]["train"],
+               "P_max_fraction": config["data"]["train"] / p_max,
+               "steps": config["train"]["steps"]}
+        if (run_dir / "summary.json").exists():
+            summary = read_json(run_dir / "summary.json")
+            train, test = summary["splits"]["train"], summary["splits"]["test"]
+            row.update(copies=summary["final"]["copy_fraction"],
+                       train_reproduced=train["reproduced_fraction"],
+                       heldout_reproduced=test["reproduced_fraction"],
+                       rho_t1_train=train["generation_time"]["t1"]["rho"],
+                       rho_t1_heldout=test["generation_time"]["t1"]["rho"])
+        rows.append(row)
+    return rows
+
+
+def format_catalog(rows: list[dict]) -> str:
+    def cell(value):
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.3g}"
+        return str(value)
+
+    table = [list(COLUMNS)] + [[cell(row.get(c)) for c in COLUMNS] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))
+                     for r in table)

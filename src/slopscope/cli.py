@@ -108,6 +108,20 @@ def _run_parser(sub) -> None:
     c = sub.add_parser("runs", help="list runs with their key settings and headline figures")
     c.add_argument("--runs-dir", type=Path, default=Path("runs"))
     c.set_defaults(func=_run_runs)
+    w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
+    w.add_argument("sweep_file", type=Path)
+    w.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    w.add_argument("--workers", type=int, default=None, help="parallel processes (default 2)")
+    w.set_defaults(func=_run_sweep)
+
+
+def _run_sweep(args) -> int:
+    from slopscope.experiments.sweep import run_sweep
+    from slopscope.store import read_table
+
+    sweep_dir = run_sweep(args.sweep_file, args.runs_dir, args.workers)
+    errors = read_table(sweep_dir / "index.parquet").column("error").to_pylist()
+    return 1 if any(errors) else 0
 
 
 def _run_runs(args) -> int:

@@ -1,0 +1,142 @@
+"""Sweeps: a grid of overrides x seeds expanded into runs, executed by interchangeable executors.
+
+    base = "e3"                          # preset or TOML file
+    overrides = ["train.steps=3000"]     # applied to every run
+    seeds = [0, 1, 2]
+    [grid]
+    "grammar.zipf_a" = [0.25, 1.0, 4.0]
+
+Each run is a plain function of its resolved configuration and seed (`run_experiment`), so any
+executor can run it; finished runs are skipped and a failing run does not stop the others.
+The default executor uses local processes with one torch (and numba) thread each: on 2 cores two
+1-thread processes give more total throughput than one 2-thread process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import multiprocessing
+import tomllib
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+from slopscope.experiments.config import load_config
+from slopscope.store import read_json, write_json, write_table
+
+
+@dataclass(frozen=True)
+class Job:
+    overrides: tuple[str, ...]
+    point: tuple[tuple[str, object], ...]  # the grid values of this run
+    seed: int
+
+
+def _toml_value(value) -> str:
+    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def read_sweep(path) -> dict:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SlopscopeError(f"cannot read sweep file {path}: {exc}") from None
+    allowed = {"base", "overrides", "seeds", "grid", "workers", "name"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SlopscopeError(f"unknown key '{unknown[0]}' in {path}; allowed: "
+                             f"{', '.join(sorted(allowed))}")
+    if "base" not in data:
+        raise SlopscopeError(f"{path} lacks 'base' (a preset or a TOML file)")
+    return data
+
+
+def expand(sweep: dict) -> list[Job]:
+    """Every grid point x seed, validated up front (a bad value fails before anything runs)."""
+    grid = sweep.get("grid", {})
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise SlopscopeError(f"grid key '{key}' must list at least one value")
+    base = list(sweep.get("overrides", []))
+    keys = list(grid)
+    jobs = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        point = tuple(zip(keys, values, strict=True))
+        overrides = tuple(base + [f"{k}={_toml_value(v)}" for k, v in point])
+        config = load_config(sweep["base"], list(overrides))  # validates
+        for seed in sweep.get("seeds", config.seeds):
+            jobs.append(Job(overrides, point, int(seed)))
+    return jobs
+
+
+def run_job(base: str, job: Job, runs_dir: str) -> str:
+    """Run one job (in whichever process or machine the executor chose); returns its directory."""
+    from slopscope.experiments.runner import run_experiment
+
+    config = load_config(base, list(job.overrides))
+    return str(run_experiment(config, job.seed, runs_dir, progress=False))
+
+
+def _single_thread() -> None:
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+
+
+def run_local(base: str, jobs: list[Job], runs_dir, workers: int, report=print) -> list[dict]:
+    """Run jobs in `workers` local processes; returns one status row per job."""
+    results = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_single_thread) as pool:
+        futures = {pool.submit(run_job, base, job, str(runs_dir)): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                run_dir, error = future.result(), None
+            except Exception as exc:  # noqa: BLE001 - a failed run is reported, not fatal
+                run_dir, error = None, f"{type(exc).__name__}: {exc}"
+            results.append({"job": job, "run_dir": run_dir, "error": error})
+            label = ", ".join(f"{k}={v}" for k, v in job.point) or "base"
+            report(f"{'FAILED' if error else 'done  '} {label} seed={job.seed}: "
+                   f"{error or run_dir}")
+    return results
+
+
+def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print) -> Path:
+    """Expand and run a sweep; write its index table; returns the sweep directory."""
+    sweep = read_sweep(path)
+    jobs = expand(sweep)
+    text = json.dumps(sweep, sort_keys=True, default=str)
+    name = sweep.get("name", Path(path).stem)
+    sweep_dir = Path(runs_dir) / "sweeps" / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    write_json(sweep_dir / "sweep.json", sweep)
+    workers = workers or int(sweep.get("workers", 2))
+    results = run_local(sweep["base"], jobs, runs_dir, workers, report)
+    write_index(sweep_dir, results)
+    failed = sum(r["error"] is not None for r in results)
+    report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")
+    return sweep_dir
+
+
+def write_index(sweep_dir: Path, results: list[dict]) -> None:
+    """index.parquet: one row per run with its grid values, seed, status and headline figures."""
+    rows = []
+    for r in sorted(results, key=lambda r: (r["job"].point.__repr__(), r["job"].seed)):
+        row = {k: json.dumps(v) for k, v in r["job"].point}
+        row.update(seed=r["job"].seed, run_dir=r["run_dir"] or "", error=r["error"] or "")
+        summary = Path(r["run_dir"]) / "summary.json" if r["run_dir"] else None
+        if summary is not None and summary.exists():
+            s = read_json(summary)
+            row.update(copies=s["final"]["copy_fraction"],
+                       train_reproduced=s["splits"]["train"]["reproduced_fraction"],
+                       heldout_reproduced=s["splits"]["test"]["reproduced_fraction"])
+        rows.append(row)
+    keys = sorted({k for row in rows for k in row})
+    write_table(sweep_dir / "index.parquet",
+                {k: [row.get(k, None) for row in rows] for k in keys})

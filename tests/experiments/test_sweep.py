@@ -1,0 +1,56 @@
+"""Sweeps: grid expansion, a 2-run local sweep in parallel processes, per-run failures."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from slopscope import SlopscopeError
+from slopscope.cli import main
+from slopscope.experiments.sweep import expand, read_sweep
+
+TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=2", "data.train=8",
+        "data.test=8", "train.steps=30", "train.batch_size=8", "train.checkpoints=2",
+        "train.first_checkpoint=10", "model.options.width=16", "model.options.heads=2",
+        "measure.generations=50", "measure.likelihood=false"]
+
+
+def _write(tmp_path, grid: str, seeds="[0]") -> str:
+    path = tmp_path / "sweep.toml"
+    overrides = ", ".join(f'"{o}"' for o in TINY)
+    path.write_text(f'base = "e2"\noverrides = [{overrides}]\nseeds = {seeds}\n[grid]\n{grid}\n')
+    return str(path)
+
+
+def test_expand_is_the_grid_times_the_seeds(tmp_path):
+    path = _write(tmp_path, '"data.train" = [4, 8]\n"train.lr" = [1e-3, 2e-3]', seeds="[0, 1]")
+    jobs = expand(read_sweep(path))
+    assert len(jobs) == 8
+    assert {job.seed for job in jobs} == {0, 1}
+    assert jobs[0].overrides[-2:] == ("data.train=4", "train.lr=0.001")
+
+
+def test_bad_grid_values_fail_before_anything_runs(tmp_path):
+    with pytest.raises(SlopscopeError, match="'train.steps' = 'x'"):
+        expand(read_sweep(_write(tmp_path, '"train.steps" = ["x"]')))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "e2"\nworkerz = 2\n')
+    with pytest.raises(SlopscopeError, match="unknown key 'workerz'"):
+        read_sweep(bad)
+
+
+def test_a_two_run_local_sweep_with_a_failing_run(tmp_path, capsys):
+    # data.train=100 exceeds the 2-level grammar's 3 * 2**3 = 24 strings: that run fails alone
+    path = _write(tmp_path, '"data.train" = [8, 100]')
+    code = main(["sweep", path, "--runs-dir", str(tmp_path / "runs"), "--workers", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "1 runs done, 1 failed" in out and "FAILED data.train=100" in out
+    index = next((tmp_path / "runs" / "sweeps").glob("*/index.parquet"))
+    rows = pq.read_table(index).to_pylist()
+    assert len(rows) == 2
+    ok = next(r for r in rows if r["data.train"] == "8")
+    assert ok["error"] == "" and (tmp_path / "runs").joinpath(ok["run_dir"]).exists()
+    assert "count=" in next(r for r in rows if r["data.train"] == "100")["error"]
+    # running it again skips the finished run and reports the same failure
+    assert main(["sweep", path, "--runs-dir", str(tmp_path / "runs")]) == 1

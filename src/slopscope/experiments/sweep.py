@@ -114,7 +114,8 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print) -
     jobs = expand(sweep)
     text = json.dumps(sweep, sort_keys=True, default=str)
     name = sweep.get("name", Path(path).stem)
-    sweep_dir = Path(runs_dir) / "sweeps" / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    sweep_dir = Path(runs_dir) / "sweeps" / f"{name}-{digest}"
     write_json(sweep_dir / "sweep.json", sweep)
     workers = workers or int(sweep.get("workers", 2))
     results = run_local(sweep["base"], jobs, runs_dir, workers, report)

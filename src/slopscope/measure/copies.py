@@ -16,6 +16,16 @@ def _as_rows(strings, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
+def as_row_pair(queries, reference, query_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (queries, reference) int64 row arrays of equal string length."""
+    q = _as_rows(queries, query_name)
+    r = _as_rows(reference, "reference")
+    if q.shape[1] != r.shape[1]:
+        raise SlopscopeError(f"{query_name} have length {q.shape[1]} but reference strings have "
+                             f"{r.shape[1]}; allowed: equal lengths")
+    return q, r
+
+
 def row_keys(strings: np.ndarray) -> np.ndarray:
     """One sortable key per row (the row's bytes as a void scalar)."""
     rows = np.ascontiguousarray(strings)
@@ -24,11 +34,7 @@ def row_keys(strings: np.ndarray) -> np.ndarray:
 
 def match_rows(queries, reference) -> np.ndarray:
     """For each query row, the index of an equal `reference` row (first occurrence), or -1."""
-    q = _as_rows(queries, "queries")
-    r = _as_rows(reference, "reference")
-    if q.shape[1] != r.shape[1]:
-        raise SlopscopeError(f"queries have length {q.shape[1]} but reference rows have "
-                             f"{r.shape[1]}; allowed: equal lengths")
+    q, r = as_row_pair(queries, reference, "queries")
     if r.shape[0] == 0:
         return np.full(q.shape[0], -1, dtype=np.int64)
     rk, qk = row_keys(r), row_keys(q)

@@ -6,18 +6,14 @@ import numpy as np
 
 from slopscope.errors import SlopscopeError
 from slopscope.measure import packed
-from slopscope.measure.copies import _as_rows
+from slopscope.measure.copies import as_row_pair
 
 
 def nearest_hamming(generations, reference) -> tuple[np.ndarray, np.ndarray]:
     """(d1, d2): Hamming distance of each generation to its nearest and second-nearest reference
     string (d2 = d + 1 when the reference has a single string). Memory is O(G + P): strings are
     bit-packed and compared pairwise in a compiled loop, never as a G x P x d tensor."""
-    g = _as_rows(generations, "generations")
-    r = _as_rows(reference, "reference")
-    if g.shape[1] != r.shape[1]:
-        raise SlopscopeError(f"generations have length {g.shape[1]} but reference strings have "
-                             f"{r.shape[1]}; allowed: equal lengths")
+    g, r = as_row_pair(generations, reference, "generations")
     if r.shape[0] == 0:
         raise SlopscopeError("reference is empty; allowed: at least one string")
     d = g.shape[1]

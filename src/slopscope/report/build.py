@@ -49,7 +49,7 @@ def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
     for name in ("B: fat tails delay memorisation", "C: the delay is larger for top-level tails"):
         rows.append({"finding": name, "measured": "needs a sweep (presets e3 / e4)",
                      "verdict": "not measurable in one run"})
-    unit, size = np.asarray(blocks["unit"]), np.asarray(blocks["size"])
+    unit = np.asarray(blocks["unit"])
     window = []
     for step, copies in zip(checkpoints["step"], checkpoints["copy_fraction"], strict=True):
         rows_at = (unit == "block") & (np.asarray(blocks["step"]) == step)
@@ -61,7 +61,6 @@ def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
                  "measured": ("block slop slope > 1 (2 SE) with < 5 % exact copies at steps "
                               f"{window}") if window else "no such checkpoint",
                  "verdict": "holds" if window else "not shown"})
-    del size
     return rows
 
 

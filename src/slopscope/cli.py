@@ -111,7 +111,11 @@ def _run_parser(sub) -> None:
     w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
     w.add_argument("sweep_file", type=Path)
     w.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    w.add_argument("--workers", type=int, default=None, help="parallel processes (default 2)")
+    w.add_argument("--workers", type=int, default=None, help="parallel runs (default 2)")
+    w.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    w.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
+    w.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
+    w.add_argument("--timeout-min", type=int, default=60, help="SLURM time limit per run")
     w.set_defaults(func=_run_sweep)
 
 
@@ -119,7 +123,10 @@ def _run_sweep(args) -> int:
     from slopscope.experiments.sweep import run_sweep
     from slopscope.store import read_table
 
-    sweep_dir = run_sweep(args.sweep_file, args.runs_dir, args.workers)
+    options = {"local": {}, "ray": {"address": args.address},
+               "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}}
+    sweep_dir = run_sweep(args.sweep_file, args.runs_dir, args.workers,
+                          executor=args.executor, **options[args.executor])
     errors = read_table(sweep_dir / "index.parquet").column("error").to_pylist()
     return 1 if any(errors) else 0
 

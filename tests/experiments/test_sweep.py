@@ -54,3 +54,30 @@ def test_a_two_run_local_sweep_with_a_failing_run(tmp_path, capsys):
     assert "count=" in next(r for r in rows if r["data.train"] == "100")["error"]
     # running it again skips the finished run and reports the same failure
     assert main(["sweep", path, "--runs-dir", str(tmp_path / "runs")]) == 1
+
+
+@pytest.mark.parametrize("executor, options", [
+    ("ray", {}),
+    ("slurm", {"cluster": "local", "timeout_min": 10}),
+])
+def test_the_same_sweep_runs_through_ray_and_submitit(tmp_path, executor, options):
+    from slopscope.experiments.sweep import run_sweep
+
+    pytest.importorskip("ray" if executor == "ray" else "submitit")
+    path = _write(tmp_path, '"data.train" = [8]', seeds="[0, 1]")
+    lines: list[str] = []
+    sweep_dir = run_sweep(path, tmp_path / "runs", workers=2, report=lines.append,
+                          executor=executor, **options)
+    rows = pq.read_table(sweep_dir / "index.parquet").to_pylist()
+    assert sorted(r["seed"] for r in rows) == [0, 1]
+    assert all(r["error"] == "" for r in rows), rows
+    for row in rows:
+        assert (tmp_path / "runs").joinpath(row["run_dir"], "done.json").exists()
+    assert lines[-1].endswith("2 runs done, 0 failed")
+
+
+def test_an_unknown_executor_is_rejected(tmp_path):
+    from slopscope.experiments.sweep import run_sweep
+
+    with pytest.raises(SlopscopeError, match="executor='k8s'"):
+        run_sweep(_write(tmp_path, '"data.train" = [8]'), tmp_path, executor="k8s")

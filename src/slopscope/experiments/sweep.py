@@ -8,7 +8,8 @@
 
 Each run is a plain function of its resolved configuration and seed (`run_experiment`), so any
 executor can run it; finished runs are skipped and a failing run does not stop the others.
-The default executor uses local processes with one torch (and numba) thread each: on 2 cores two
+The default executor uses local processes (Ray and SLURM via submitit are alternatives)
+with one torch (and numba) thread each: on 2 cores two
 1-thread processes give more total throughput than one 2-thread process.
 """
 
@@ -17,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import tomllib
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config import load_config
+from slopscope.experiments.executors import EXECUTORS
 from slopscope.store import read_json, write_json, write_table
 
 
@@ -72,44 +72,12 @@ def expand(sweep: dict) -> list[Job]:
     return jobs
 
 
-def run_job(base: str, job: Job, runs_dir: str) -> str:
-    """Run one job (in whichever process or machine the executor chose); returns its directory."""
-    from slopscope.experiments.runner import run_experiment
-
-    config = load_config(base, list(job.overrides))
-    return str(run_experiment(config, job.seed, runs_dir, progress=False))
-
-
-def _single_thread() -> None:
-    import numba
-    import torch
-
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
-
-
-def run_local(base: str, jobs: list[Job], runs_dir, workers: int, report=print) -> list[dict]:
-    """Run jobs in `workers` local processes; returns one status row per job."""
-    results = []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_single_thread) as pool:
-        futures = {pool.submit(run_job, base, job, str(runs_dir)): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                run_dir, error = future.result(), None
-            except Exception as exc:  # noqa: BLE001 - a failed run is reported, not fatal
-                run_dir, error = None, f"{type(exc).__name__}: {exc}"
-            results.append({"job": job, "run_dir": run_dir, "error": error})
-            label = ", ".join(f"{k}={v}" for k, v in job.point) or "base"
-            report(f"{'FAILED' if error else 'done  '} {label} seed={job.seed}: "
-                   f"{error or run_dir}")
-    return results
-
-
-def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print) -> Path:
-    """Expand and run a sweep; write its index table; returns the sweep directory."""
+def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
+              executor: str = "local", **options) -> Path:
+    """Expand and run a sweep with an executor (local, ray, slurm); write its index table;
+    returns the sweep directory."""
+    if executor not in EXECUTORS:
+        raise SlopscopeError(f"executor={executor!r}; allowed: {', '.join(EXECUTORS)}")
     sweep = read_sweep(path)
     jobs = expand(sweep)
     text = json.dumps(sweep, sort_keys=True, default=str)
@@ -118,7 +86,7 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print) -
     sweep_dir = Path(runs_dir) / "sweeps" / f"{name}-{digest}"
     write_json(sweep_dir / "sweep.json", sweep)
     workers = workers or int(sweep.get("workers", 2))
-    results = run_local(sweep["base"], jobs, runs_dir, workers, report)
+    results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
     write_index(sweep_dir, results)
     failed = sum(r["error"] is not None for r in results)
     report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")

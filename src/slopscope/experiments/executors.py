@@ -1,0 +1,120 @@
+"""Interchangeable sweep executors: each runs `run_job(base, job, runs_dir)` for every job and
+returns one status row per job ({"job", "run_dir", "error"}). Ray and SLURM (through submitit)
+are optional extras: `pip install 'slopscope[cluster]'`."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+
+
+def single_thread() -> None:
+    """One torch and one numba thread per worker process."""
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+
+
+def run_job(base: str, job, runs_dir: str) -> str:
+    """Run one sweep job wherever the executor put it; returns the run directory."""
+    from slopscope.experiments.config import load_config
+    from slopscope.experiments.runner import run_experiment
+
+    config = load_config(base, list(job.overrides))
+    return str(run_experiment(config, job.seed, runs_dir, progress=False))
+
+
+def run_job_single_thread(base: str, job, runs_dir: str) -> str:
+    single_thread()
+    return run_job(base, job, runs_dir)
+
+
+def _row(job, run_dir, error, report) -> dict:
+    label = ", ".join(f"{k}={v}" for k, v in job.point) or "base"
+    report(f"{'FAILED' if error else 'done  '} {label} seed={job.seed}: {error or run_dir}")
+    return {"job": job, "run_dir": run_dir, "error": error}
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc) else ''}"
+
+
+def run_local(base, jobs, runs_dir, workers: int, report=print, **_) -> list[dict]:
+    """Local processes (spawned), `workers` at a time."""
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=single_thread) as pool:
+        futures = {pool.submit(run_job, base, job, str(runs_dir)): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                run_dir, error = future.result(), None
+            except Exception as exc:  # noqa: BLE001 - a failed run is reported, not fatal
+                run_dir, error = None, _describe(exc)
+            rows.append(_row(futures[future], run_dir, error, report))
+    return rows
+
+
+def run_ray(base, jobs, runs_dir, workers: int, report=print, address: str | None = None,
+            **_) -> list[dict]:
+    """A Ray cluster (`address`), or a local one with `workers` CPUs; one CPU per run."""
+    try:
+        import ray
+    except ImportError:
+        raise SlopscopeError("executor 'ray' needs Ray: pip install 'slopscope[cluster]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers,
+                 include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_job_single_thread)
+        refs = {remote.remote(base, job, str(Path(runs_dir).resolve())): job for job in jobs}
+        rows = []
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                run_dir, error = ray.get(done[0]), None
+            except Exception as exc:  # noqa: BLE001
+                run_dir, error = None, _describe(getattr(exc, "cause", None) or exc)
+            rows.append(_row(refs[done[0]], run_dir, error, report))
+        return rows
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_slurm(base, jobs, runs_dir, workers: int, report=print, cluster: str | None = None,
+              partition: str | None = None, timeout_min: int = 60, **_) -> list[dict]:
+    """A SLURM job array through submitit (cluster="local" runs it as local subprocesses, which
+    is how the tests exercise it)."""
+    try:
+        import submitit
+    except ImportError:
+        raise SlopscopeError(
+            "executor 'slurm' needs submitit: pip install 'slopscope[cluster]'") from None
+    folder = Path(runs_dir).resolve() / "submitit" / "%j"
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    params = {"timeout_min": timeout_min, "cpus_per_task": 1, "slurm_array_parallelism": workers}
+    if partition:
+        params["slurm_partition"] = partition
+    executor.update_parameters(**params)
+    absolute = str(Path(runs_dir).resolve())
+    submitted = executor.map_array(run_job_single_thread, [base] * len(jobs), jobs,
+                                   [absolute] * len(jobs))
+    rows = []
+    for job, handle in zip(jobs, submitted, strict=True):
+        try:
+            run_dir, error = handle.result(), None
+        except Exception as exc:  # noqa: BLE001
+            run_dir, error = None, _describe(exc)
+        rows.append(_row(job, run_dir, error, report))
+    return rows
+
+
+EXECUTORS = {"local": run_local, "ray": run_ray, "slurm": run_slurm}

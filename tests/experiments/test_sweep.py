@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -81,3 +82,23 @@ def test_an_unknown_executor_is_rejected(tmp_path):
 
     with pytest.raises(SlopscopeError, match="executor='k8s'"):
         run_sweep(_write(tmp_path, '"data.train" = [8]'), tmp_path, executor="k8s")
+
+
+def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
+    from slopscope.experiments.sweep import run_sweep
+    from slopscope.measure import mean_ci
+
+    path = _write(tmp_path, '"train.steps" = [20, 40]', seeds="[0, 1]")
+    sweep_dir = run_sweep(path, tmp_path / "runs", workers=2, report=lambda line: None)
+    rows = pq.read_table(sweep_dir / "aggregate.parquet").to_pylist()
+    assert [r["point"] for r in rows] == ["train.steps=20", "train.steps=40"]
+    assert all(r["runs"] == 2 and r["failed"] == 0 for r in rows)
+    index = pq.read_table(sweep_dir / "index.parquet").to_pylist()
+    values = [r["train_reproduced"] for r in index if r["train.steps"] == "20"]
+    mean, low, high = mean_ci(values)
+    assert rows[0]["train_reproduced_mean"] == pytest.approx(mean)
+    assert (np.isnan(low) and np.isnan(rows[0]["train_reproduced_low"])) or \
+        rows[0]["train_reproduced_low"] == pytest.approx(low)
+    page = (sweep_dir / "report.html").read_text()
+    assert "train.steps=40" in page and page.count("<img") == 1
+    assert (sweep_dir / "sweep.png").exists() and (sweep_dir / "sweep.svg").exists()

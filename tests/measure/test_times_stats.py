@@ -84,6 +84,8 @@ def test_mean_ci_matches_the_t_interval():
     assert mean == pytest.approx(2.625)
     assert (low, high) == pytest.approx(want)
     assert np.isnan(mean_ci([3.0])[1])
+    mean, low, high = mean_ci([10.0, np.inf])
+    assert mean == np.inf and np.isnan(low) and np.isnan(high)
 
 
 def test_matched_heldout_score_subtracts_the_bin_mean():

@@ -25,6 +25,7 @@ from pathlib import Path
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config import load_config
 from slopscope.experiments.executors import EXECUTORS
+from slopscope.report.sweep import build_sweep_report
 from slopscope.store import read_json, write_json, write_table
 
 
@@ -88,6 +89,7 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
     workers = workers or int(sweep.get("workers", 2))
     results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
     write_index(sweep_dir, results)
+    build_sweep_report(sweep_dir)
     failed = sum(r["error"] is not None for r in results)
     report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")
     return sweep_dir

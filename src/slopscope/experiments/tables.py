@@ -56,6 +56,7 @@ def _summary(steps, arrays, static, config, seed, records) -> dict:
         counts = np.stack([a[f"count_{split}"] for a in arrays])
         tau_gen = measure.generation_times(counts, steps)
         entry = {"reproduced_fraction": float(np.isfinite(tau_gen).mean()),
+                 "median_generation_time": float(np.median(tau_gen)),  # inf: not reached
                  "generation_time": _correlations(tau_gen, static[split], seed)}
         if f"nelbo_{split}" in arrays[0]:
             nelbo = np.stack([a[f"nelbo_{split}"] for a in arrays])

@@ -85,10 +85,11 @@ def curves_by_quantile(tau, score, steps, quantiles: int = 5) -> list[dict]:
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high) over seeds with a Student-t interval (nan interval for one seed)."""
+    """(mean, low, high) over seeds with a Student-t interval (nan interval for one seed, or when
+    a value is infinite, e.g. a memorisation time that was never reached)."""
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean())
-    if values.shape[0] < 2:
+    if values.shape[0] < 2 or not np.all(np.isfinite(values)):
         return mean, float("nan"), float("nan")
     half = sps.t.ppf(0.5 + level / 2, values.shape[0] - 1) * values.std(ddof=1)
     half /= math.sqrt(values.shape[0])

@@ -103,3 +103,24 @@ def blocks_over_training(blocks: dict):
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def sweep_points(labels, rows):
+    """Training vs held-out reproduced fraction and median tau per grid point, with intervals."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    x = np.arange(len(labels))
+    for ax, (names, title) in zip(axes, (
+            (("train_reproduced", "heldout_reproduced"), "fraction reproduced at the end"),
+            (("median_tau_train",), "median first-reproduction step (train)")), strict=True):
+        for offset, name in enumerate(names):
+            mean = np.array([r[name][0] for r in rows], dtype=float)
+            low = np.array([r[name][1] for r in rows], dtype=float)
+            high = np.array([r[name][2] for r in rows], dtype=float)
+            err = np.where(np.isfinite(low), [mean - low, high - mean], 0.0)
+            ax.errorbar(x + 0.1 * offset, np.where(np.isfinite(mean), mean, np.nan),
+                        yerr=err, fmt="o", capsize=3, label=name.replace("_", " "))
+        ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=7)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -102,3 +102,40 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     page = (sweep_dir / "report.html").read_text()
     assert "train.steps=40" in page and page.count("<img") == 1
     assert (sweep_dir / "sweep.png").exists() and (sweep_dir / "sweep.svg").exists()
+
+
+def _fake_sweep(tmp_path, runs):
+    """A sweep directory whose runs have given grid values and median first-reproduction steps."""
+    import json
+
+    from slopscope.store import write_table
+
+    rows = []
+    for i, (values, seed, tau) in enumerate(runs):
+        run_dir = tmp_path / f"run{i}"
+        run_dir.mkdir(parents=True)
+        summary = {"splits": {"train": {"median_generation_time": tau}}}
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+        rows.append({**{k: json.dumps(v) for k, v in values.items()}, "seed": seed,
+                     "run_dir": str(run_dir), "error": ""})
+    keys = sorted({k for r in rows for k in r})
+    write_table(tmp_path / "index.parquet", {k: [r.get(k) for r in rows] for k in keys})
+    return tmp_path
+
+
+def test_sweep_findings_for_tails_and_levels(tmp_path):
+    from slopscope.report.sweep import sweep_findings
+
+    runs = [({"grammar.zipf_a": a}, s, 1000 / a + 10 * s) for a in (0.25, 1.0, 4.0)
+            for s in range(3)]
+    (b,) = sweep_findings(_fake_sweep(tmp_path / "b", runs))
+    assert b["finding"].startswith("B:") and b["verdict"] == "holds"
+    runs = [({"grammar.zipf_levels": [1]}, s, 500.0 + s) for s in range(3)] + \
+        [({"grammar.zipf_levels": [3]}, s, 300.0 + 2 * s) for s in range(3)]
+    (c,) = sweep_findings(_fake_sweep(tmp_path / "c", runs))
+    assert c["finding"].startswith("C:") and c["verdict"] == "holds"
+    assert "+199" in c["measured"]
+    flipped = [({"grammar.zipf_levels": [1]}, s, 300.0 + s) for s in range(3)] + \
+        [({"grammar.zipf_levels": [3]}, s, 500.0 + s) for s in range(3)]
+    (c2,) = sweep_findings(_fake_sweep(tmp_path / "c2", flipped))
+    assert c2["verdict"] == "not shown"

@@ -48,6 +48,73 @@ def aggregate(sweep_dir) -> list[dict]:
     return out
 
 
+def _runs(sweep_dir: Path) -> list[dict]:
+    """(grid values, seed, median tau of training strings) of every finished run."""
+    out = []
+    for row in read_table(sweep_dir / "index.parquet").to_pylist():
+        summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
+        if summary is None or not summary.exists():
+            continue
+        tau = read_json(summary)["splits"]["train"].get("median_generation_time")
+        values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
+        out.append({"values": values, "seed": row["seed"],
+                    "tau": np.inf if tau is None else float(tau)})
+    return out
+
+
+def _trend(runs, key, seed) -> tuple:
+    x = np.array([r["values"][key] for r in runs], dtype=float)
+    y = np.array([r["tau"] for r in runs], dtype=float)
+    if np.unique(x).size < 2 or len(runs) < 3:
+        return None
+    return measure.spearman_ci(x, y, seed=seed, n_boot=500)
+
+
+def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
+    """E1 / B / C verdicts from the grid keys a sweep varies (median first-reproduction step of
+    training strings per run; Spearman with bootstrap intervals, or paired differences)."""
+    runs = _runs(Path(sweep_dir))
+    keys = {k for r in runs for k in r["values"]}
+    rows = []
+    for key, name, sign in (("data.train", "E1: memorisation time grows with P", +1),
+                            ("grammar.zipf_a", "B: fat tails (small a) delay memorisation", -1)):
+        if key not in keys:
+            continue
+        result = _trend(runs, key, seed)
+        if result is None:
+            rows.append({"finding": name, "measured": "too few runs", "verdict": "not measurable"})
+            continue
+        rho, low, high = result
+        holds = (low > 0) if sign > 0 else (high < 0)
+        measured = f"Spearman({key}, median tau) {rho:+.2f} [{low:+.2f}, {high:+.2f}]"
+        rows.append({"finding": name, "measured": measured,
+                     "verdict": "holds" if holds else "not shown"})
+    if "grammar.zipf_levels" in keys:
+        rows.append(_top_vs_bottom(runs))
+    return rows
+
+
+def _top_vs_bottom(runs) -> dict:
+    name = "C: a top-level tail delays memorisation more than a bottom-level one"
+    by_seed: dict = {}
+    for r in runs:
+        levels = r["values"]["grammar.zipf_levels"]
+        if isinstance(levels, list) and len(levels) == 1:
+            by_seed.setdefault(r["seed"], {})[levels[0]] = r["tau"]
+    diffs = [taus[min(taus)] - taus[max(taus)] for taus in by_seed.values()
+             if len(taus) >= 2 and min(taus) != max(taus)]
+    if not diffs:
+        return {"finding": name, "measured": "needs zipf_levels = [1] and [L] runs",
+                "verdict": "not measurable"}
+    mean, low, high = measure.mean_ci(diffs)
+    if not np.isfinite(low):
+        return {"finding": name, "measured": f"top minus bottom median tau: {mean:.3g} "
+                f"({len(diffs)} seed(s); no interval)", "verdict": "not measurable"}
+    return {"finding": name,
+            "measured": f"top minus bottom median tau {mean:+.3g} [{low:+.3g}, {high:+.3g}]",
+            "verdict": "holds" if low > 0 else "not shown"}
+
+
 def _fmt(triple) -> str:
     mean, low, high = triple
     if not np.isfinite(mean):
@@ -83,6 +150,13 @@ def build_sweep_report(sweep_dir) -> Path:
             f"<h1>Sweep {html.escape(sweep_dir.name)}</h1><p>Means over seeds with 95 % "
             f"t-intervals; tau is the median first-reproduction step of training strings.</p>"
             f"<table><tr>{header}</tr>{body}</table>{figure}</body></html>")
+    findings_rows = "".join(
+        f"<tr><td>{html.escape(f['finding'])}</td><td>{html.escape(f['measured'])}</td>"
+        f"<td>{html.escape(f['verdict'])}</td></tr>" for f in sweep_findings(sweep_dir))
+    if findings_rows:
+        page = page.replace("<table>", "<h2>Findings</h2><table><tr><th>finding</th><th>"
+                            "measured (95 % intervals)</th><th>verdict</th></tr>"
+                            f"{findings_rows}</table><h2>Grid points</h2><table>", 1)
     path = sweep_dir / "report.html"
     atomic_write_text(path, page)
     return path

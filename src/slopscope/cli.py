@@ -109,7 +109,7 @@ def _run_parser(sub) -> None:
     c.add_argument("--runs-dir", type=Path, default=Path("runs"))
     c.set_defaults(func=_run_runs)
     w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
-    w.add_argument("sweep_file", type=Path)
+    w.add_argument("sweep_file", help="a sweep TOML file, or a sweep preset: e1, e3, e4")
     w.add_argument("--runs-dir", type=Path, default=Path("runs"))
     w.add_argument("--workers", type=int, default=None, help="parallel runs (default 2)")
     w.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")

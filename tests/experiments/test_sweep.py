@@ -139,3 +139,11 @@ def test_sweep_findings_for_tails_and_levels(tmp_path):
         [({"grammar.zipf_levels": [3]}, s, 500.0 + s) for s in range(3)]
     (c2,) = sweep_findings(_fake_sweep(tmp_path / "c2", flipped))
     assert c2["verdict"] == "not shown"
+
+
+@pytest.mark.parametrize("name, key, count", [("e1", "data.train", 6),
+                                              ("e3", "grammar.zipf_a", 6),
+                                              ("e4", "grammar.zipf_levels", 4)])
+def test_sweep_presets_expand(name, key, count):
+    jobs = expand(read_sweep(name))
+    assert len(jobs) == count and all(job.point[0][0] == key for job in jobs)

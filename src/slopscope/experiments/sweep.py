@@ -40,7 +40,17 @@ def _toml_value(value) -> str:
     return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
 
 
+SWEEP_PRESETS = ("e1", "e3", "e4")
+
+
 def read_sweep(path) -> dict:
+    """A sweep file, or a shipped sweep preset by name (e1, e3, e4)."""
+    if str(path) in SWEEP_PRESETS:
+        from importlib import resources
+
+        text = resources.files("slopscope.experiments.presets.sweeps").joinpath(
+            f"{path}.toml").read_text()
+        return tomllib.loads(text)
     try:
         data = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:

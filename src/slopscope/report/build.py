@@ -47,7 +47,7 @@ def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
     rows.append({"finding": "A: prototypical strings memorised first", "measured": text,
                  "verdict": verdict})
     for name in ("B: fat tails delay memorisation", "C: the delay is larger for top-level tails"):
-        rows.append({"finding": name, "measured": "needs a sweep (presets e3 / e4)",
+        rows.append({"finding": name, "measured": "needs a sweep: slopscope sweep e3 / e4",
                      "verdict": "not measurable in one run"})
     unit = np.asarray(blocks["unit"])
     window = []

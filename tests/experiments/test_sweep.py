@@ -114,7 +114,7 @@ def _fake_sweep(tmp_path, runs):
     for i, (values, seed, tau) in enumerate(runs):
         run_dir = tmp_path / f"run{i}"
         run_dir.mkdir(parents=True)
-        summary = {"splits": {"train": {"median_generation_time": tau}}}
+        summary = {"splits": {"train": {"reproduced_fraction": tau}}}
         (run_dir / "summary.json").write_text(json.dumps(summary))
         rows.append({**{k: json.dumps(v) for k, v in values.items()}, "seed": seed,
                      "run_dir": str(run_dir), "error": ""})
@@ -126,17 +126,17 @@ def _fake_sweep(tmp_path, runs):
 def test_sweep_findings_for_tails_and_levels(tmp_path):
     from slopscope.report.sweep import sweep_findings
 
-    runs = [({"grammar.zipf_a": a}, s, 1000 / a + 10 * s) for a in (0.25, 1.0, 4.0)
+    runs = [({"grammar.zipf_a": a}, s, a / 5 + 0.01 * s) for a in (0.25, 1.0, 4.0)
             for s in range(3)]
     (b,) = sweep_findings(_fake_sweep(tmp_path / "b", runs))
     assert b["finding"].startswith("B:") and b["verdict"] == "holds"
-    runs = [({"grammar.zipf_levels": [1]}, s, 500.0 + s) for s in range(3)] + \
-        [({"grammar.zipf_levels": [3]}, s, 300.0 + 2 * s) for s in range(3)]
+    runs = [({"grammar.zipf_levels": [1]}, s, 0.3 + 0.01 * s) for s in range(3)] + \
+        [({"grammar.zipf_levels": [3]}, s, 0.5 + 0.02 * s) for s in range(3)]
     (c,) = sweep_findings(_fake_sweep(tmp_path / "c", runs))
     assert c["finding"].startswith("C:") and c["verdict"] == "holds"
-    assert "+199" in c["measured"]
-    flipped = [({"grammar.zipf_levels": [1]}, s, 300.0 + s) for s in range(3)] + \
-        [({"grammar.zipf_levels": [3]}, s, 500.0 + s) for s in range(3)]
+    assert "+0.210" in c["measured"]
+    flipped = [({"grammar.zipf_levels": [1]}, s, 0.5 + 0.01 * s) for s in range(3)] + \
+        [({"grammar.zipf_levels": [3]}, s, 0.3 + 0.01 * s) for s in range(3)]
     (c2,) = sweep_findings(_fake_sweep(tmp_path / "c2", flipped))
     assert c2["verdict"] == "not shown"
 

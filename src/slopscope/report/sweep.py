@@ -49,35 +49,38 @@ def aggregate(sweep_dir) -> list[dict]:
 
 
 def _runs(sweep_dir: Path) -> list[dict]:
-    """(grid values, seed, median tau of training strings) of every finished run."""
+    """Grid values, seed and the memorised fraction of training strings at the last checkpoint
+    of every finished run (the censoring-robust speed measure: median first-reproduction steps
+    are often never reached)."""
     out = []
     for row in read_table(sweep_dir / "index.parquet").to_pylist():
         summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
         if summary is None or not summary.exists():
             continue
-        tau = read_json(summary)["splits"]["train"].get("median_generation_time")
+        train = read_json(summary)["splits"]["train"]
         values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
         out.append({"values": values, "seed": row["seed"],
-                    "tau": np.inf if tau is None else float(tau)})
+                    "memorised": float(train["reproduced_fraction"])})
     return out
 
 
-def _trend(runs, key, seed) -> tuple:
+def _trend(runs, key, seed) -> tuple | None:
     x = np.array([r["values"][key] for r in runs], dtype=float)
-    y = np.array([r["tau"] for r in runs], dtype=float)
+    y = np.array([r["memorised"] for r in runs], dtype=float)
     if np.unique(x).size < 2 or len(runs) < 3:
         return None
     return measure.spearman_ci(x, y, seed=seed, n_boot=500)
 
 
 def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
-    """E1 / B / C verdicts from the grid keys a sweep varies (median first-reproduction step of
-    training strings per run; Spearman with bootstrap intervals, or paired differences)."""
+    """E1 / B / C verdicts from the grid keys a sweep varies, measured on the fraction of
+    training strings memorised (reproduced) by the last checkpoint: Spearman with bootstrap
+    intervals for E1 and B, a paired difference over seeds for C."""
     runs = _runs(Path(sweep_dir))
     keys = {k for r in runs for k in r["values"]}
     rows = []
-    for key, name, sign in (("data.train", "E1: memorisation time grows with P", +1),
-                            ("grammar.zipf_a", "B: fat tails (small a) delay memorisation", -1)):
+    for key, name, sign in (("data.train", "E1: larger P is memorised later", -1),
+                            ("grammar.zipf_a", "B: fat tails (small a) delay memorisation", +1)):
         if key not in keys:
             continue
         result = _trend(runs, key, seed)
@@ -86,7 +89,7 @@ def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
             continue
         rho, low, high = result
         holds = (low > 0) if sign > 0 else (high < 0)
-        measured = f"Spearman({key}, median tau) {rho:+.2f} [{low:+.2f}, {high:+.2f}]"
+        measured = f"Spearman({key}, fraction memorised) {rho:+.2f} [{low:+.2f}, {high:+.2f}]"
         rows.append({"finding": name, "measured": measured,
                      "verdict": "holds" if holds else "not shown"})
     if "grammar.zipf_levels" in keys:
@@ -100,18 +103,19 @@ def _top_vs_bottom(runs) -> dict:
     for r in runs:
         levels = r["values"]["grammar.zipf_levels"]
         if isinstance(levels, list) and len(levels) == 1:
-            by_seed.setdefault(r["seed"], {})[levels[0]] = r["tau"]
-    diffs = [taus[min(taus)] - taus[max(taus)] for taus in by_seed.values()
-             if len(taus) >= 2 and min(taus) != max(taus)]
+            by_seed.setdefault(r["seed"], {})[levels[0]] = r["memorised"]
+    diffs = [frac[max(frac)] - frac[min(frac)] for frac in by_seed.values()
+             if len(frac) >= 2 and min(frac) != max(frac)]
     if not diffs:
         return {"finding": name, "measured": "needs zipf_levels = [1] and [L] runs",
                 "verdict": "not measurable"}
     mean, low, high = measure.mean_ci(diffs)
     if not np.isfinite(low):
-        return {"finding": name, "measured": f"top minus bottom median tau: {mean:.3g} "
+        return {"finding": name, "measured": f"bottom minus top fraction memorised: {mean:+.3f} "
                 f"({len(diffs)} seed(s); no interval)", "verdict": "not measurable"}
     return {"finding": name,
-            "measured": f"top minus bottom median tau {mean:+.3g} [{low:+.3g}, {high:+.3g}]",
+            "measured": f"bottom minus top fraction memorised {mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+                        f" over {len(diffs)} seeds",
             "verdict": "holds" if low > 0 else "not shown"}
 
 

@@ -114,7 +114,8 @@ def _fake_sweep(tmp_path, runs):
     for i, (values, seed, tau) in enumerate(runs):
         run_dir = tmp_path / f"run{i}"
         run_dir.mkdir(parents=True)
-        summary = {"splits": {"train": {"reproduced_fraction": tau}}}
+        summary = {"splits": {"train": {"reproduced_fraction": tau + 0.1},
+                              "test": {"reproduced_fraction": 0.1}}}
         (run_dir / "summary.json").write_text(json.dumps(summary))
         rows.append({**{k: json.dumps(v) for k, v in values.items()}, "seed": seed,
                      "run_dir": str(run_dir), "error": ""})
@@ -124,6 +125,7 @@ def _fake_sweep(tmp_path, runs):
 
 
 def test_sweep_findings_for_tails_and_levels(tmp_path):
+    """Measured in excess of the held-out control (each fake run: train = excess + 0.1)."""
     from slopscope.report.sweep import sweep_findings
 
     runs = [({"grammar.zipf_a": a}, s, a / 5 + 0.01 * s) for a in (0.25, 1.0, 4.0)
@@ -147,3 +149,25 @@ def test_sweep_findings_for_tails_and_levels(tmp_path):
 def test_sweep_presets_expand(name, key, count):
     jobs = expand(read_sweep(name))
     assert len(jobs) == count and all(job.point[0][0] == key for job in jobs)
+
+
+def test_sweep_findings_discount_what_the_held_out_control_also_shows(tmp_path):
+    """Training and held-out reproduction rising together with a is not finding B."""
+    import json
+
+    from slopscope.report.sweep import sweep_findings
+    from slopscope.store import write_table
+
+    rows = []
+    for i, (a, seed) in enumerate((a, s) for a in (0.25, 1.0, 4.0) for s in range(3)):
+        run_dir = tmp_path / f"run{i}"
+        run_dir.mkdir()
+        frac = a / 8  # held-out rises with a; the excess (seed / 64 + 1/4) does not (dyadic: exact)
+        (run_dir / "summary.json").write_text(json.dumps({"splits": {
+            "train": {"reproduced_fraction": frac + 0.25 + seed / 64},
+            "test": {"reproduced_fraction": frac}}}))
+        rows.append({"grammar.zipf_a": json.dumps(a), "seed": seed, "run_dir": str(run_dir),
+                     "error": ""})
+    write_table(tmp_path / "index.parquet", {k: [r[k] for r in rows] for k in rows[0]})
+    (b,) = sweep_findings(tmp_path)
+    assert b["verdict"] == "not shown"

@@ -49,18 +49,19 @@ def aggregate(sweep_dir) -> list[dict]:
 
 
 def _runs(sweep_dir: Path) -> list[dict]:
-    """Grid values, seed and the memorised fraction of training strings at the last checkpoint
-    of every finished run (the censoring-robust speed measure: median first-reproduction steps
-    are often never reached)."""
+    """Grid values, seed and the excess memorised fraction of every finished run: the fraction of
+    training strings reproduced by the last checkpoint minus the same for held-out strings (the
+    control: a model that generalises also "reproduces" unseen strings). Censoring-robust, unlike
+    median first-reproduction steps, which are often never reached."""
     out = []
     for row in read_table(sweep_dir / "index.parquet").to_pylist():
         summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
         if summary is None or not summary.exists():
             continue
-        train = read_json(summary)["splits"]["train"]
+        splits = read_json(summary)["splits"]
         values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
-        out.append({"values": values, "seed": row["seed"],
-                    "memorised": float(train["reproduced_fraction"])})
+        excess = splits["train"]["reproduced_fraction"] - splits["test"]["reproduced_fraction"]
+        out.append({"values": values, "seed": row["seed"], "memorised": float(excess)})
     return out
 
 
@@ -73,8 +74,8 @@ def _trend(runs, key, seed) -> tuple | None:
 
 
 def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
-    """E1 / B / C verdicts from the grid keys a sweep varies, measured on the fraction of
-    training strings memorised (reproduced) by the last checkpoint: Spearman with bootstrap
+    """E1 / B / C verdicts from the grid keys a sweep varies, measured on the excess memorised
+    fraction (training minus held-out reproduced by the last checkpoint): Spearman with bootstrap
     intervals for E1 and B, a paired difference over seeds for C."""
     runs = _runs(Path(sweep_dir))
     keys = {k for r in runs for k in r["values"]}
@@ -89,7 +90,8 @@ def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
             continue
         rho, low, high = result
         holds = (low > 0) if sign > 0 else (high < 0)
-        measured = f"Spearman({key}, fraction memorised) {rho:+.2f} [{low:+.2f}, {high:+.2f}]"
+        measured = (f"Spearman({key}, excess fraction memorised) {rho:+.2f} "
+                    f"[{low:+.2f}, {high:+.2f}]")
         rows.append({"finding": name, "measured": measured,
                      "verdict": "holds" if holds else "not shown"})
     if "grammar.zipf_levels" in keys:
@@ -111,10 +113,10 @@ def _top_vs_bottom(runs) -> dict:
                 "verdict": "not measurable"}
     mean, low, high = measure.mean_ci(diffs)
     if not np.isfinite(low):
-        return {"finding": name, "measured": f"bottom minus top fraction memorised: {mean:+.3f} "
+        return {"finding": name, "measured": f"bottom minus top excess memorised: {mean:+.3f} "
                 f"({len(diffs)} seed(s); no interval)", "verdict": "not measurable"}
     return {"finding": name,
-            "measured": f"bottom minus top fraction memorised {mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+            "measured": f"bottom minus top excess memorised {mean:+.3f} [{low:+.3f}, {high:+.3f}]"
                         f" over {len(diffs)} seeds",
             "verdict": "holds" if low > 0 else "not shown"}
 

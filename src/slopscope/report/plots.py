@@ -105,21 +105,35 @@ def blocks_over_training(blocks: dict):
     return fig
 
 
-def sweep_points(labels, rows):
-    """Training vs held-out reproduced fraction and median tau per grid point, with intervals."""
+def sweep_points(labels, rows, numeric=None):
+    """Reproduced fractions (training, held-out, and their difference) and the median
+    first-reproduction step per grid point, with intervals; a numeric x axis when the sweep
+    varies one numeric key (log-scaled when its values span a factor of 4 or more)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    x = np.arange(len(labels))
-    for ax, (names, title) in zip(axes, (
-            (("train_reproduced", "heldout_reproduced"), "fraction reproduced at the end"),
-            (("median_tau_train",), "median first-reproduction step (train)")), strict=True):
+    if numeric is not None:
+        key, x = numeric
+    else:
+        key, x = None, np.arange(len(labels), dtype=float)
+    panels = ((("train_reproduced", "heldout_reproduced", "excess_reproduced"),
+               "fraction reproduced by the last checkpoint"),
+              (("median_tau_train",), "median first-reproduction step (train)"))
+    for ax, (names, title) in zip(axes, panels, strict=True):
         for offset, name in enumerate(names):
             mean = np.array([r[name][0] for r in rows], dtype=float)
             low = np.array([r[name][1] for r in rows], dtype=float)
             high = np.array([r[name][2] for r in rows], dtype=float)
             err = np.where(np.isfinite(low), [mean - low, high - mean], 0.0)
-            ax.errorbar(x + 0.1 * offset, np.where(np.isfinite(mean), mean, np.nan),
-                        yerr=err, fmt="o", capsize=3, label=name.replace("_", " "))
-        ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=7)
+            shift = 1.0 + 0.03 * offset if numeric is not None else 0.1 * offset
+            xs = x * shift if numeric is not None else x + shift
+            ax.errorbar(xs, np.where(np.isfinite(mean), mean, np.nan), yerr=err, fmt="o-",
+                        capsize=3, label=name.replace("_", " "))
+        if numeric is None:
+            ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=7)
+        else:
+            if x.min() > 0 and x.max() / x.min() >= 4:
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(key)
         ax.set_title(title)
         ax.legend(fontsize=7)
     fig.tight_layout()

@@ -41,6 +41,9 @@ def aggregate(sweep_dir) -> list[dict]:
             values = [s["splits"][split].get(key) for s in summaries]
             values = np.array([np.inf if v is None else v for v in values], dtype=float)
             entry[name] = measure.mean_ci(values) if values.size else (np.nan,) * 3
+        excess = [s["splits"]["train"]["reproduced_fraction"]
+                  - s["splits"]["test"]["reproduced_fraction"] for s in summaries]
+        entry["excess_reproduced"] = measure.mean_ci(excess) if excess else (np.nan,) * 3
         rhos = [s["splits"]["train"]["generation_time"]["t1"]["rho"] for s in summaries]
         rhos = np.array([np.nan if r is None else r for r in rhos], dtype=float)
         entry["rho_t1_train"] = measure.mean_ci(rhos) if rhos.size else (np.nan,) * 3
@@ -121,6 +124,18 @@ def _top_vs_bottom(runs) -> dict:
             "verdict": "holds" if low > 0 else "not shown"}
 
 
+def _numeric_axis(rows) -> tuple | None:
+    """(key, values) when the sweep varies one numeric key, for a numeric x axis."""
+    keys = {k for r in rows for k in r["point"]}
+    if len(keys) != 1:
+        return None
+    (key,) = keys
+    values = [r["point"][key] for r in rows]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return key, np.array(values, dtype=float)
+    return None
+
+
 def _fmt(triple) -> str:
     mean, low, high = triple
     if not np.isfinite(mean):
@@ -137,11 +152,12 @@ def build_sweep_report(sweep_dir) -> Path:
     labels = [", ".join(f"{k}={v}" for k, v in r["point"].items()) or "base" for r in rows]
     columns = {"point": labels, "runs": [r["runs"] for r in rows],
                "failed": [r["failed"] for r in rows]}
-    for name in (*METRICS, "rho_t1_train"):
+    for name in (*METRICS, "excess_reproduced", "rho_t1_train"):
         for i, part in enumerate(("mean", "low", "high")):
             columns[f"{name}_{part}"] = [float(r[name][i]) for r in rows]
     write_table(sweep_dir / "aggregate.parquet", columns)
-    figure = _figure_html(plots.sweep_points(labels, rows), "sweep", sweep_dir)
+    figure = _figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
+                          sweep_dir)
     header = "".join(f"<th>{h}</th>" for h in ("grid point", "runs (failed)",
                                                 "train reproduced", "held-out reproduced",
                                                 "median tau (train)", "Spearman T1 (train)"))

@@ -120,8 +120,10 @@ def test_rule_ids_mark_invalid_nodes():
     x = G.sample(3, seed=0)
     ids = rule_ids(G, x, G.L)
     assert (ids >= 0).all() and (ids < G.v * G.m).all()
-    x[0, :2] = [x[0, 0], (x[0, 1] + 1) % 8]
-    assert (rule_ids(G, x, G.L)[0] == -1).sum() <= 1
+    emitted = {tuple(t) for t in G.rules[G.L - 1].reshape(-1, 2).tolist()}
+    x[0, :2] = next((a, b) for a in range(8) for b in range(8) if (a, b) not in emitted)
+    broken = rule_ids(G, x, G.L)
+    assert broken[0, 0] == -1 and (broken[0, 1:] == ids[0, 1:]).all()
 
 
 def test_grammar_oracle_generations_are_fully_valid_and_corruptions_fail_at_their_level():
@@ -134,5 +136,6 @@ def test_grammar_oracle_generations_are_fully_valid_and_corruptions_fail_at_thei
     swapped = np.concatenate([gen[:, 8:], gen[:, :8]], axis=1)
     parsed = G.parse(swapped)
     top_ok = parsed.valid
+    assert (~top_ok).any()
     assert (parsed.valid_up_to[~top_ok] == 2).all()  # lower levels intact, level 1 fails
     np.testing.assert_allclose(validity_by_level(G, swapped), [top_ok.mean(), 1, 1, 1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -105,6 +104,5 @@ def test_bad_backbone_options_are_rejected():
 def test_default_models_are_small_cpu_models():
     fam = get_family("masked", v=16, d=16)
     sizes = {b: sum(p.numel() for p in build_denoiser(fam, b).parameters()) for b in BACKBONES}
-    assert 50_000 < sizes["transformer"] < 200_000  # 102k at width 64, 2 layers
+    assert 50_000 < sizes["transformer"] < 200_000  # 103k at width 64, 2 layers
     assert 50_000 < sizes["unet"] < 300_000  # 221k at width 64
-    assert np.isfinite(list(sizes.values())).all()

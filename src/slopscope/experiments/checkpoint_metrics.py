@@ -23,7 +23,7 @@ def static_metrics(g, train, test, fresh) -> dict:
     freq = measure.rule_frequencies(g, train)
     out = {"train_ids": train_ids, "fresh_ids": measure.grammar_block_ids(g, fresh)}
     for split, strings in (("train", train), ("test", test)):
-        ids = measure.grammar_block_ids(g, strings)
+        ids = train_ids if split == "train" else measure.grammar_block_ids(g, strings)
         t1, per_k = measure.block_typicality(ids, train_ids, query_in_train=split == "train")
         out[split] = {
             "t1": t1,

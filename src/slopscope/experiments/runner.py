@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from slopscope.checkpoints import list_checkpoints
 from slopscope.data import unique_split
@@ -47,7 +46,7 @@ from slopscope.store import (
     save_array,
     write_json,
 )
-from slopscope.train import load_weights, train
+from slopscope.train import load_weights, resolve_device, train
 
 
 def run_name(config: ExperimentConfig, seed: int) -> str:
@@ -164,6 +163,4 @@ def _model(config: ExperimentConfig, g: RHM, seed: int):
     if config.model.backbone == "unet":
         options.setdefault("branching", g.s)
     net = build_denoiser(family, config.model.backbone, seed=seed, **options)
-    if config.train.device != "cpu" and torch.cuda.is_available():
-        net = net.to("cuda")
-    return family, net
+    return family, net.to(resolve_device(config.train.device))

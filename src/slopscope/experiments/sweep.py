@@ -108,7 +108,7 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
 def write_index(sweep_dir: Path, results: list[dict]) -> None:
     """index.parquet: one row per run with its grid values, seed, status and headline figures."""
     rows = []
-    for r in sorted(results, key=lambda r: (r["job"].point.__repr__(), r["job"].seed)):
+    for r in sorted(results, key=lambda r: (repr(r["job"].point), r["job"].seed)):
         row = {k: json.dumps(v) for k, v in r["job"].point}
         row.update(seed=r["job"].seed, run_dir=r["run_dir"] or "", error=r["error"] or "")
         summary = Path(r["run_dir"]) / "summary.json" if r["run_dir"] else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.grammar.sampling import row_keys
 
 
 def _as_rows(strings, name: str) -> np.ndarray:
@@ -24,12 +25,6 @@ def as_row_pair(queries, reference, query_name: str) -> tuple[np.ndarray, np.nda
         raise SlopscopeError(f"{query_name} have length {q.shape[1]} but reference strings have "
                              f"{r.shape[1]}; allowed: equal lengths")
     return q, r
-
-
-def row_keys(strings: np.ndarray) -> np.ndarray:
-    """One sortable key per row (the row's bytes as a void scalar)."""
-    rows = np.ascontiguousarray(strings)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)
 
 
 def match_rows(queries, reference) -> np.ndarray:

@@ -64,7 +64,7 @@ def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
     return rows
 
 
-def _figure_html(fig, name: str, out_dir: Path) -> str:
+def figure_html(fig, name: str, out_dir: Path) -> str:
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=110)
     svg = io.BytesIO()
@@ -103,7 +103,7 @@ def build_report(run_dir) -> Path:
             measure.distance_histogram(gen_d1, d), measure.distance_histogram(held_d1, d), d)),
         ("blocks_over_training", plots.blocks_over_training(blocks)),
     ]
-    body = "\n".join(_figure_html(fig, name, out_dir) for name, fig in figures)
+    body = "\n".join(figure_html(fig, name, out_dir) for name, fig in figures)
     rows = "\n".join(
         f"<tr><td>{html.escape(r['finding'])}</td><td>{html.escape(r['measured'])}</td>"
         f"<td class='{r['verdict'].split()[0]}'>{html.escape(r['verdict'])}</td></tr>"

@@ -10,7 +10,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.report import plots
-from slopscope.report.build import _figure_html
+from slopscope.report.build import figure_html
 from slopscope.store import atomic_write_text, read_json, read_table, write_table
 
 METRICS = {
@@ -156,7 +156,7 @@ def build_sweep_report(sweep_dir) -> Path:
         for i, part in enumerate(("mean", "low", "high")):
             columns[f"{name}_{part}"] = [float(r[name][i]) for r in rows]
     write_table(sweep_dir / "aggregate.parquet", columns)
-    figure = _figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
+    figure = figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
                           sweep_dir)
     header = "".join(f"<th>{h}</th>" for h in ("grid point", "runs (failed)",
                                                 "train reproduced", "held-out reproduced",

@@ -12,6 +12,7 @@ from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments import load_config
 from slopscope.experiments.runner import measure_run, run_experiment
+from tests.browser import render
 
 TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=3", "data.train=24",
         "data.test=24", "train.steps=500", "train.batch_size=24", "train.lr=3e-3",
@@ -146,32 +147,8 @@ def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, caps
     assert main(["runs", "--runs-dir", str(tmp_path / "none")]) == 2
 
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
 def test_the_report_renders_in_headless_chromium_without_console_errors(finished):
-    import os
-
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("Debian's chromium and chromium-driver are missing (.ci/run installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
     _, run_dir = finished
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        driver.get((run_dir / "report" / "report.html").resolve().as_uri())
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-        logs = driver.get_log("browser")
-    finally:
-        driver.quit()
+    images, problems = render(run_dir / "report" / "report.html")
     assert len(images) == 5 and all(done and width > 0 for done, width in images)
-    assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
+    assert problems == []

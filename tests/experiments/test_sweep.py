@@ -9,6 +9,7 @@ import pytest
 from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments.sweep import expand, read_sweep
+from tests.browser import render
 
 TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=2", "data.train=8",
         "data.test=8", "train.steps=30", "train.batch_size=8", "train.checkpoints=2",
@@ -102,6 +103,9 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     page = (sweep_dir / "report.html").read_text()
     assert "train.steps=40" in page and page.count("<img") == 1
     assert (sweep_dir / "sweep.png").exists() and (sweep_dir / "sweep.svg").exists()
+    images, problems = render(sweep_dir / "report.html")  # in a real headless browser
+    assert len(images) == 1 and all(done and width > 0 for done, width in images)
+    assert problems == []
 
 
 def _fake_sweep(tmp_path, runs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -104,6 +105,15 @@ def read_table(path):
         return pq.read_table(path)
     except (OSError, ValueError) as exc:
         raise SlopscopeError(f"cannot read table {path}: {exc}") from None
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(2**20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_json(path) -> dict:

@@ -44,7 +44,7 @@ def test_a_run_directory_is_self_describing(finished):
     summary = json.loads((run_dir / "summary.json").read_text())
     train, test = summary["splits"]["train"], summary["splits"]["test"]
     assert 0 < train["reproduced_fraction"] <= 1
-    assert set(train["generation_time"]) == {"t1", "t2", "t3"}
+    assert set(train["generation_time"]) == {"t1", "t1_kgram", "t2", "t3"}
     assert "likelihood_time" in test  # held-out control side by side
     gens = np.load(run_dir / "generations" / "step-00000500.npy", allow_pickle=False)
     assert gens.shape == (400, 8)

@@ -11,7 +11,6 @@ from slopscope import RHM
 from slopscope.measure import (
     block_copy_fraction,
     block_typicality,
-    content_block_ids,
     excess_block_copying,
     grammar_block_ids,
     longest_copied_block,
@@ -19,6 +18,7 @@ from slopscope.measure import (
     rule_ids,
     rule_typicality,
     slop_metrics,
+    token_block_ids,
     validity_by_level,
 )
 
@@ -41,10 +41,10 @@ def test_fresh_samples_copy_blocks_at_chance_and_copies_copy_everything():
     assert (longest_copied_block(grammar_block_ids(G, copies), train_ids) == G.L - 1).all()
 
 
-def test_content_block_ids_agree_with_grammar_block_ids():
+def test_token_block_ids_agree_with_grammar_block_ids():
     strings = G.sample(500, seed=3)
     for k in range(1, G.L):
-        content = content_block_ids([strings], 2**k)[0]
+        content = token_block_ids(strings, [2**k], G.v)[2**k]
         grammar = G.blocks(strings, k)
         for pos in range(content.shape[1]):
             pairs = np.unique(np.stack([content[:, pos], grammar[:, pos]], 1), axis=0)

@@ -19,6 +19,7 @@ from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import BACKBONES
+from slopscope.tokendata import FORMATS, TOKENIZERS
 from slopscope.train import TrainConfig
 
 
@@ -42,14 +43,34 @@ class GrammarConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
+    """Grammar samples by default; `path` (a text, .npy or Parquet file) replaces the grammar by
+    your own token data, read with the options below (see slopscope.tokendata)."""
+
     train: int = 512
     test: int = 512
     seed: int = 0
+    path: str = ""
+    format: str = "auto"  # auto (by suffix) | text | npy | parquet
+    tokens: str = "chars"  # text: chars | whitespace
+    column: str = ""  # Parquet: the integer-list column (default: the only one)
+    lowercase: bool = False  # text: lower-case each line first
+    pattern: str = ""  # text: keep only lines matching this regular expression in full
+    length: int | None = None  # keep only sequences of this length (with pad: pad up to it)
+    pad: bool = False  # pad shorter sequences with a pad token that the metrics leave out
+    dedup: bool = True  # remove duplicate sequences (they are counted either way)
+    max_vocab: int = 4096
 
     def __post_init__(self):
         check_int("train", self.train, minimum=1)
         check_int("test", self.test, minimum=1)
         check_int("seed", self.seed, minimum=0)
+        check_int("max_vocab", self.max_vocab, minimum=2)
+        if self.length is not None:
+            check_int("length", self.length, minimum=1)
+        for key, allowed in (("format", FORMATS), ("tokens", TOKENIZERS)):
+            if getattr(self, key) not in allowed:
+                raise SlopscopeError(f"'{key}' = {getattr(self, key)!r}; allowed: "
+                                     f"{', '.join(allowed)}")
 
 
 @dataclass(frozen=True)

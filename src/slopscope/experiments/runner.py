@@ -2,7 +2,8 @@
 
     <runs>/<name>-<config hash>-s<seed>/
       config.json            resolved configuration + seed
-      grammar.json train.npy test.npy
+      grammar.json | vocab.json   the grammar, or the vocabulary of your own token data
+      train.npy test.npy data.json   the split and what was read, dropped and deduplicated
       checkpoints/           safetensors + JSON per log-spaced step
       generations/step-*.npy  G generated strings per checkpoint
       measurements/step-*.json / .npz   per-checkpoint figures (re-measured only if missing)
@@ -16,6 +17,7 @@ a finished run does nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import time
@@ -34,6 +36,7 @@ from slopscope.experiments.checkpoint_metrics import (
     static_metrics,
 )
 from slopscope.experiments.config import ExperimentConfig, apply_overrides, config_from_dict
+from slopscope.experiments.sources import GrammarSource, TokenSource
 from slopscope.experiments.tables import build_tables
 from slopscope.grammar import RHM
 from slopscope.models import build_denoiser
@@ -41,16 +44,28 @@ from slopscope.report import build_report
 from slopscope.store import (
     atomic_write_bytes,
     atomic_write_text,
+    file_digest,
     load_array,
     read_json,
     save_array,
     write_json,
 )
+from slopscope.tokendata import Vocabulary, load_token_data
+from slopscope.tokendata import split as split_tokens
 from slopscope.train import load_weights, resolve_device, train
 
 
+def run_identity(config: ExperimentConfig) -> str:
+    """The config hash, combined with the data file's SHA-256 when the data come from a file
+    (a changed file is a different run)."""
+    if not config.data.path:
+        return config.hash()
+    digest = file_digest(config.data.path)
+    return hashlib.sha256(f"{config.hash()}:{digest}".encode()).hexdigest()[:10]
+
+
 def run_name(config: ExperimentConfig, seed: int) -> str:
-    return f"{config.name}-{config.hash()}-s{seed}".replace(" ", "_")
+    return f"{config.name}-{run_identity(config)}-s{seed}".replace(" ", "_")
 
 
 def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
@@ -61,8 +76,8 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
         return run_dir
     began = time.perf_counter()
     _write_config(run_dir, config, seed)
-    g, train_set, test_set = _data(run_dir, config)
-    family, net = _model(config, g, seed)
+    source, train_set, test_set = _data(run_dir, config)
+    family, net = _model(config, source, seed)
     train(family, net, train_set, dataclasses.replace(config.train, seed=seed),
           run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
     measure_run(run_dir, progress=progress)
@@ -71,13 +86,21 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     return run_dir
 
 
+def load_source(run_dir):
+    """The run's data source: its grammar, or the vocabulary of its token data."""
+    run_dir = Path(run_dir)
+    if (run_dir / "vocab.json").exists():
+        vocab = Vocabulary.from_json((run_dir / "vocab.json").read_text())
+        return TokenSource(vocab, int(read_json(run_dir / "data.json")["length"]))
+    return GrammarSource(RHM.from_json((run_dir / "grammar.json").read_text()))
+
+
 def load_run(run_dir):
-    """(config, seed, grammar, train, test) of an existing run directory."""
+    """(config, seed, source, train, test) of an existing run directory."""
     run_dir = Path(run_dir)
     saved = read_json(run_dir / "config.json")
     config = config_from_dict(saved["config"])
-    g = RHM.from_json((run_dir / "grammar.json").read_text())
-    return (config, saved["seed"], g, load_array(run_dir / "train.npy"),
+    return (config, saved["seed"], load_source(run_dir), load_array(run_dir / "train.npy"),
             load_array(run_dir / "test.npy"))
 
 
@@ -89,13 +112,13 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
         force = True
-    config, seed, g, train_set, test_set = load_run(run_dir)
-    family, net = _model(config, g, seed)
+    config, seed, source, train_set, test_set = load_run(run_dir)
+    family, net = _model(config, source, seed)
     steps = list_checkpoints(run_dir / "checkpoints")
     if not steps:
         raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
-    fresh = g.sample(config.measure.generations, seed=sampling_seed(seed, 0))
-    static = static_metrics(g, train_set, test_set, fresh)
+    fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
+    static = static_metrics(source, train_set, test_set, fresh)
     for step in steps:
         stem = run_dir / "measurements" / f"step-{step:08d}"
         if stem.with_suffix(".json").exists() and not force:
@@ -106,18 +129,19 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
         generations = generate(family, net, config.measure.generations,
                                sampling_seed(seed, step), config.measure.sample_steps)
         save_array(run_dir / "generations" / f"step-{step:08d}.npy", generations)
-        scalars, counts, rows = checkpoint_metrics(g, train_set, test_set, static, generations)
+        scalars, counts, rows = checkpoint_metrics(source, train_set, test_set, static,
+                                                   generations)
         arrays = {f"count_{k}": v for k, v in counts.items()}
         if config.measure.likelihood:
             for split, strings in (("train", train_set), ("test", test_set)):
                 nelbo = family.nll_bound(net, strings, seed=sampling_seed(seed, step),
                                          samples=config.measure.nelbo_samples)
-                arrays[f"nelbo_{split}"] = nelbo / g.d
+                arrays[f"nelbo_{split}"] = nelbo / source.d
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(stem.with_suffix(".npz"), buffer.getvalue())
         write_json(stem.with_suffix(".json"), {"step": step, "scalars": scalars, "blocks": rows})
-    summary = build_tables(run_dir, steps, static, config, seed)
+    summary = build_tables(run_dir, steps, static, config, seed, source)
     return summary
 
 
@@ -134,9 +158,9 @@ def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
 
 def _write_config(run_dir: Path, config: ExperimentConfig, seed: int) -> None:
     path = run_dir / "config.json"
-    saved = {"config": config.to_dict(), "seed": seed, "hash": config.hash()}
+    saved = {"config": config.to_dict(), "seed": seed, "hash": run_identity(config)}
     if path.exists():
-        if read_json(path).get("hash") != config.hash():
+        if read_json(path).get("hash") != saved["hash"]:
             raise SlopscopeError(f"{run_dir} holds a run of another configuration")
         return
     atomic_write_text(path, json.dumps(saved, indent=2, sort_keys=True) + "\n")
@@ -144,8 +168,10 @@ def _write_config(run_dir: Path, config: ExperimentConfig, seed: int) -> None:
 
 def _data(run_dir: Path, config: ExperimentConfig):
     if (run_dir / "test.npy").exists():
-        _, _, g, train_set, test_set = load_run(run_dir)
-        return g, train_set, test_set
+        _, _, source, train_set, test_set = load_run(run_dir)
+        return source, train_set, test_set
+    if config.data.path:
+        return _token_data(run_dir, config)
     gc, dc = config.grammar, config.data
     g = RHM(gc.v, gc.n, gc.m, gc.s, gc.L, seed=gc.seed, zipf_a=gc.zipf_a,
             zipf_levels=gc.zipf_levels)
@@ -154,13 +180,27 @@ def _data(run_dir: Path, config: ExperimentConfig):
     save_array(run_dir / "train.npy", split.train)
     write_json(run_dir / "data.json", split.summary())
     save_array(run_dir / "test.npy", split.test)  # written last: marks the data complete
-    return g, split.train, split.test
+    return GrammarSource(g), split.train, split.test
 
 
-def _model(config: ExperimentConfig, g: RHM, seed: int):
-    family = get_family(config.diffusion.family, v=g.v, d=g.d, **config.diffusion.options)
+def _token_data(run_dir: Path, config: ExperimentConfig):
+    dc = config.data
+    data = load_token_data(dc.path, dc.format, dc.tokens, dc.column, dc.lowercase, dc.pattern,
+                           dc.length, dc.pad, dc.dedup, dc.max_vocab)
+    train_set, test_set, summary = split_tokens(data, dc.train, dc.test, dc.seed)
+    summary.update(path=str(dc.path), sha256=file_digest(dc.path))
+    atomic_write_text(run_dir / "vocab.json", data.vocab.to_json())
+    save_array(run_dir / "train.npy", train_set)
+    write_json(run_dir / "data.json", summary)
+    save_array(run_dir / "test.npy", test_set)  # written last: marks the data complete
+    return TokenSource(data.vocab, data.sequences.shape[1]), train_set, test_set
+
+
+def _model(config: ExperimentConfig, source, seed: int):
+    family = get_family(config.diffusion.family, v=source.v, d=source.d,
+                        **config.diffusion.options)
     options = dict(config.model.options)
-    if config.model.backbone == "unet":
-        options.setdefault("branching", g.s)
+    if config.model.backbone == "unet" and source.kind == "grammar":
+        options.setdefault("branching", source.grammar.s)
     net = build_denoiser(family, config.model.backbone, seed=seed, **options)
     return family, net.to(resolve_device(config.train.device))

@@ -13,7 +13,7 @@ def _load_npz(path) -> dict:
         return {k: data[k] for k in data.files}
 
 
-def build_tables(run_dir, steps, static, config, seed) -> dict:
+def build_tables(run_dir, steps, static, config, seed, source) -> dict:
     """Write tables/{checkpoints,strings,blocks,typicality}.parquet and summary.json."""
     records = [read_json(run_dir / "measurements" / f"step-{s:08d}.json") for s in steps]
     arrays = [_load_npz(run_dir / "measurements" / f"step-{s:08d}.npz") for s in steps]
@@ -43,34 +43,43 @@ def build_tables(run_dir, steps, static, config, seed) -> dict:
         for key, value in static[split].items():
             typ_cols.setdefault(key, []).append(value)
     write_table(tables / "typicality.parquet", {k: np.concatenate(v) for k, v in typ_cols.items()})
-    summary = _summary(steps, arrays, static, config, seed, records)
+    summary = _summary(steps, arrays, static, config, seed, records, source)
     write_json(run_dir / "summary.json", summary)
     return summary
 
 
-def _summary(steps, arrays, static, config, seed, records) -> dict:
-    """Memorisation times and their typicality correlations, training vs held-out side by side."""
-    out = {"name": config.name, "seed": seed, "steps": list(steps),
-           "final": records[-1]["scalars"], "splits": {}}
+def _summary(steps, arrays, static, config, seed, records, source) -> dict:
+    """Memorisation times and their typicality correlations, training vs held-out side by side.
+    Figures that need a grammar are None (not available) for token data."""
+    out = {"name": config.name, "seed": seed, "source": source.kind, "d": source.d,
+           "levels": source.levels, "steps": list(steps), "final": records[-1]["scalars"],
+           "splits": {}}
     for split in ("train", "test"):
         counts = np.stack([a[f"count_{split}"] for a in arrays])
         tau_gen = measure.generation_times(counts, steps)
         entry = {"reproduced_fraction": float(np.isfinite(tau_gen).mean()),
                  "median_generation_time": float(np.median(tau_gen)),  # inf: not reached
                  "generation_time": _correlations(tau_gen, static[split], seed)}
-        if f"nelbo_{split}" in arrays[0]:
+        true_nll = static[split]["true_nll_per_token"]
+        if f"nelbo_{split}" in arrays[0] and np.isfinite(true_nll).all():
             nelbo = np.stack([a[f"nelbo_{split}"] for a in arrays])
-            tau_lik = measure.likelihood_times(nelbo, static[split]["true_nll_per_token"], steps)
+            tau_lik = measure.likelihood_times(nelbo, true_nll, steps)
             entry["likelihood_flagged_fraction"] = float(np.isfinite(tau_lik).mean())
             entry["likelihood_time"] = _correlations(tau_lik, static[split], seed)
+        elif f"nelbo_{split}" in arrays[0]:  # the threshold -log p(x)/d needs a grammar
+            entry["likelihood_flagged_fraction"] = entry["likelihood_time"] = None
         out["splits"][split] = entry
     return out
 
 
 def _correlations(tau, typicality, seed) -> dict:
-    """Spearman of each typicality with the memorisation time (negative: typical first)."""
+    """Spearman of each typicality with the memorisation time (negative: typical first); None
+    for a typicality that is not available (NaN: needs a grammar)."""
     out = {}
-    for name in ("t1", "t2", "t3"):
+    for name in ("t1", "t1_kgram", "t2", "t3"):
+        if np.isnan(typicality[name]).all():
+            out[name] = None
+            continue
         if np.isfinite(tau).any() and not np.all(tau == tau[0]):
             rho, low, high = measure.spearman_ci(typicality[name], tau, seed=seed, n_boot=300)
         else:

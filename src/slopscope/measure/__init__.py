@@ -2,7 +2,6 @@
 
 from slopscope.measure.blocks import (
     block_copy_fraction,
-    content_block_ids,
     excess_block_copying,
     grammar_block_ids,
     longest_copied_block,
@@ -24,6 +23,14 @@ from slopscope.measure.stats import (
     spearman,
     spearman_ci,
 )
+from slopscope.measure.substrings import (
+    IGNORED,
+    block_widths,
+    kgram_keys,
+    kgram_typicality,
+    token_block_ids,
+    token_keys,
+)
 from slopscope.measure.times import (
     generation_times,
     likelihood_times,
@@ -33,11 +40,13 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "block_copy_fraction", "block_typicality", "content_block_ids", "copy_counts",
+    "IGNORED", "block_copy_fraction", "block_typicality", "block_widths", "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
     "excess_block_copying", "generation_times", "grammar_block_ids", "is_copy", "js_divergence",
+    "kgram_keys", "kgram_typicality",
     "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",
     "memorized_curve", "nearest_hamming", "ratio_test", "rule_frequencies", "rule_ids",
     "rule_typicality", "score_times", "seen_at_position", "slop_metrics", "spearman", "spearman_ci",
+    "token_block_ids", "token_keys",
     "validity_by_level",
 ]

@@ -2,7 +2,8 @@
 
 Block ids are integers per (string, position); equal ids at a position mean equal blocks, -1 an
 invalid block. For grammar data they come from `RHM.blocks` (position-independent content ids);
-for any token data `content_block_ids` labels blocks by content consistently across arrays.
+for any token data `token_block_ids` (measure.substrings) keys blocks by content; IGNORED (-2)
+marks a block made only of padding, which the fractions below leave out.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.measure.copies import _as_rows, row_keys
+from slopscope.measure.substrings import IGNORED
 
 
 def grammar_block_ids(rhm, strings, sizes=None) -> dict:
@@ -19,25 +20,9 @@ def grammar_block_ids(rhm, strings, sizes=None) -> dict:
     return {k: np.asarray(rhm.blocks(strings, k)) for k in sizes}
 
 
-def content_block_ids(arrays: list, width: int) -> list:
-    """Ids of aligned blocks of `width` tokens, consistent across all `arrays` (B_i, d)."""
-    rows = [_as_rows(a, "strings") for a in arrays]
-    d = rows[0].shape[1]
-    if width < 1 or d % width:
-        raise SlopscopeError(f"block width={width} does not divide length d={d}")
-    blocks = np.concatenate([r.reshape(-1, width) for r in rows])
-    _, ids = np.unique(row_keys(blocks), return_inverse=True)
-    out, start = [], 0
-    for r in rows:
-        n = r.shape[0] * (d // width)
-        out.append(ids[start:start + n].reshape(r.shape[0], d // width).astype(np.int64))
-        start += n
-    return out
-
-
 def seen_at_position(query_ids, reference_ids) -> np.ndarray:
     """(B, n) bool: does the query's block occur at the same position in some reference string?
-    Invalid blocks (-1) are never seen."""
+    Invalid (-1) and padding (IGNORED) blocks are never seen."""
     q = np.asarray(query_ids)
     r = np.asarray(reference_ids)
     if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1]:
@@ -45,15 +30,17 @@ def seen_at_position(query_ids, reference_ids) -> np.ndarray:
                              "(B, n) and (P, n) with the same n")
     seen = np.zeros(q.shape, dtype=bool)
     for pos in range(q.shape[1]):
-        known = np.unique(r[:, pos][r[:, pos] != -1])
-        seen[:, pos] = np.isin(q[:, pos], known) & (q[:, pos] != -1)
+        known = np.unique(r[:, pos][r[:, pos] >= 0])
+        seen[:, pos] = np.isin(q[:, pos], known) & (q[:, pos] >= 0)
     return seen
 
 
 def block_copy_fraction(query_ids, reference_ids) -> float:
-    """Fraction of the query's aligned blocks that occur at that position in the reference."""
+    """Fraction of the query's aligned blocks (padding left out) that occur at that position in
+    the reference."""
     seen = seen_at_position(query_ids, reference_ids)
-    return float(seen.mean()) if seen.size else float("nan")
+    counted = np.asarray(query_ids) != IGNORED
+    return float(seen[counted].mean()) if counted.any() else float("nan")
 
 
 def excess_block_copying(gen_ids: dict, fresh_ids: dict, train_ids: dict) -> dict:

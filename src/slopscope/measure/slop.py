@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.measure.substrings import IGNORED
 
 
 def _frequencies(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values, counts = np.unique(np.asarray(ids).reshape(-1), return_counts=True)
+    ids = np.asarray(ids).reshape(-1)
+    values, counts = np.unique(ids[ids != IGNORED], return_counts=True)
     return values, counts
 
 
@@ -19,7 +21,8 @@ def _entropy(p: np.ndarray) -> float:
 
 
 def slop_metrics(gen_ids, train_ids, top_k: int = 10) -> dict:
-    """Compare generated and training frequencies of units (block or rule ids; -1 = invalid).
+    """Compare generated and training frequencies of units (block or rule ids; -1 = invalid,
+    IGNORED = padding, left out).
 
     slope / slope_se: OLS slope of log f_gen on log f_train over units present in both (> 1: common
     units over-produced); kl: KL(f_gen || f_train) on the training support, f_gen renormalised

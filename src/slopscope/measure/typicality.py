@@ -1,7 +1,9 @@
 """Typicality of strings relative to a training set.
 
-T1: mean over the string's aligned blocks (sizes k = 1..L-1) of log(1 + number of *other*
-    training strings carrying that block at that position). Counting others makes training,
+T1: mean over the string's aligned blocks (sizes k = 1..L-1, or token widths 2, 4, ... for
+    user data; padding-only blocks left out) of log(1 + number of *other* training strings
+    carrying that block at that position). `kgram_typicality` (measure.substrings) is the
+    variant over all k-grams at any position. Counting others makes training,
     held-out and generated strings comparable (a training string does not count itself).
 T2: sum over the nodes of its parse (and the root) of the log empirical frequency of the rule,
     p^(k | parent, level) from training-set counts with add-one smoothing.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.measure.substrings import IGNORED
 
 
 def _counts_at_positions(query_ids: np.ndarray, train_ids: np.ndarray) -> np.ndarray:
@@ -21,7 +24,7 @@ def _counts_at_positions(query_ids: np.ndarray, train_ids: np.ndarray) -> np.nda
     for pos in range(query_ids.shape[1]):
         values, counts = np.unique(train_ids[:, pos], return_counts=True)
         idx = np.minimum(np.searchsorted(values, query_ids[:, pos]), values.shape[0] - 1)
-        hit = (values[idx] == query_ids[:, pos]) & (query_ids[:, pos] != -1)
+        hit = (values[idx] == query_ids[:, pos]) & (query_ids[:, pos] >= 0)
         out[:, pos] = np.where(hit, counts[idx], 0)
     return out
 
@@ -32,10 +35,12 @@ def block_typicality(query_ids: dict, train_ids: dict, query_in_train: bool) -> 
     per_size = {}
     for k in sorted(query_ids):
         q, t = np.asarray(query_ids[k]), np.asarray(train_ids[k])
+        counted = q != IGNORED  # padding-only blocks are left out
         others = _counts_at_positions(q, t) - (1 if query_in_train else 0)
-        if (others < 0).any():
+        if (others[counted] < 0).any():
             raise SlopscopeError("query_in_train=True but a query block is not in the train set")
-        per_size[k] = np.log1p(others).mean(axis=1)
+        logs = np.where(counted, np.log1p(np.maximum(others, 0)), 0.0)
+        per_size[k] = logs.sum(axis=1) / np.maximum(counted.sum(axis=1), 1)
     overall = np.mean(np.stack(list(per_size.values())), axis=0)
     return overall, per_size
 

@@ -1,0 +1,183 @@
+"""Read a user's token sequences from a file: text (one sequence per line), `.npy` integer arrays,
+or a Parquet column of integer lists. Every format becomes the same ragged form (flat token values
++ offsets); bad files get one-line errors that name the file and what is allowed."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from slopscope.errors import SlopscopeError
+
+FORMATS = ("auto", "text", "npy", "parquet")
+TOKENIZERS = ("chars", "whitespace")
+ALLOWED = "a UTF-8 text file with one sequence per line, a .npy integer array or a Parquet column "\
+          "of integer lists"
+# bytes in memory per byte of input while reading, by format (Python strings and lists for text)
+MEMORY_FACTOR = {"text": 12, "npy": 3, "parquet": 3}
+
+
+@dataclass
+class Ragged:
+    """Sequences as flat token values and offsets (sequence i is values[offsets[i]:offsets[i+1]]).
+    `symbols` holds the token strings of text data (values index it); None for integer data."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+    symbols: list | None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def detect_format(path: Path, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise SlopscopeError(f"data.format={fmt!r}; allowed: {', '.join(FORMATS)}")
+    if fmt != "auto":
+        return fmt
+    return {".npy": "npy", ".parquet": "parquet", ".pq": "parquet"}.get(path.suffix.lower(), "text")
+
+
+def read_sequences(path, fmt: str = "auto", tokens: str = "chars", column: str = "",
+                   lowercase: bool = False, pattern: str = "") -> Ragged:
+    """The sequences of `path`. Text options: `tokens` (chars | whitespace), `lowercase`, and
+    `pattern` (a regular expression each line must match in full; other lines are dropped and
+    counted). Parquet: `column` (default: the only integer-list column)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SlopscopeError(f"data.path={str(path)!r} is not a file; allowed: {ALLOWED}")
+    size = path.stat().st_size
+    if size == 0:
+        raise SlopscopeError(f"data.path={str(path)!r} is empty; allowed: {ALLOWED}")
+    fmt = detect_format(path, fmt)
+    need, have = size * MEMORY_FACTOR[fmt], available_memory()
+    if need > have:
+        raise SlopscopeError(
+            f"data.path={str(path)!r} ({size / 2**30:.1f} GiB) needs about {need / 2**30:.1f} GiB "
+            f"of memory to read but {have / 2**30:.1f} GiB is available; allowed: a file that "
+            "fits in memory (take a subset, e.g. `head -n 1000000 FILE > subset.txt`)")
+    if fmt == "text":
+        if tokens not in TOKENIZERS:
+            raise SlopscopeError(f"data.tokens={tokens!r}; allowed: {', '.join(TOKENIZERS)}")
+        return _read_text(path, tokens, lowercase, pattern)
+    if fmt == "npy":
+        return _read_npy(path)
+    return _read_parquet(path, column)
+
+
+def _read_text(path: Path, tokens: str, lowercase: bool, pattern: str) -> Ragged:
+    try:
+        keep = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise SlopscopeError(f"data.pattern={pattern!r} is not a regular expression: {exc}") \
+            from None
+    symbol_ids: dict[str, int] = {}
+    values: list[int] = []
+    offsets = [0]
+    lines = blank = dropped = 0
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            lines = number
+            if b"\x00" in raw:
+                raise SlopscopeError(f"data.path={str(path)!r} line {number} holds a NUL byte "
+                                     f"(binary data?); allowed: {ALLOWED}")
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start:exc.start + 1].hex()
+                raise SlopscopeError(f"data.path={str(path)!r} line {number} is not UTF-8 (byte "
+                                     f"0x{bad}); allowed: {ALLOWED}") from None
+            if lowercase:
+                line = line.lower()
+            parts = line.split() if tokens == "whitespace" else list(line)
+            if not parts:
+                blank += 1
+                continue
+            if keep is not None and not keep.fullmatch(line):
+                dropped += 1
+                continue
+            for part in parts:
+                values.append(symbol_ids.setdefault(part, len(symbol_ids)))
+            offsets.append(len(values))
+    info = {"format": "text", "tokens": tokens, "lines": lines, "blank_lines": blank,
+            "dropped_by_pattern": dropped}
+    if len(offsets) == 1:
+        raise SlopscopeError(f"data.path={str(path)!r} has no sequences ({lines} lines, {blank} "
+                             f"blank, {dropped} not matching data.pattern={pattern!r})")
+    return Ragged(np.asarray(values, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
+                  list(symbol_ids), info)
+
+
+def _read_npy(path: Path) -> Ragged:
+    try:
+        array = np.load(path, allow_pickle=False, mmap_mode="r")
+    except ValueError as exc:
+        reason = "an object array" if "pickle" in str(exc) else "not a .npy file"
+        raise SlopscopeError(f"data.path={str(path)!r} is {reason}; allowed: {ALLOWED}") from None
+    if not isinstance(array, np.ndarray) or array.ndim != 2 or \
+            not np.issubdtype(array.dtype, np.integer) or array.shape[0] == 0:
+        raise SlopscopeError(f"data.path={str(path)!r} holds a {array.dtype} array of shape "
+                             f"{array.shape}; allowed: a non-empty (sequences, length) integer "
+                             "array")
+    count, length = array.shape
+    values = np.asarray(array, dtype=np.int64).reshape(-1)
+    offsets = np.arange(count + 1, dtype=np.int64) * length
+    return Ragged(values, offsets, None, {"format": "npy", "lines": count})
+
+
+def _read_parquet(path: Path, column: str) -> Ragged:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SlopscopeError(f"data.path={str(path)!r} is not a Parquet file ({exc}); allowed: "
+                             f"{ALLOWED}") from None
+
+    def int_lists(t) -> bool:
+        return (pa.types.is_list(t) or pa.types.is_large_list(t)) and \
+            pa.types.is_integer(t.value_type)
+
+    candidates = [f.name for f in schema if int_lists(f.type)]
+    if not column:
+        if len(candidates) != 1:
+            raise SlopscopeError(f"data.path={str(path)!r} has integer-list columns "
+                                 f"{candidates}; allowed: exactly one, or name it with "
+                                 "data.column=NAME")
+        column = candidates[0]
+    if column not in candidates:
+        raise SlopscopeError(f"data.column={column!r} is not an integer-list column of "
+                             f"{str(path)!r}; allowed: {', '.join(candidates) or 'none found'}")
+    array = pq.read_table(path, columns=[column]).column(column).combine_chunks()
+    if array.null_count:
+        raise SlopscopeError(f"data.column={column!r} of {str(path)!r} has {array.null_count} "
+                             "null rows; allowed: integer lists without nulls")
+    if len(array) == 0:
+        raise SlopscopeError(f"data.path={str(path)!r} has no rows; allowed: {ALLOWED}")
+    flat = array.flatten()
+    if flat.null_count:
+        raise SlopscopeError(f"data.column={column!r} of {str(path)!r} has null tokens; "
+                             "allowed: integer lists without nulls")
+    offsets = np.asarray(array.offsets, dtype=np.int64)
+    values = np.asarray(flat, dtype=np.int64)
+    return Ragged(values, offsets - offsets[0], None,
+                  {"format": "parquet", "column": column, "lines": len(array)})

@@ -179,10 +179,15 @@ def _summary_line(run_dir: Path) -> str:
     summary = json.loads((run_dir / "summary.json").read_text())
     train, test = summary["splits"]["train"], summary["splits"]["test"]
     rho = train["generation_time"]["t1"]
-    return (f"{run_dir}: copies {summary['final']['copy_fraction']:.3f} of generations; "
+    line = (f"{run_dir}: copies {summary['final']['copy_fraction']:.3f} of generations; "
             f"reproduced train {train['reproduced_fraction']:.3f} vs held-out "
             f"{test['reproduced_fraction']:.3f}; Spearman(T1, tau_gen) train "
             f"{_fmt(rho['rho'])} [{_fmt(rho['low'])}, {_fmt(rho['high'])}]")
+    if summary.get("source") == "tokens":
+        data = json.loads((run_dir / "data.json").read_text())
+        line += (f"; data: {data['sequences']} sequences, {data['duplicates']} duplicates "
+                 f"({data['duplicates_removed']} removed)")
+    return line
 
 
 def _fmt(value) -> str:

@@ -86,12 +86,23 @@ def save_dataset(directory, grammar, split, summary: dict) -> Path:
 
 
 def write_table(path, columns: dict) -> Path:
-    """Write a Parquet table (dict of equal-length columns) atomically."""
+    """Write a Parquet table (dict of equal-length columns) atomically. A float column without a
+    single number (all NaN: not available, e.g. grammar-only figures of token data) is written
+    as nulls, never as numbers."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({k: np.asarray(v) if not isinstance(v, list) else v
-                      for k, v in columns.items()})
+    def column(values):
+        if isinstance(values, list):
+            return values
+        values = np.asarray(values)
+        missing = (np.isnan(values).all() if values.dtype.kind == "f" else
+                   values.dtype == object and all(v is None for v in values))
+        if values.size and missing:
+            return pa.nulls(values.size, pa.float64())
+        return values
+
+    table = pa.table({k: column(v) for k, v in columns.items()})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return atomic_write_bytes(path, sink.getvalue().to_pybytes())

@@ -22,10 +22,11 @@ def catalog(runs_dir) -> list[dict]:
         config = read_json(config_path)["config"]
         g = config["grammar"]
         p_max = g["n"] * g["m"] ** ((g["s"] ** g["L"] - 1) // (g["s"] - 1))
+        from_file = bool(config["data"].get("path"))  # token data: no P_max
         row = {"run": run_dir.name,
                "status": "done" if (run_dir / "done.json").exists() else "incomplete",
                "family": config["diffusion"]["family"], "P": config["data"]["train"],
-               "P_max_fraction": config["data"]["train"] / p_max,
+               "P_max_fraction": None if from_file else config["data"]["train"] / p_max,
                "steps": config["train"]["steps"]}
         if (run_dir / "summary.json").exists():
             summary = read_json(run_dir / "summary.json")

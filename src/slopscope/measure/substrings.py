@@ -80,12 +80,12 @@ def kgram_typicality(query, train, sizes, vocab_size: int, query_in_train: bool,
         else:
             idx = np.minimum(np.searchsorted(values, q), values.shape[0] - 1)
             found = np.where(values[idx] == q, counts[idx], 0)
+        valid = q != IGNORED
         if query_in_train:
             found = found - (q[:, :, None] == q[:, None, :]).sum(axis=2)
-            if (found < 0).any():
+            if (found[valid] < 0).any():
                 raise SlopscopeError("query_in_train=True but a query k-gram is not in the "
                                      "train set")
-        valid = q != IGNORED
         logs = np.where(valid, np.log1p(np.maximum(found, 0)), 0.0)
         per_size[k] = logs.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
     overall = np.mean(np.stack(list(per_size.values())), axis=0)

@@ -11,6 +11,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.report import plots
+from slopscope.report.sections import data_section, examples_section
 from slopscope.store import atomic_write_bytes, atomic_write_text, load_array, read_json, read_table
 
 
@@ -30,22 +31,34 @@ def _taus(strings: dict, steps) -> dict:
     return out
 
 
+def _finding_a(summary: dict, name: str, label: str) -> dict:
+    """Finding A for one typicality: Spearman(typicality, tau) < 0 on training strings, and
+    below the held-out control's interval."""
+    train = summary["splits"]["train"]["generation_time"].get(name)
+    test = summary["splits"]["test"]["generation_time"].get(name)
+    finding = f"A: prototypical strings memorised first ({label})"
+    if train is None:
+        return {"finding": finding, "measured": "not available", "verdict": "not available"}
+    if train["rho"] is None:
+        return {"finding": finding, "measured": "no training string reproduced yet",
+                "verdict": "not measurable"}
+    if summary["splits"]["test"]["reproduced_fraction"] == 0:
+        control = "no held-out string generated (no ordering to discount)"
+    elif test is None or test["rho"] is None:
+        control = "n/a"
+    else:
+        control = f"{test['rho']:+.2f} [{test['low']:+.2f}, {test['high']:+.2f}]"
+    text = (f"Spearman({label}, tau) train {train['rho']:+.2f} [{train['low']:+.2f}, "
+            f"{train['high']:+.2f}]; held-out control {control}")
+    beyond = test is None or test["rho"] is None or train["high"] < test["low"]
+    verdict = "holds" if train["high"] < 0 and beyond else "not shown"
+    return {"finding": finding, "measured": text, "verdict": verdict}
+
+
 def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
     """Rows (finding, measured, verdict) for A-D from one run."""
-    rows = []
-    train = summary["splits"]["train"]["generation_time"]["t1"]
-    test = summary["splits"]["test"]["generation_time"]["t1"]
-    if train["rho"] is None:
-        verdict, text = "not measurable", "no training string reproduced yet"
-    else:
-        text = (f"Spearman(T1, tau) train {train['rho']:+.2f} [{train['low']:+.2f}, "
-                f"{train['high']:+.2f}]; held-out control "
-                + ("n/a" if test["rho"] is None else
-                   f"{test['rho']:+.2f} [{test['low']:+.2f}, {test['high']:+.2f}]"))
-        beyond = test["rho"] is None or train["high"] < test["low"]
-        verdict = "holds" if train["high"] < 0 and beyond else "not shown"
-    rows.append({"finding": "A: prototypical strings memorised first", "measured": text,
-                 "verdict": verdict})
+    rows = [_finding_a(summary, "t1", "T1 aligned blocks"),
+            _finding_a(summary, "t1_kgram", "T1 k-grams")]
     for name in ("B: fat tails delay memorisation", "C: the delay is larger for top-level tails"):
         rows.append({"finding": name, "measured": "needs a sweep: slopscope sweep e3 / e4",
                      "verdict": "not measurable in one run"})
@@ -86,7 +99,7 @@ def build_report(run_dir) -> Path:
     strings = _columns(run_dir / "tables" / "strings.parquet")
     typ = _columns(run_dir / "tables" / "typicality.parquet")
     steps = checkpoints["step"]
-    L, d = config["grammar"]["L"], config["grammar"]["s"] ** config["grammar"]["L"]
+    levels, d = summary["levels"], summary["d"]
     taus = _taus(strings, steps)
     t1 = {split: typ["t1"][typ["split"] == split] for split in ("train", "test")}
     rho = {split: summary["splits"][split]["generation_time"]["t1"] for split in ("train", "test")}
@@ -94,9 +107,11 @@ def build_report(run_dir) -> Path:
     last = load_array(run_dir / "generations" / f"step-{int(steps[-1]):08d}.npy")
     gen_d1, _ = measure.nearest_hamming(last, train_set)
     held_d1, _ = measure.nearest_hamming(test_set, train_set)
+    at_last = (strings["split"] == "train") & (strings["step"] == steps[-1])
+    train_counts = strings["count"][at_last][np.argsort(strings["index"][at_last])]
     out_dir = run_dir / "report"
     figures = [
-        ("copies_validity", plots.copies_and_validity(steps, checkpoints, L)),
+        ("copies_validity", plots.copies_and_validity(steps, checkpoints, levels)),
         ("memorized_by_quintile", plots.memorized_by_quintile(steps, taus, t1)),
         ("time_vs_typicality", plots.time_vs_typicality(taus, t1, rho, steps[-1])),
         ("nearest_neighbours", plots.nearest_neighbours(
@@ -110,7 +125,9 @@ def build_report(run_dir) -> Path:
         for r in findings(summary, checkpoints, blocks))
     page = _PAGE.format(title=html.escape(f"slopscope: {run_dir.name}"),
                         description=html.escape(config.get("description", "")),
+                        data=data_section(run_dir, summary),
                         rows=rows, figures=body,
+                        examples=examples_section(run_dir, taus, t1, train_counts, last),
                         config=html.escape(str(config)))
     path = out_dir / "report.html"
     atomic_write_text(path, page)
@@ -126,12 +143,14 @@ td.holds {{ color: #070; font-weight: bold; }} td.not {{ color: #a50; }}
 img {{ max-width: 100%; }} pre {{ white-space: pre-wrap; font-size: 0.8em; }}
 </style></head><body>
 <h1>{title}</h1><p>{description}</p>
+{data}
 <h2>Findings</h2>
 <table><tr><th>finding</th><th>measured (95 % bootstrap intervals)</th><th>verdict</th></tr>
 {rows}
 </table>
 <h2>Figures</h2>
 {figures}
+{examples}
 <h2>Configuration</h2><pre>{config}</pre>
 </body></html>
 """

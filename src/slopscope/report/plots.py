@@ -19,6 +19,8 @@ def _log_steps(ax) -> None:
 
 
 def copies_and_validity(steps, table: dict, L: int):
+    """Exact copies and held-out hits per checkpoint, and validity per rule level (L = 0: token
+    data, whose validity is not available)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(steps, table["copy_fraction"], "o-", label="exact copies of training strings")
     ax.plot(steps, table["heldout_copy_fraction"], "s--", label="held-out strings generated")
@@ -28,7 +30,8 @@ def copies_and_validity(steps, table: dict, L: int):
     _log_steps(ax)
     ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
     ax.legend(fontsize=7)
-    ax.set_title("Exact copies and grammatical validity")
+    ax.set_title("Exact copies and grammatical validity" if L else
+                 "Exact copies (validity: not available without a grammar)")
     fig.tight_layout()
     return fig
 
@@ -90,9 +93,12 @@ def blocks_over_training(blocks: dict):
         rows = (unit == "block") & (size == k)
         for ax, key in zip(axes, ("excess_copying", "slope", "overproduction_top_k"),
                            strict=True):
+            width = int(np.asarray(blocks["width"])[rows][0]) if "width" in blocks else None
             ax.plot(step[rows], np.asarray(blocks[key], dtype=float)[rows], "o-", ms=3,
-                    label=f"block size {k}")
-    axes[0].set(title="Excess copying of aligned blocks", ylabel="vs fresh grammar samples")
+                    label=f"{width}-token blocks" if width == k else
+                    f"block size {k}" + (f" ({width} tokens)" if width else ""))
+    axes[0].set(title="Excess copying of aligned blocks",
+                ylabel="vs fresh samples (held-out for token data)")
     axes[1].set(title="Slop slope (log f_gen on log f_train)")
     axes[1].axhline(1.0, color="grey", lw=0.8)
     axes[2].set(title="Over-production of the top-10 blocks")

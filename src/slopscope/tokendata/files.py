@@ -130,7 +130,8 @@ def _read_npy(path: Path) -> Ragged:
     try:
         array = np.load(path, allow_pickle=False, mmap_mode="r")
     except ValueError as exc:
-        reason = "an object array" if "pickle" in str(exc) else "not a .npy file"
+        reason = ("an object array" if "objects in dtype" in str(exc) or "Object arrays" in str(exc)
+                  else "not a .npy file")
         raise SlopscopeError(f"data.path={str(path)!r} is {reason}; allowed: {ALLOWED}") from None
     if not isinstance(array, np.ndarray) or array.ndim != 2 or \
             not np.issubdtype(array.dtype, np.integer) or array.shape[0] == 0:

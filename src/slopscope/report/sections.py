@@ -1,0 +1,92 @@
+"""HTML sections of a run report besides figures and findings: what data went in (with the
+duplicate counts), what is not available without a grammar, and decoded example strings."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from slopscope import measure
+from slopscope.store import load_array, read_json
+from slopscope.tokendata import Vocabulary
+
+NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
+                 "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
+                 "grammar oracle")
+
+_DATA_ROWS = (("path", "file"), ("format", "format"), ("tokens", "tokens"),
+              ("lines", "lines read"), ("blank_lines", "blank lines skipped"),
+              ("dropped_by_pattern", "lines not matching data.pattern"),
+              ("dropped_other_lengths", "sequences of other lengths dropped"),
+              ("padded", "sequences padded"), ("sequences", "sequences kept"),
+              ("duplicates", "duplicate sequences found"),
+              ("duplicates_removed", "duplicates removed"),
+              ("most_copies", "most copies of one sequence"), ("length", "length"),
+              ("vocab_size", "vocabulary size"), ("train", "training sequences"),
+              ("test", "held-out sequences"), ("unused", "unused sequences"),
+              ("seed", "split seed"))
+
+
+def _table(rows) -> str:
+    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                     for row in rows)
+    return f"<table>\n{body}\n</table>"
+
+
+def renderer(run_dir: Path):
+    """ids -> readable strings: the user's tokens for token data, token ids for grammar data."""
+    if (run_dir / "vocab.json").exists():
+        return Vocabulary.from_json((run_dir / "vocab.json").read_text()).render
+    return lambda ids: [" ".join(map(str, row)) for row in np.asarray(ids).tolist()]
+
+
+def data_section(run_dir: Path, summary: dict) -> str:
+    """The data that went in; for token data, the duplicate counts and what is not available."""
+    if summary.get("source") != "tokens":
+        return ""
+    info = read_json(run_dir / "data.json")
+    rows = [(label, info[key]) for key, label in _DATA_ROWS if key in info]
+    removed = info["duplicates_removed"]
+    note = (f"{info['duplicates']} duplicate sequences were found and {removed} removed "
+            "(deduplication does not stop the memorisation of prototypical sequences: compare "
+            "the findings below)." if removed else
+            f"{info['duplicates']} duplicate sequences were found; none removed "
+            "(data.dedup=false).")
+    missing = ", ".join(NOT_AVAILABLE)
+    return (f"<h2>Data</h2>\n{_table(rows)}\n<p>{html.escape(note)}</p>\n"
+            f"<p><b>Not available without a grammar:</b> {html.escape(missing)}. Excess block "
+            "copying uses the held-out split as the fresh reference.</p>")
+
+
+def _step(tau: float) -> str:
+    return f"{int(tau)}" if np.isfinite(tau) else "not yet"
+
+
+def examples_section(run_dir: Path, taus: dict, t1: dict, train_counts, generations,
+                     shown: int = 10) -> str:
+    """Decoded examples: the most reproduced training strings, the most and least typical ones,
+    and generations of the last checkpoint marked copy / held-out / novel."""
+    render = renderer(run_dir)
+    train = load_array(run_dir / "train.npy")
+    test = load_array(run_dir / "test.npy")
+    tau, typ = taus["train"], t1["train"]
+    top = np.argsort(-np.asarray(train_counts), kind="stable")[:shown]
+    top = top[np.asarray(train_counts)[top] > 0]
+    reproduced = [(s, int(train_counts[i]), f"{typ[i]:.2f}", _step(tau[i]))
+                  for s, i in zip(render(train[top]), top, strict=True)]
+    order = np.argsort(-typ, kind="stable")
+    ends = np.concatenate([order[:shown // 2], order[-(shown // 2):]])
+    typical = [(s, f"{typ[i]:.2f}", _step(tau[i]))
+               for s, i in zip(render(train[ends]), ends, strict=True)]
+    sample = generations[:shown * 2]
+    kind = np.where(measure.is_copy(sample, train), "copy of a training string",
+                    np.where(measure.is_copy(sample, test), "held-out string", "novel"))
+    generated = list(zip(render(sample), kind, strict=True))
+    return ("<h2>Examples</h2>\n<h3>Most reproduced training strings (last checkpoint)</h3>\n"
+            + _table([("string", "copies", "T1", "first reproduced at step"), *reproduced])
+            + "\n<h3>Most and least typical training strings</h3>\n"
+            + _table([("string", "T1", "first reproduced at step"), *typical])
+            + "\n<h3>Generations at the last checkpoint</h3>\n"
+            + _table([("generated", "is"), *generated]))

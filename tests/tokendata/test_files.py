@@ -1,0 +1,149 @@
+"""Reading token data: each format, and a one-line error for each bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from slopscope import SlopscopeError
+from slopscope.tokendata import files, load_token_data, read_sequences
+
+
+def _text(tmp_path, text: str, name="data.txt"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_text_characters_are_tokens_and_blank_lines_are_skipped(tmp_path):
+    ragged = read_sequences(_text(tmp_path, "abc\r\nabd\n\nxyz\n"))
+    assert ragged.info == {"format": "text", "tokens": "chars", "lines": 4, "blank_lines": 1,
+                           "dropped_by_pattern": 0}
+    assert ragged.lengths.tolist() == [3, 3, 3]
+    assert ["".join(ragged.symbols[i] for i in ragged.values[a:b])
+            for a, b in zip(ragged.offsets[:-1], ragged.offsets[1:], strict=True)] == \
+        ["abc", "abd", "xyz"]
+
+
+def test_whitespace_tokens_decode_back_to_words(tmp_path):
+    data = load_token_data(_text(tmp_path, "the cat sat\nthe dog  sat\n"), tokens="whitespace")
+    assert data.vocab.tokens == ("cat", "dog", "sat", "the")  # sorted
+    assert data.vocab.decode(data.sequences) == [["the", "cat", "sat"], ["the", "dog", "sat"]]
+    assert data.vocab.render(data.sequences) == ["the cat sat", "the dog sat"]
+
+
+def test_lowercase_and_pattern_filter_lines_and_count_what_they_drop(tmp_path):
+    data = load_token_data(_text(tmp_path, "Apple\napple\nit's\nPEARS\n"), lowercase=True,
+                           pattern="[a-z]+", length=5)
+    assert data.vocab.render(data.sequences) == ["apple", "pears"]
+    assert data.summary["dropped_by_pattern"] == 1  # it's
+    assert data.summary["duplicates"] == data.summary["duplicates_removed"] == 1
+
+
+def test_npy_integers_keep_their_values(tmp_path):
+    array = np.array([[10, -3, 7], [7, 7, 10]], dtype=np.int16)
+    np.save(tmp_path / "x.npy", array)
+    data = load_token_data(tmp_path / "x.npy")
+    assert data.vocab.tokens == (-3, 7, 10) and data.vocab.kind == "ints"
+    np.testing.assert_array_equal(np.array(data.vocab.decode(data.sequences)), array)
+    assert data.sequences.tolist() == [[2, 0, 1], [1, 1, 2]]
+
+
+def test_parquet_integer_lists_with_ragged_lengths_and_padding(tmp_path):
+    table = pa.table({"ids": pa.array([[5, 6], [6, 5, 5], [5, 6]], pa.list_(pa.int32())),
+                      "label": ["a", "b", "c"]})
+    pq.write_table(table, tmp_path / "x.parquet")
+    data = load_token_data(tmp_path / "x.parquet", pad=True, dedup=False)
+    assert data.vocab.tokens == (5, 6) and data.vocab.pad == 2
+    assert data.sequences.tolist() == [[0, 1, 2], [1, 0, 0], [0, 1, 2]]
+    assert data.vocab.render(data.sequences[:1]) == ["5 6 ·"]
+    assert data.summary["duplicates"] == 1 and data.summary["duplicates_removed"] == 0
+    assert data.summary["padded"] == 2
+
+
+def test_parquet_column_must_be_named_when_ambiguous(tmp_path):
+    table = pa.table({"a": pa.array([[1, 2]]), "b": pa.array([[3, 4]]), "s": ["x"]})
+    pq.write_table(table, tmp_path / "x.parquet")
+    with pytest.raises(SlopscopeError, match=r"integer-list columns \['a', 'b'\].*data.column"):
+        read_sequences(tmp_path / "x.parquet")
+    assert read_sequences(tmp_path / "x.parquet", column="b").values.tolist() == [3, 4]
+    with pytest.raises(SlopscopeError, match="data.column='s' is not an integer-list column"):
+        read_sequences(tmp_path / "x.parquet", column="s")
+
+
+def test_parquet_null_rows_are_rejected(tmp_path):
+    pq.write_table(pa.table({"a": pa.array([[1, 2], None])}), tmp_path / "x.parquet")
+    with pytest.raises(SlopscopeError, match="1 null rows"):
+        read_sequences(tmp_path / "x.parquet")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"\x00\x01\x02\xff\xfe", "NUL byte"),
+    (b"abc\n\xff\xfeabc\n", "line 2 is not UTF-8 \\(byte 0xff\\)"),
+    (b"\n\n  \n", "has no sequences \\(3 lines, 3 blank"),
+])
+def test_bad_text_files_get_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(SlopscopeError, match=message) as error:
+        read_sequences(path, tokens="whitespace")
+    assert "\n" not in str(error.value)
+
+
+def test_bad_npy_files(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([[1], ["a"]], dtype=object), allow_pickle=True)
+    with pytest.raises(SlopscopeError, match="an object array"):
+        read_sequences(tmp_path / "obj.npy")
+    np.save(tmp_path / "f.npy", np.ones((2, 3)))
+    with pytest.raises(SlopscopeError, match="float64 array of shape \\(2, 3\\)"):
+        read_sequences(tmp_path / "f.npy")
+    (tmp_path / "junk.npy").write_bytes(b"not numpy at all")
+    with pytest.raises(SlopscopeError, match="not a .npy file"):
+        read_sequences(tmp_path / "junk.npy")
+    with pytest.raises(SlopscopeError, match="is not a file"):
+        read_sequences(tmp_path / "missing.npy")
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 nope")
+    with pytest.raises(SlopscopeError, match="is not a Parquet file"):
+        read_sequences(tmp_path / "junk.parquet")
+
+
+def test_mixed_lengths_name_the_histogram_and_the_options_that_fix_them(tmp_path):
+    path = _text(tmp_path, "ab\nabc\nabd\nabcd\n")
+    with pytest.raises(SlopscopeError, match=r"3 lengths \(2 tokens: 1, 3 tokens: 2, 4 tokens: 1\)"
+                       r".*data.length=K.*data.pad=true"):
+        load_token_data(path)
+    assert load_token_data(path, length=3).vocab.render(
+        load_token_data(path, length=3).sequences) == ["abc", "abd"]
+    padded = load_token_data(path, pad=True, length=3)  # pad up to 3, drop the longer one
+    assert padded.vocab.render(padded.sequences) == ["ab·", "abc", "abd"]
+    assert padded.summary["dropped_other_lengths"] == 1 and padded.summary["padded"] == 1
+    with pytest.raises(SlopscopeError, match="no sequence has length 7"):
+        load_token_data(path, length=7)
+
+
+def test_a_vocabulary_too_large_for_the_model_is_refused(tmp_path):
+    path = _text(tmp_path, "abcde\nfghij\n")
+    with pytest.raises(SlopscopeError, match="10 distinct tokens; allowed: at most "
+                       "data.max_vocab=8"):
+        load_token_data(path, max_vocab=8)
+
+
+def test_a_file_that_does_not_fit_in_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    path = _text(tmp_path, "abc\n" * 1000)
+    monkeypatch.setattr(files, "available_memory", lambda: 1000)
+    with pytest.raises(SlopscopeError, match="needs about .* GiB of memory to read but .* is "
+                       "available; allowed: a file that fits in memory"):
+        read_sequences(path)
+
+
+def test_bad_options_are_named(tmp_path):
+    path = _text(tmp_path, "abc\n")
+    with pytest.raises(SlopscopeError, match="data.tokens='bytes'; allowed: chars, whitespace"):
+        read_sequences(path, tokens="bytes")
+    with pytest.raises(SlopscopeError, match="data.format='csv'"):
+        read_sequences(path, fmt="csv")
+    with pytest.raises(SlopscopeError, match="data.pattern='\\[a-' is not a regular expression"):
+        read_sequences(path, pattern="[a-")

@@ -11,19 +11,22 @@ from slopscope.experiments import config_from_dict, load_config, preset_names
 from slopscope.experiments.config import parse_override
 
 
-@pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop"])
+@pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop",
+                                  "words", "english-words"])
 def test_every_preset_loads_and_round_trips(name):
     config = load_config(name)
-    assert config.name.startswith(name[:2])
+    assert config.name.startswith(name[:2]) or config.name == "words"
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
-    assert preset_names() == ["demo", "e1", "e2", "e3", "e4", "e5"]
+    assert preset_names() == ["demo", "e1", "e2", "e3", "e4", "e5", "words"]
 
 
 def test_presets_set_up_the_findings():
     assert load_config("e3").grammar.zipf_levels == "all"
     assert load_config("e4").grammar.zipf_levels == [1]
     assert load_config("e1").grammar.zipf_a is None
+    words = load_config("words").data
+    assert words.path == "/usr/share/dict/american-english" and words.length == 8 and words.dedup
 
 
 def test_overrides_reach_nested_keys_with_toml_values():

@@ -115,9 +115,10 @@ def test_the_report_has_every_figure_and_a_findings_table(finished):
 def test_findings_verdicts_follow_the_intervals():
     from slopscope.report import findings
 
-    def summary(train, test):
-        return {"splits": {"train": {"generation_time": {"t1": train}},
-                           "test": {"generation_time": {"t1": test}}}}
+    def summary(train, test, heldout_reproduced=0.1):
+        return {"splits": {"train": {"generation_time": {"t1": train, "t1_kgram": train}},
+                           "test": {"generation_time": {"t1": test, "t1_kgram": test},
+                                    "reproduced_fraction": heldout_reproduced}}}
 
     strong = {"rho": -0.5, "low": -0.6, "high": -0.4}
     weak = {"rho": -0.45, "low": -0.55, "high": -0.35}
@@ -127,10 +128,18 @@ def test_findings_verdicts_follow_the_intervals():
               "step": np.array([10, 100]), "slope": np.array([1.5, 1.0]),
               "slope_se": np.array([0.1, 0.1])}
     rows = findings(summary(strong, {"rho": 0.0, "low": -0.1, "high": 0.1}), checkpoints, blocks)
-    assert rows[0]["verdict"] == "holds" and rows[3]["verdict"] == "holds"
-    assert "[10]" in rows[3]["measured"]
+    assert [r["verdict"] for r in rows] == ["holds", "holds", "not measurable in one run",
+                                            "not measurable in one run", "holds"]
+    assert "[10]" in rows[4]["measured"]
     assert findings(summary(strong, weak), checkpoints, blocks)[0]["verdict"] == "not shown"
     assert findings(summary(none, none), checkpoints, blocks)[0]["verdict"] == "not measurable"
+    # no held-out string generated: nothing to discount, and the text says so
+    row = findings(summary(strong, none, heldout_reproduced=0.0), checkpoints, blocks)[0]
+    assert row["verdict"] == "holds" and "no held-out string generated" in row["measured"]
+    # a typicality that is not available (None in the summary) is reported as such
+    missing = summary(strong, weak)
+    missing["splits"]["train"]["generation_time"]["t1_kgram"] = None
+    assert findings(missing, checkpoints, blocks)[1]["verdict"] == "not available"
 
 
 def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, capsys):

@@ -215,6 +215,7 @@ PRESET_ALIASES = {
     "e3": "e3", "e3-fat-tails": "e3",
     "e4": "e4", "e4-tail-level": "e4",
     "e5": "e5", "e5-slop": "e5",
+    "words": "words", "english-words": "words",
 }
 
 

@@ -60,6 +60,11 @@ def run_identity(config: ExperimentConfig) -> str:
     (a changed file is a different run)."""
     if not config.data.path:
         return config.hash()
+    if not Path(config.data.path).is_file():
+        hint = (" (the system word list: apt-get install wamerican)"
+                if config.data.path.startswith("/usr/share/dict/") else "")
+        raise SlopscopeError(f"data.path={config.data.path!r} is not a file{hint}; allowed: a "
+                             "text, .npy or Parquet file of token sequences")
     digest = file_digest(config.data.path)
     return hashlib.sha256(f"{config.hash()}:{digest}".encode()).hexdigest()[:10]
 

@@ -99,3 +99,32 @@ def test_score_times_use_the_threshold():
     scores = np.array([[0.5, -0.1], [-0.2, 0.3]])
     np.testing.assert_array_equal(score_times(scores, [5, 50]), [50, 5])
     np.testing.assert_array_equal(score_times(scores, [5, 50], threshold=-0.15), [50, np.inf])
+
+
+def test_excess_by_quantile_by_hand():
+    from slopscope.measure import excess_by_quantile
+
+    score = [1.0, 2.0, 3.0, 4.0]  # pooled with the same held-out scores: groups {1, 2}, {3, 4}
+    out = excess_by_quantile([0, 0, 1, 1], score, [0, 0, 1, 0], score, seed=0, groups=2,
+                             n_boot=200)
+    assert out["train"] == [0.0, 1.0] and out["test"] == [0.0, 0.5]
+    assert out["excess"] == [0.0, 0.5] and out["contrast"] == 0.5
+    assert out["low"] <= 0.5 <= out["high"]
+
+
+def test_excess_by_quantile_ignores_how_many_strings_were_reproduced():
+    """A generaliser (same reproduction law for both splits) shows no excess, whatever the rate;
+    extra memorisation of typical training strings shows up as a positive contrast."""
+    from slopscope.measure import excess_by_quantile
+
+    rng = np.random.default_rng(0)
+    s_train, s_test = rng.normal(size=3000), rng.normal(size=3000)
+
+    def law(s):
+        return rng.random(s.shape[0]) < 1 / (1 + np.exp(-(2 * s - 3)))
+
+    null = excess_by_quantile(law(s_train), s_train, law(s_test), s_test, seed=1)
+    assert null["low"] < 0 < null["high"]
+    typical_memorised = law(s_train) | ((s_train > 0.5) & (rng.random(3000) < 0.3))
+    effect = excess_by_quantile(typical_memorised, s_train, law(s_test), s_test, seed=1)
+    assert effect["low"] > 0.05 and effect["contrast"] > 0.1

@@ -69,7 +69,17 @@ def _summary(steps, arrays, static, config, seed, records, source) -> dict:
         elif f"nelbo_{split}" in arrays[0]:  # the threshold -log p(x)/d needs a grammar
             entry["likelihood_flagged_fraction"] = entry["likelihood_time"] = None
         out["splits"][split] = entry
+    out["excess_by_typicality"] = _excess(arrays, static, steps, seed)
     return out
+
+
+def _excess(arrays, static, steps, seed) -> dict:
+    """Finding A in excess of the held-out control (measure.excess_by_quantile) per typicality."""
+    reproduced = {split: np.isfinite(measure.generation_times(
+        np.stack([a[f"count_{split}"] for a in arrays]), steps)) for split in ("train", "test")}
+    return {name: measure.excess_by_quantile(reproduced["train"], static["train"][name],
+                                             reproduced["test"], static["test"][name], seed=seed)
+            for name in ("t1", "t1_kgram")}
 
 
 def _correlations(tau, typicality, seed) -> dict:

@@ -18,6 +18,7 @@ from slopscope.measure.neighbours import (
 from slopscope.measure.slop import rule_ids, slop_metrics
 from slopscope.measure.stats import (
     curves_by_quantile,
+    excess_by_quantile,
     mean_ci,
     memorized_curve,
     spearman,
@@ -42,7 +43,8 @@ from slopscope.measure.typicality import block_typicality, rule_frequencies, rul
 __all__ = [
     "IGNORED", "block_copy_fraction", "block_typicality", "block_widths", "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
-    "excess_block_copying", "generation_times", "grammar_block_ids", "is_copy", "js_divergence",
+    "excess_block_copying", "excess_by_quantile", "generation_times", "grammar_block_ids",
+    "is_copy", "js_divergence",
     "kgram_keys", "kgram_typicality",
     "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",
     "memorized_curve", "nearest_hamming", "ratio_test", "rule_frequencies", "rule_ids",

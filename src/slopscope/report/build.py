@@ -32,26 +32,31 @@ def _taus(strings: dict, steps) -> dict:
 
 
 def _finding_a(summary: dict, name: str, label: str) -> dict:
-    """Finding A for one typicality: Spearman(typicality, tau) < 0 on training strings, and
-    below the held-out control's interval."""
+    """Finding A for one typicality: the excess of training over held-out strings reproduced
+    rises from the least to the most typical fifth (interval above 0); Spearman coefficients
+    are shown for description (they depend on how many strings were reproduced at all)."""
     train = summary["splits"]["train"]["generation_time"].get(name)
     test = summary["splits"]["test"]["generation_time"].get(name)
+    excess = summary.get("excess_by_typicality", {}).get(name)
     finding = f"A: prototypical strings memorised first ({label})"
-    if train is None:
+    if train is None or excess is None:
         return {"finding": finding, "measured": "not available", "verdict": "not available"}
     if train["rho"] is None:
         return {"finding": finding, "measured": "no training string reproduced yet",
                 "verdict": "not measurable"}
-    if summary["splits"]["test"]["reproduced_fraction"] == 0:
-        control = "no held-out string generated (no ordering to discount)"
-    elif test is None or test["rho"] is None:
-        control = "n/a"
-    else:
-        control = f"{test['rho']:+.2f} [{test['low']:+.2f}, {test['high']:+.2f}]"
-    text = (f"Spearman({label}, tau) train {train['rho']:+.2f} [{train['low']:+.2f}, "
-            f"{train['high']:+.2f}]; held-out control {control}")
-    beyond = test is None or test["rho"] is None or train["high"] < test["low"]
-    verdict = "holds" if train["high"] < 0 and beyond else "not shown"
+
+    def rho(entry) -> str:
+        if entry is None or entry["rho"] is None:
+            return "n/a"
+        return f"{entry['rho']:+.2f} [{entry['low']:+.2f}, {entry['high']:+.2f}]"
+
+    top, bottom = len(excess["excess"]) - 1, 0
+    text = (f"excess reproduced (train - held-out), most minus least typical fifth: "
+            f"{excess['contrast']:+.3f} [{excess['low']:+.3f}, {excess['high']:+.3f}] "
+            f"(most typical: train {excess['train'][top]:.3f}, held-out {excess['test'][top]:.3f}; "
+            f"least: {excess['train'][bottom]:.3f}, {excess['test'][bottom]:.3f}); "
+            f"Spearman({label}, tau) train {rho(train)}, held-out {rho(test)}")
+    verdict = "holds" if excess["low"] > 0 else "not shown"
     return {"finding": finding, "measured": text, "verdict": verdict}
 
 

@@ -32,9 +32,10 @@ def _taus(strings: dict, steps) -> dict:
 
 
 def _finding_a(summary: dict, name: str, label: str) -> dict:
-    """Finding A for one typicality: the excess of training over held-out strings reproduced
-    rises from the least to the most typical fifth (interval above 0); Spearman coefficients
-    are shown for description (they depend on how many strings were reproduced at all)."""
+    """Finding A for one typicality: the excess of training over held-out strings reproduced by
+    the half-way checkpoint rises from the least to the most typical fifth (interval above 0);
+    Spearman coefficients are shown for description (they depend on how many strings were
+    reproduced at all)."""
     train = summary["splits"]["train"]["generation_time"].get(name)
     test = summary["splits"]["test"]["generation_time"].get(name)
     excess = summary.get("excess_by_typicality", {}).get(name)
@@ -50,12 +51,20 @@ def _finding_a(summary: dict, name: str, label: str) -> dict:
             return "n/a"
         return f"{entry['rho']:+.2f} [{entry['low']:+.2f}, {entry['high']:+.2f}]"
 
+    def num(value, sign="+") -> str:
+        return "n/a" if value is None else f"{value:{sign}.3f}"
+
+    if excess["low"] is None:  # too few strings for a contrast between fifths
+        return {"finding": finding, "measured": f"Spearman({label}, tau) train {rho(train)}, "
+                f"held-out {rho(test)}; too few strings to compare typicality fifths",
+                "verdict": "not measurable"}
     top, bottom = len(excess["excess"]) - 1, 0
-    text = (f"excess reproduced (train - held-out), most minus least typical fifth: "
-            f"{excess['contrast']:+.3f} [{excess['low']:+.3f}, {excess['high']:+.3f}] "
-            f"(most typical: train {excess['train'][top]:.3f}, held-out {excess['test'][top]:.3f}; "
-            f"least: {excess['train'][bottom]:.3f}, {excess['test'][bottom]:.3f}); "
-            f"Spearman({label}, tau) train {rho(train)}, held-out {rho(test)}")
+    text = (f"excess reproduced by step {excess.get('step', '?')} (train - held-out), most minus "
+            f"least typical fifth: {num(excess['contrast'])} [{num(excess['low'])}, "
+            f"{num(excess['high'])}] (most typical: train {num(excess['train'][top], '')}, "
+            f"held-out {num(excess['test'][top], '')}; least: {num(excess['train'][bottom], '')}, "
+            f"{num(excess['test'][bottom], '')}); Spearman({label}, tau) train {rho(train)}, "
+            f"held-out {rho(test)}")
     verdict = "holds" if excess["low"] > 0 else "not shown"
     return {"finding": finding, "measured": text, "verdict": verdict}
 

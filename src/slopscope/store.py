@@ -13,6 +13,9 @@ import numpy as np
 
 from slopscope.errors import SlopscopeError
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: the process's umask
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` so that readers see either the old file or the whole new one."""
@@ -24,6 +27,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -47,9 +47,6 @@ class GrammarSource:
     def rule_ids(self, strings, level: int):
         return measure.rule_ids(self.grammar, strings, level)
 
-    def render(self, ids) -> list[str]:
-        return [" ".join(map(str, row)) for row in np.asarray(ids).tolist()]
-
 
 class TokenSource:
     kind = "tokens"
@@ -85,6 +82,3 @@ class TokenSource:
 
     def rule_ids(self, strings, level: int):
         raise AssertionError("token data has no rules")  # levels = 0: never called
-
-    def render(self, ids) -> list[str]:
-        return self.vocab.render(ids)

@@ -116,7 +116,7 @@ def test_findings_verdicts_follow_the_intervals():
     from slopscope.report import findings
 
     def summary(train, test, excess):
-        by_fifth = {"contrast": excess[0], "low": excess[1], "high": excess[2],
+        by_fifth = {"contrast": excess[0], "low": excess[1], "high": excess[2], "step": 100,
                     "train": [0.0, 0.1, 0.1, 0.2, 0.3], "test": [0.0, 0.0, 0.0, 0.05, 0.1],
                     "excess": [0.0, 0.1, 0.1, 0.15, 0.2]}
         return {"splits": {"train": {"generation_time": {"t1": train, "t1_kgram": train}},

@@ -27,6 +27,7 @@ def static_metrics(source, train, test, fresh) -> dict:
     excess block copying). Grammar-only typicalities are NaN (not available) for token data."""
     train_ids = source.block_ids(train)
     out = {"train_ids": train_ids, "fresh_ids": source.block_ids(fresh)}
+    t2_by_split = source.rule_typicality(train, {"train": train, "test": test})
     for split, strings in (("train", train), ("test", test)):
         in_train = split == "train"
         ids = train_ids if in_train else source.block_ids(strings)
@@ -34,13 +35,12 @@ def static_metrics(source, train, test, fresh) -> dict:
         kgram, _ = measure.kgram_typicality(strings, train, source.kgram_sizes(), source.v,
                                             query_in_train=in_train, pad=source.pad)
         log_p = source.log_prob(strings)
-        t2 = source.rule_typicality(train, strings)
         n = strings.shape[0]
         out[split] = {
             "t1": t1,
             **{f"t1_{source.size_prefix}{k}": v for k, v in per_k.items()},
             "t1_kgram": kgram,
-            "t2": _not_available(n) if t2 is None else t2,
+            "t2": _not_available(n) if t2_by_split is None else t2_by_split[split],
             "t3": _not_available(n) if log_p is None else log_p,
             "true_nll_per_token": _not_available(n) if log_p is None else -log_p / source.d,
         }

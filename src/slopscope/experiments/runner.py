@@ -69,18 +69,20 @@ def run_identity(config: ExperimentConfig) -> str:
     return hashlib.sha256(f"{config.hash()}:{digest}".encode()).hexdigest()[:10]
 
 
-def run_name(config: ExperimentConfig, seed: int) -> str:
-    return f"{config.name}-{run_identity(config)}-s{seed}".replace(" ", "_")
+def run_name(config: ExperimentConfig, seed: int, identity: str | None = None) -> str:
+    identity = run_identity(config) if identity is None else identity
+    return f"{config.name}-{identity}-s{seed}".replace(" ", "_")
 
 
 def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
                    progress: bool = True) -> Path:
     """Run (or resume, or skip if done) one seed of an experiment; returns its directory."""
-    run_dir = Path(runs_dir) / run_name(config, seed)
+    identity = run_identity(config)  # hashes the data file (if any) once
+    run_dir = Path(runs_dir) / run_name(config, seed, identity)
     if (run_dir / "done.json").exists():
         return run_dir
     began = time.perf_counter()
-    _write_config(run_dir, config, seed)
+    _write_config(run_dir, config, seed, identity)
     source, train_set, test_set = _data(run_dir, config)
     family, net = _model(config, source, seed)
     train(family, net, train_set, dataclasses.replace(config.train, seed=seed),
@@ -161,9 +163,9 @@ def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
     atomic_write_text(run_dir / "config.json", json.dumps(saved, indent=2, sort_keys=True) + "\n")
 
 
-def _write_config(run_dir: Path, config: ExperimentConfig, seed: int) -> None:
+def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: str) -> None:
     path = run_dir / "config.json"
-    saved = {"config": config.to_dict(), "seed": seed, "hash": run_identity(config)}
+    saved = {"config": config.to_dict(), "seed": seed, "hash": identity}
     if path.exists():
         if read_json(path).get("hash") != saved["hash"]:
             raise SlopscopeError(f"{run_dir} holds a run of another configuration")

@@ -40,9 +40,11 @@ class GrammarSource:
     def log_prob(self, strings):
         return self.grammar.log_prob(strings)
 
-    def rule_typicality(self, train, strings):
+    def rule_typicality(self, train, splits: dict) -> dict:
+        """{split: T2} from the training rule frequencies (counted once)."""
         freq = measure.rule_frequencies(self.grammar, train)
-        return measure.rule_typicality(self.grammar, strings, freq)
+        return {name: measure.rule_typicality(self.grammar, strings, freq)
+                for name, strings in splits.items()}
 
     def rule_ids(self, strings, level: int):
         return measure.rule_ids(self.grammar, strings, level)
@@ -77,8 +79,5 @@ class TokenSource:
     def log_prob(self, strings):
         return None
 
-    def rule_typicality(self, train, strings):
+    def rule_typicality(self, train, splits: dict):
         return None
-
-    def rule_ids(self, strings, level: int):
-        raise AssertionError("token data has no rules")  # levels = 0: never called

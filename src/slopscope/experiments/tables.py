@@ -54,9 +54,9 @@ def _summary(steps, arrays, static, config, seed, records, source) -> dict:
     out = {"name": config.name, "seed": seed, "source": source.kind, "d": source.d,
            "levels": source.levels, "steps": list(steps), "final": records[-1]["scalars"],
            "splits": {}}
-    for split in ("train", "test"):
-        counts = np.stack([a[f"count_{split}"] for a in arrays])
-        tau_gen = measure.generation_times(counts, steps)
+    taus = {split: measure.generation_times(np.stack([a[f"count_{split}"] for a in arrays]),
+                                            steps) for split in ("train", "test")}
+    for split, tau_gen in taus.items():
         entry = {"reproduced_fraction": float(np.isfinite(tau_gen).mean()),
                  "median_generation_time": float(np.median(tau_gen)),  # inf: not reached
                  "generation_time": _correlations(tau_gen, static[split], seed)}
@@ -69,17 +69,15 @@ def _summary(steps, arrays, static, config, seed, records, source) -> dict:
         elif f"nelbo_{split}" in arrays[0]:  # the threshold -log p(x)/d needs a grammar
             entry["likelihood_flagged_fraction"] = entry["likelihood_time"] = None
         out["splits"][split] = entry
-    out["excess_by_typicality"] = _excess(arrays, static, steps, seed)
+    out["excess_by_typicality"] = _excess(taus, static, steps, seed)
     return out
 
 
-def _excess(arrays, static, steps, seed) -> dict:
+def _excess(tau, static, steps, seed) -> dict:
     """Finding A in excess of the held-out control (measure.excess_by_quantile) per typicality,
     on what was reproduced by the half-way checkpoint: the first at which half of the finally
     reproduced training strings are (by the last checkpoint nearly all training strings may be
     reproduced, which leaves no order to see)."""
-    tau = {split: measure.generation_times(np.stack([a[f"count_{split}"] for a in arrays]), steps)
-           for split in ("train", "test")}
     final = np.isfinite(tau["train"]).mean()
     halfway = next((s for s in steps if (tau["train"] <= s).mean() >= final / 2), steps[-1])
     out = {}

@@ -59,7 +59,7 @@ def _finding_a(summary: dict, name: str, label: str) -> dict:
                 f"held-out {rho(test)}; too few strings to compare typicality fifths",
                 "verdict": "not measurable"}
     top, bottom = len(excess["excess"]) - 1, 0
-    text = (f"excess reproduced by step {excess.get('step', '?')} (train - held-out), most minus "
+    text = (f"excess reproduced by step {excess['step']} (train - held-out), most minus "
             f"least typical fifth: {num(excess['contrast'])} [{num(excess['low'])}, "
             f"{num(excess['high'])}] (most typical: train {num(excess['train'][top], '')}, "
             f"held-out {num(excess['test'][top], '')}; least: {num(excess['train'][bottom], '')}, "
@@ -141,7 +141,8 @@ def build_report(run_dir) -> Path:
                         description=html.escape(config.get("description", "")),
                         data=data_section(run_dir, summary),
                         rows=rows, figures=body,
-                        examples=examples_section(run_dir, taus, t1, train_counts, last),
+                        examples=examples_section(run_dir, train_set, test_set, taus, t1,
+                                                  train_counts, last),
                         config=html.escape(str(config)))
     path = out_dir / "report.html"
     atomic_write_text(path, page)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
-from slopscope.store import load_array, read_json
+from slopscope.store import read_json
 from slopscope.tokendata import Vocabulary
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
@@ -48,12 +48,11 @@ def data_section(run_dir: Path, summary: dict) -> str:
         return ""
     info = read_json(run_dir / "data.json")
     rows = [(label, info[key]) for key, label in _DATA_ROWS if key in info]
-    removed = info["duplicates_removed"]
-    note = (f"{info['duplicates']} duplicate sequences were found and {removed} removed "
-            "(deduplication does not stop the memorisation of prototypical sequences: compare "
-            "the findings below)." if removed else
-            f"{info['duplicates']} duplicate sequences were found; none removed "
-            "(data.dedup=false).")
+    found, removed = info["duplicates"], info["duplicates_removed"]
+    note = (f"{found} duplicate sequences were found and {removed} removed (deduplication does "
+            "not stop the memorisation of prototypical sequences: compare the findings below)."
+            if removed == found else
+            f"{found} duplicate sequences were found; none removed (data.dedup=false).")
     missing = ", ".join(NOT_AVAILABLE)
     return (f"<h2>Data</h2>\n{_table(rows)}\n<p>{html.escape(note)}</p>\n"
             f"<p><b>Not available without a grammar:</b> {html.escape(missing)}. Excess block "
@@ -64,13 +63,11 @@ def _step(tau: float) -> str:
     return f"{int(tau)}" if np.isfinite(tau) else "not yet"
 
 
-def examples_section(run_dir: Path, taus: dict, t1: dict, train_counts, generations,
-                     shown: int = 10) -> str:
+def examples_section(run_dir: Path, train, test, taus: dict, t1: dict, train_counts,
+                     generations, shown: int = 10) -> str:
     """Decoded examples: the most reproduced training strings, the most and least typical ones,
     and generations of the last checkpoint marked copy / held-out / novel."""
     render = renderer(run_dir)
-    train = load_array(run_dir / "train.npy")
-    test = load_array(run_dir / "test.npy")
     tau, typ = taus["train"], t1["train"]
     top = np.argsort(-np.asarray(train_counts), kind="stable")[:shown]
     top = top[np.asarray(train_counts)[top] > 0]

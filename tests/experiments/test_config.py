@@ -58,7 +58,7 @@ def test_a_toml_file_works_like_a_preset(tmp_path):
     (["diffusion.family=gauss"],
      "'diffusion.family' = 'gauss'; allowed: gaussian, masked, uniform"),
     (["diffusion.options.T=5"], "unknown key 'diffusion.options.T'; allowed: eps, steps"),
-    (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: transformer, unet"),
+    (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: oracle, transformer, unet"),
     (["model.options.depth=2"], "unknown key 'model.options.depth'; allowed: width, layers"),
     (["train.lr=-1"], "train: lr=-1.0 must be a positive number"),
     (["seeds=[]"], "'seeds' = []; allowed: a non-empty list"),

@@ -86,7 +86,7 @@ def test_measure_re_measures_an_old_run_with_new_settings(finished, tmp_path):
     assert np.load(copy / "generations" / "step-00000050.npy").shape == (100, 8)
     nelbo = pq.read_table(copy / "tables" / "strings.parquet").column("nelbo_per_token")
     assert np.isnan(nelbo.to_numpy()).all()
-    with pytest.raises(SlopscopeError, match="measure.\\* keys only"):
+    with pytest.raises(SlopscopeError, match="findings.\\* keys only"):
         measure_run(copy, ["train.steps=10"], progress=False)
 
 

@@ -49,14 +49,30 @@ def static_metrics(source, train, test, fresh) -> dict:
     return out
 
 
-def checkpoint_metrics(source, train, test, static, generations) -> tuple[dict, dict, list]:
+def _slop_null(null) -> dict:
+    """Block-row columns of the slop slope against a perfect generaliser (NaN: not measured)."""
+    keys = ("null_slope", "excess_slope", "low", "high", "p")
+    names = ("slope_null", "excess_slope", "excess_slope_low", "excess_slope_high",
+             "excess_slope_p")
+    return {name: (np.nan if null is None else null[key]) for name, key in zip(names, keys,
+                                                                                strict=True)}
+
+
+def checkpoint_metrics(source, train, test, static, generations,
+                       seed: int) -> tuple[dict, dict, list]:
     """(scalars, per-string counts {train, test}, rows per block size and rule level).
-    Validity is None (not available) without a grammar."""
+    Validity is None (not available) without a grammar. `excess_copy_fraction`: copies in excess
+    of the chance rate, which a generaliser shows on held-out strings (scaled to the training
+    set's size). Block rows carry the slop slope in excess of fresh strings of the same
+    distribution (`excess_slope`, bootstrap interval and p-value; `seed` seeds the bootstrap)."""
     d1, d2 = measure.nearest_hamming(generations, train)
     validity = source.validity(generations)
+    copies = measure.copy_fraction(generations, train)
+    heldout = measure.copy_fraction(generations, test)
     scalars = {
-        "copy_fraction": measure.copy_fraction(generations, train),
-        "heldout_copy_fraction": measure.copy_fraction(generations, test),
+        "copy_fraction": copies,
+        "heldout_copy_fraction": heldout,
+        "excess_copy_fraction": copies - heldout * train.shape[0] / test.shape[0],
         "distinct": measure.distinct_count(generations),
         "valid": None if validity is None else float(validity[0]),
         **{f"valid_from_level_{lv}": float(validity[lv - 1])
@@ -73,17 +89,20 @@ def checkpoint_metrics(source, train, test, static, generations) -> tuple[dict, 
     rows = []
     for k in sorted(gen_ids):
         slop = measure.slop_metrics(gen_ids[k], static["train_ids"][k])
+        null = measure.excess_slope(gen_ids[k], static["fresh_ids"][k], static["train_ids"][k],
+                                    seed=seed + k)
         rows.append({"unit": "block", "size": k, "width": source.block_width(k),
                      "excess_copying": excess[k],
                      "copy_fraction": measure.block_copy_fraction(gen_ids[k],
                                                                   static["train_ids"][k]),
-                     **slop})
+                     **slop, **_slop_null(null)})
     for level in range(1, source.levels + 1):
         slop = measure.slop_metrics(source.rule_ids(generations, level),
                                     source.rule_ids(train, level))
         rows.append({"unit": "rule", "size": level, "width": source.block_width(source.levels
                                                                                - level + 1),
-                     "excess_copying": np.nan, "copy_fraction": np.nan, **slop})
+                     "excess_copying": np.nan, "copy_fraction": np.nan, **slop,
+                     **_slop_null(None)})
     scalars["longest_copied_block_mean"] = float(
         measure.longest_copied_block(gen_ids, static["train_ids"]).mean())
     return scalars, counts, rows

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError, check_int
+from slopscope.experiments.controls import OracleConfig
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import BACKBONES
 from slopscope.tokendata import FORMATS, TOKENIZERS
@@ -30,14 +31,15 @@ class GrammarConfig:
     m: int = 4
     s: int = 2
     L: int = 3
-    seed: int = 0
+    seed: int | None = None  # None: derived from the run seed (a seed varies the grammar)
     zipf_a: float | None = None
     zipf_levels: list[int] | str = field(default_factory=list)
 
 
     def __post_init__(self):
         check_sizes(self.v, self.n, self.m, self.s, self.L)
-        check_int("seed", self.seed, minimum=0)
+        if self.seed is not None:
+            check_int("seed", self.seed, minimum=0)
         resolve_zipf_levels(self.L, self.zipf_a, self.zipf_levels)
 
 
@@ -48,7 +50,7 @@ class DataConfig:
 
     train: int = 512
     test: int = 512
-    seed: int = 0
+    seed: int | None = None  # None: derived from the run seed (a seed varies the split)
     path: str = ""
     format: str = "auto"  # auto (by suffix) | text | npy | parquet
     tokens: str = "chars"  # text: chars | whitespace
@@ -63,7 +65,8 @@ class DataConfig:
     def __post_init__(self):
         check_int("train", self.train, minimum=1)
         check_int("test", self.test, minimum=1)
-        check_int("seed", self.seed, minimum=0)
+        if self.seed is not None:
+            check_int("seed", self.seed, minimum=0)
         check_int("max_vocab", self.max_vocab, minimum=2)
         if self.length is not None:
             check_int("length", self.length, minimum=1)
@@ -102,6 +105,34 @@ class MeasureConfig:
 
 
 @dataclass(frozen=True)
+class FindingsConfig:
+    """Verdict rules, fixed in advance (see slopscope.experiments.findings); like the measure
+    settings they are not part of a run's identity."""
+
+    a_typicality: str = "t1"  # A's primary statistic: t1 | t1_kgram | t2 | t3
+    a_time: str = "halfway"  # A's time rule: halfway | last
+    d_block_size: int | None = None  # D's block size (None: the smallest one)
+    d_copy_gate: float = 0.05  # D's window: exact copies in excess of chance below this
+
+    def __post_init__(self):
+        from slopscope.measure import TIME_RULES
+
+        if self.a_typicality not in TYPICALITIES:
+            raise SlopscopeError(f"'a_typicality' = {self.a_typicality!r}; allowed: "
+                                 f"{', '.join(TYPICALITIES)}")
+        if self.a_time not in TIME_RULES:
+            raise SlopscopeError(f"'a_time' = {self.a_time!r}; allowed: {', '.join(TIME_RULES)}")
+        if self.d_block_size is not None:
+            check_int("d_block_size", self.d_block_size, minimum=1)
+        if not 0 < self.d_copy_gate <= 1:
+            raise SlopscopeError(f"'d_copy_gate' = {self.d_copy_gate}; allowed: a share in "
+                                 "(0, 1]")
+
+
+TYPICALITIES = ("t1", "t1_kgram", "t2", "t3")
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "experiment"
     description: str = ""
@@ -112,14 +143,16 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     measure: MeasureConfig = field(default_factory=MeasureConfig)
+    findings: FindingsConfig = field(default_factory=FindingsConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     def hash(self) -> str:
         """Identity of a run: everything that changes data or weights (not the measurement
-        settings or the description, which `slopscope measure` may change later)."""
-        data = {k: v for k, v in self.to_dict().items() if k not in ("measure", "description")}
+        settings, the verdict rules or the description, which may change later)."""
+        data = {k: v for k, v in self.to_dict().items()
+                if k not in ("measure", "findings", "description")}
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -195,12 +228,18 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
     allowed = [p for p in inspect.signature(family_cls.__init__).parameters
                if p not in ("self", "v", "d")]
     _check_options("diffusion.options", config.diffusion.options, allowed)
-    if config.model.backbone not in BACKBONES:
+    backbones = {**{name: cfg for name, (_, cfg) in BACKBONES.items()}, "oracle": OracleConfig}
+    if config.model.backbone not in backbones:
         raise SlopscopeError(f"'model.backbone' = {config.model.backbone!r}; allowed: "
-                             f"{', '.join(sorted(BACKBONES))}")
-    config_cls = BACKBONES[config.model.backbone][1]
+                             f"{', '.join(sorted(backbones))}")
+    config_cls = backbones[config.model.backbone]
     _check_options("model.options", config.model.options,
                    [f.name for f in dataclasses.fields(config_cls)])
+    if config.model.backbone == "oracle":
+        build(OracleConfig, config.model.options, "model.options")  # types and ranges
+        if config.data.path:
+            raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
+                                 "generaliser samples it); token data (data.path) has none")
     if not config.seeds or any(not isinstance(s, int) or s < 0 for s in config.seeds):
         raise SlopscopeError(f"'seeds' = {config.seeds!r}; allowed: a non-empty list of ints >= 0")
     return config

@@ -25,9 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopscope.checkpoints import list_checkpoints
 from slopscope.data import unique_split
-from slopscope.diffusion import get_family
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.checkpoint_metrics import (
     checkpoint_metrics,
@@ -36,10 +34,11 @@ from slopscope.experiments.checkpoint_metrics import (
     static_metrics,
 )
 from slopscope.experiments.config import ExperimentConfig, apply_overrides, config_from_dict
+from slopscope.experiments.measured_models import NetworkModel, OracleModel, build_network
+from slopscope.experiments.seeds import resolve_seeds
 from slopscope.experiments.sources import GrammarSource, TokenSource
 from slopscope.experiments.tables import build_tables
 from slopscope.grammar import RHM
-from slopscope.models import build_denoiser
 from slopscope.report import build_report
 from slopscope.store import (
     atomic_write_bytes,
@@ -52,7 +51,7 @@ from slopscope.store import (
 )
 from slopscope.tokendata import Vocabulary, load_token_data
 from slopscope.tokendata import split as split_tokens
-from slopscope.train import load_weights, resolve_device, train
+from slopscope.train import train
 
 
 def run_identity(config: ExperimentConfig) -> str:
@@ -75,20 +74,24 @@ def run_name(config: ExperimentConfig, seed: int, identity: str | None = None) -
 
 
 def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
-                   progress: bool = True) -> Path:
-    """Run (or resume, or skip if done) one seed of an experiment; returns its directory."""
+                   progress: bool = True, report: bool = True) -> Path:
+    """Run (or resume, or skip if done) one seed of an experiment; returns its directory.
+    `report=False` stops at the tables and summary.json (calibration runs)."""
     identity = run_identity(config)  # hashes the data file (if any) once
     run_dir = Path(runs_dir) / run_name(config, seed, identity)
     if (run_dir / "done.json").exists():
         return run_dir
     began = time.perf_counter()
-    _write_config(run_dir, config, seed, identity)
-    source, train_set, test_set = _data(run_dir, config)
-    family, net = _model(config, source, seed)
-    train(family, net, train_set, dataclasses.replace(config.train, seed=seed),
-          run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
+    seeds = resolve_seeds(config, seed)
+    _write_config(run_dir, config, seed, identity, seeds)
+    source, train_set, _ = _data(run_dir, config, seeds)
+    if config.model.backbone != "oracle":
+        family, net = build_network(config, source, seeds["model"])
+        train(family, net, train_set, dataclasses.replace(config.train, seed=seeds["model"]),
+              run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
     measure_run(run_dir, progress=progress)
-    build_report(run_dir)
+    if report:
+        build_report(run_dir)
     write_json(run_dir / "done.json", {"seconds": time.perf_counter() - began})
     return run_dir
 
@@ -103,11 +106,13 @@ def load_source(run_dir):
 
 
 def load_run(run_dir):
-    """(config, seed, source, train, test) of an existing run directory."""
+    """(config, seeds, source, train, test) of an existing run directory; `seeds` holds the run
+    seed and the grammar, data and model seeds derived from it."""
     run_dir = Path(run_dir)
     saved = read_json(run_dir / "config.json")
     config = config_from_dict(saved["config"])
-    return (config, saved["seed"], load_source(run_dir), load_array(run_dir / "train.npy"),
+    seeds = saved.get("seeds") or resolve_seeds(config, saved["seed"])
+    return (config, seeds, load_source(run_dir), load_array(run_dir / "train.npy"),
             load_array(run_dir / "test.npy"))
 
 
@@ -119,31 +124,33 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
         force = True
-    config, seed, source, train_set, test_set = load_run(run_dir)
-    family, net = _model(config, source, seed)
-    steps = list_checkpoints(run_dir / "checkpoints")
-    if not steps:
-        raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
+    config, seeds, source, train_set, test_set = load_run(run_dir)
+    seed = seeds["run"]
     fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
     static = static_metrics(source, train_set, test_set, fresh)
+    if config.model.backbone == "oracle":
+        model = OracleModel(config, source, static["train"]["t1"], train_set)
+    else:
+        model = NetworkModel(config, source, seeds, run_dir)
+    steps = model.steps()
+    if not steps:
+        raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
     for step in steps:
         stem = run_dir / "measurements" / f"step-{step:08d}"
         if stem.with_suffix(".json").exists() and not force:
             continue
         if progress:
             print(f"measure: step {step} ({steps.index(step) + 1}/{len(steps)})", flush=True)
-        load_weights(run_dir / "checkpoints", step, net).eval()
-        generations = generate(family, net, config.measure.generations,
-                               sampling_seed(seed, step), config.measure.sample_steps)
+        model.at(step)
+        generations = model.generate(config.measure.generations, sampling_seed(seed, step), step)
         save_array(run_dir / "generations" / f"step-{step:08d}.npy", generations)
         scalars, counts, rows = checkpoint_metrics(source, train_set, test_set, static,
-                                                   generations)
+                                                   generations, sampling_seed(seed, step))
         arrays = {f"count_{k}": v for k, v in counts.items()}
         if config.measure.likelihood:
             for split, strings in (("train", train_set), ("test", test_set)):
-                nelbo = family.nll_bound(net, strings, seed=sampling_seed(seed, step),
-                                         samples=config.measure.nelbo_samples)
-                arrays[f"nelbo_{split}"] = nelbo / source.d
+                nll = model.nll(strings, sampling_seed(seed, step), step)
+                arrays[f"nelbo_{split}"] = nll / source.d
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(stem.with_suffix(".npz"), buffer.getvalue())
@@ -154,18 +161,19 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
 
 def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
     saved = read_json(run_dir / "config.json")
-    bad = [o for o in overrides if not o.strip().startswith("measure.")]
+    bad = [o for o in overrides if not o.strip().startswith(("measure.", "findings."))]
     if bad:
         raise SlopscopeError(f"override {bad[0]!r} would change a finished run; allowed: "
-                             "measure.* keys only")
+                             "measure.* and findings.* keys only")
     config = config_from_dict(apply_overrides(saved["config"], overrides))
     saved["config"] = config.to_dict()
     atomic_write_text(run_dir / "config.json", json.dumps(saved, indent=2, sort_keys=True) + "\n")
 
 
-def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: str) -> None:
+def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: str,
+                  seeds: dict) -> None:
     path = run_dir / "config.json"
-    saved = {"config": config.to_dict(), "seed": seed, "hash": identity}
+    saved = {"config": config.to_dict(), "seed": seed, "hash": identity, "seeds": seeds}
     if path.exists():
         if read_json(path).get("hash") != saved["hash"]:
             raise SlopscopeError(f"{run_dir} holds a run of another configuration")
@@ -173,16 +181,16 @@ def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: 
     atomic_write_text(path, json.dumps(saved, indent=2, sort_keys=True) + "\n")
 
 
-def _data(run_dir: Path, config: ExperimentConfig):
+def _data(run_dir: Path, config: ExperimentConfig, seeds: dict):
     if (run_dir / "test.npy").exists():
         _, _, source, train_set, test_set = load_run(run_dir)
         return source, train_set, test_set
     if config.data.path:
-        return _token_data(run_dir, config)
+        return _token_data(run_dir, config, seeds["data"])
     gc, dc = config.grammar, config.data
-    g = RHM(gc.v, gc.n, gc.m, gc.s, gc.L, seed=gc.seed, zipf_a=gc.zipf_a,
+    g = RHM(gc.v, gc.n, gc.m, gc.s, gc.L, seed=seeds["grammar"], zipf_a=gc.zipf_a,
             zipf_levels=gc.zipf_levels)
-    split = unique_split(g, dc.train, dc.test, seed=dc.seed)
+    split = unique_split(g, dc.train, dc.test, seed=seeds["data"])
     atomic_write_text(run_dir / "grammar.json", g.to_json())
     save_array(run_dir / "train.npy", split.train)
     write_json(run_dir / "data.json", split.summary())
@@ -190,24 +198,14 @@ def _data(run_dir: Path, config: ExperimentConfig):
     return GrammarSource(g), split.train, split.test
 
 
-def _token_data(run_dir: Path, config: ExperimentConfig):
+def _token_data(run_dir: Path, config: ExperimentConfig, data_seed: int):
     dc = config.data
     data = load_token_data(dc.path, dc.format, dc.tokens, dc.column, dc.lowercase, dc.pattern,
                            dc.length, dc.pad, dc.dedup, dc.max_vocab)
-    train_set, test_set, summary = split_tokens(data, dc.train, dc.test, dc.seed)
+    train_set, test_set, summary = split_tokens(data, dc.train, dc.test, data_seed)
     summary.update(path=str(dc.path), sha256=file_digest(dc.path))
     atomic_write_text(run_dir / "vocab.json", data.vocab.to_json())
     save_array(run_dir / "train.npy", train_set)
     write_json(run_dir / "data.json", summary)
     save_array(run_dir / "test.npy", test_set)  # written last: marks the data complete
     return TokenSource(data.vocab, data.sequences.shape[1]), train_set, test_set
-
-
-def _model(config: ExperimentConfig, source, seed: int):
-    family = get_family(config.diffusion.family, v=source.v, d=source.d,
-                        **config.diffusion.options)
-    options = dict(config.model.options)
-    if config.model.backbone == "unet" and source.kind == "grammar":
-        options.setdefault("branching", source.grammar.s)
-    net = build_denoiser(family, config.model.backbone, seed=seed, **options)
-    return family, net.to(resolve_device(config.train.device))

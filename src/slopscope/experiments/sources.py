@@ -40,6 +40,10 @@ class GrammarSource:
     def log_prob(self, strings):
         return self.grammar.log_prob(strings)
 
+    def entropy(self) -> float:
+        """H(X) of the grammar's string distribution, in nats."""
+        return float(self.grammar.entropy())
+
     def rule_typicality(self, train, splits: dict) -> dict:
         """{split: T2} from the training rule frequencies (counted once)."""
         freq = measure.rule_frequencies(self.grammar, train)
@@ -77,6 +81,9 @@ class TokenSource:
         return None
 
     def log_prob(self, strings):
+        return None
+
+    def entropy(self):
         return None
 
     def rule_typicality(self, train, splits: dict):

@@ -25,6 +25,7 @@ from pathlib import Path
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config import load_config
 from slopscope.experiments.executors import EXECUTORS
+from slopscope.experiments.sweep_findings import sweep_findings, sweep_runs
 from slopscope.report.sweep import build_sweep_report
 from slopscope.store import read_json, write_json, write_table
 
@@ -55,7 +56,7 @@ def read_sweep(path) -> dict:
         data = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SlopscopeError(f"cannot read sweep file {path}: {exc}") from None
-    allowed = {"base", "overrides", "seeds", "grid", "workers", "name"}
+    allowed = {"base", "overrides", "seeds", "grid", "points", "workers", "name"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise SlopscopeError(f"unknown key '{unknown[0]}' in {path}; allowed: "
@@ -65,17 +66,30 @@ def read_sweep(path) -> dict:
     return data
 
 
-def expand(sweep: dict) -> list[Job]:
-    """Every grid point x seed, validated up front (a bad value fails before anything runs)."""
-    grid = sweep.get("grid", {})
+def _points(sweep: dict) -> list[tuple]:
+    """The sweep's grid points: the product of `grid`, or the explicit `points` (a list of
+    tables {key: value}, for values that go together, e.g. matched Zipf exponents)."""
+    grid, points = sweep.get("grid", {}), sweep.get("points")
+    if points is not None:
+        if grid:
+            raise SlopscopeError("a sweep has either 'grid' or 'points', not both")
+        if not isinstance(points, list) or not points or not all(isinstance(p, dict) and p
+                                                                 for p in points):
+            raise SlopscopeError("'points' must be a non-empty list of tables {key = value}")
+        return [tuple(p.items()) for p in points]
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             raise SlopscopeError(f"grid key '{key}' must list at least one value")
-    base = list(sweep.get("overrides", []))
     keys = list(grid)
+    return [tuple(zip(keys, values, strict=True))
+            for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def expand(sweep: dict) -> list[Job]:
+    """Every grid point x seed, validated up front (a bad value fails before anything runs)."""
+    base = list(sweep.get("overrides", []))
     jobs = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        point = tuple(zip(keys, values, strict=True))
+    for point in _points(sweep):
         overrides = tuple(base + [f"{k}={_toml_value(v)}" for k, v in point])
         config = load_config(sweep["base"], list(overrides))  # validates
         for seed in sweep.get("seeds", config.seeds):
@@ -99,6 +113,7 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
     workers = workers or int(sweep.get("workers", 2))
     results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
     write_index(sweep_dir, results)
+    write_json(sweep_dir / "findings.json", sweep_findings(sweep_runs(sweep_dir)))
     build_sweep_report(sweep_dir)
     failed = sum(r["error"] is not None for r in results)
     report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")

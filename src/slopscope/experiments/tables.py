@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope import measure
+from slopscope.experiments.findings import finding_a, finding_d
 from slopscope.store import read_json, write_json, write_table
 
 
@@ -69,23 +70,11 @@ def _summary(steps, arrays, static, config, seed, records, source) -> dict:
         elif f"nelbo_{split}" in arrays[0]:  # the threshold -log p(x)/d needs a grammar
             entry["likelihood_flagged_fraction"] = entry["likelihood_time"] = None
         out["splits"][split] = entry
-    out["excess_by_typicality"] = _excess(taus, static, steps, seed)
-    return out
-
-
-def _excess(tau, static, steps, seed) -> dict:
-    """Finding A in excess of the held-out control (measure.excess_by_quantile) per typicality,
-    on what was reproduced by the half-way checkpoint: the first at which half of the finally
-    reproduced training strings are (by the last checkpoint nearly all training strings may be
-    reproduced, which leaves no order to see)."""
-    final = np.isfinite(tau["train"]).mean()
-    halfway = next((s for s in steps if (tau["train"] <= s).mean() >= final / 2), steps[-1])
-    out = {}
-    for name in ("t1", "t1_kgram"):
-        out[name] = measure.excess_by_quantile(tau["train"] <= halfway, static["train"][name],
-                                               tau["test"] <= halfway, static["test"][name],
-                                               seed=seed)
-        out[name]["step"] = int(halfway)
+    out["delay"] = {"area": measure.memorisation_area(taus["train"], taus["test"], steps),
+                    "onset": measure.onset_step(taus["train"], taus["test"], steps)}
+    out["entropy"] = source.entropy()
+    out["findings"] = {"A": finding_a(taus, static, steps, config.findings, seed),
+                       "D": finding_d(records, config.findings)}
     return out
 
 

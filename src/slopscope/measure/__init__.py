@@ -15,10 +15,19 @@ from slopscope.measure.neighbours import (
     nearest_hamming,
     ratio_test,
 )
+from slopscope.measure.excess import (
+    TIME_RULES,
+    excess_by_quantile,
+    excess_contrast,
+    memorisation_area,
+    onset_step,
+)
+from slopscope.measure.excess_slop import excess_slope
 from slopscope.measure.slop import rule_ids, slop_metrics
 from slopscope.measure.stats import (
     curves_by_quantile,
-    excess_by_quantile,
+    holm,
+    linear_fit,
     mean_ci,
     memorized_curve,
     spearman,
@@ -41,7 +50,8 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "block_copy_fraction", "block_typicality", "block_widths", "copy_counts",
+    "IGNORED", "TIME_RULES", "excess_contrast", "excess_slope", "holm", "linear_fit",
+    "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths", "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
     "excess_block_copying", "excess_by_quantile", "generation_times", "grammar_block_ids",
     "is_copy", "js_divergence",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.measure.stats import linear_fit
 from slopscope.measure.substrings import IGNORED
 
 
@@ -65,13 +66,8 @@ def slop_metrics(gen_ids, train_ids, top_k: int = 10) -> dict:
 
 def _ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope of y on x and its standard error (nan when fewer than 3 points or no spread)."""
-    if x.shape[0] < 3 or np.ptp(x) == 0:
-        return float("nan"), float("nan")
-    xc = x - x.mean()
-    slope = float((xc * (y - y.mean())).sum() / (xc**2).sum())
-    resid = y - y.mean() - slope * xc
-    se = float(np.sqrt((resid**2).sum() / (x.shape[0] - 2) / (xc**2).sum()))
-    return slope, se
+    fit = linear_fit(x, y)
+    return fit["slope"], fit["se"]
 
 
 def rule_ids(rhm, strings, level: int) -> np.ndarray:

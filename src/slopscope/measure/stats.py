@@ -96,44 +96,33 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def excess_by_quantile(reproduced_train, score_train, reproduced_test, score_test, seed: int,
-                       groups: int = 5, n_boot: int = 1000, level: float = 0.95) -> dict:
-    """Typicality-ordered memorisation in excess of the held-out control, fair to censoring.
+def linear_fit(x, y, level: float = 0.95) -> dict:
+    """Ordinary least squares of y on x: slope, its standard error (as scipy.stats.linregress)
+    and a Student-t interval with n - 2 degrees of freedom (nan when fewer than 3 points or no
+    spread in x)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise SlopscopeError(f"linear_fit needs two equally long 1-d samples, got {x.shape} "
+                             f"and {y.shape}")
+    nan = float("nan")
+    if x.shape[0] < 3 or np.ptp(x) == 0:
+        return {"slope": nan, "se": nan, "low": nan, "high": nan, "n": int(x.shape[0])}
+    xc = x - x.mean()
+    slope = float((xc * (y - y.mean())).sum() / (xc**2).sum())
+    resid = y - y.mean() - slope * xc
+    se = float(np.sqrt((resid**2).sum() / (x.shape[0] - 2) / (xc**2).sum()))
+    half = float(sps.t.ppf(0.5 + level / 2, x.shape[0] - 2)) * se
+    return {"slope": slope, "se": se, "low": slope - half, "high": slope + half,
+            "n": int(x.shape[0])}
 
-    Strings of both splits are grouped by quantiles of the pooled score (ties share a group);
-    per group, excess = fraction of training strings reproduced - fraction of held-out strings
-    reproduced (what generalisation alone would give). `contrast` = excess in the top group minus
-    excess in the bottom group, with a percentile bootstrap interval (strings resampled within
-    each split). Unlike comparing Spearman coefficients, this does not depend on how many strings
-    of each split were reproduced at all."""
-    r_train = np.asarray(reproduced_train, dtype=bool)
-    r_test = np.asarray(reproduced_test, dtype=bool)
-    pooled = np.concatenate([np.asarray(score_train, float), np.asarray(score_test, float)])
-    if r_train.shape[0] + r_test.shape[0] != pooled.shape[0] or min(r_train.size, r_test.size) < 1:
-        raise SlopscopeError("excess_by_quantile needs a flag and a score per string of each split")
-    group = np.minimum(((ranks(pooled) - 0.5) / pooled.shape[0] * groups).astype(int), groups - 1)
-    g_train, g_test = group[:r_train.shape[0]], group[r_train.shape[0]:]
 
-    def fractions(g, r):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.bincount(g, r, groups) / np.bincount(g, minlength=groups)
-
-    def contrast(f_train, f_test):
-        excess = f_train - f_test
-        present = np.flatnonzero(np.isfinite(excess))
-        return excess[present[-1]] - excess[present[0]] if present.size >= 2 else np.nan
-
-    f_train, f_test = fractions(g_train, r_train), fractions(g_test, r_test)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        i = rng.integers(0, r_train.shape[0], r_train.shape[0])
-        j = rng.integers(0, r_test.shape[0], r_test.shape[0])
-        value = contrast(fractions(g_train[i], r_train[i]), fractions(g_test[j], r_test[j]))
-        if np.isfinite(value):
-            boots.append(value)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(boots, [alpha, 1 - alpha]) if boots else (np.nan, np.nan)
-    return {"contrast": float(contrast(f_train, f_test)), "low": float(low), "high": float(high),
-            "train": f_train.tolist(), "test": f_test.tolist(),
-            "excess": (f_train - f_test).tolist()}
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control; nan entries left out)."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    present = np.flatnonzero(np.isfinite(p))
+    order = present[np.argsort(p[present], kind="stable")]
+    m = order.shape[0]
+    adjusted = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
+    out[order] = adjusted
+    return out

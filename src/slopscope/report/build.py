@@ -31,63 +31,24 @@ def _taus(strings: dict, steps) -> dict:
     return out
 
 
-def _finding_a(summary: dict, name: str, label: str) -> dict:
-    """Finding A for one typicality: the excess of training over held-out strings reproduced by
-    the half-way checkpoint rises from the least to the most typical fifth (interval above 0);
-    Spearman coefficients are shown for description (they depend on how many strings were
-    reproduced at all)."""
-    train = summary["splits"]["train"]["generation_time"].get(name)
-    test = summary["splits"]["test"]["generation_time"].get(name)
-    excess = summary.get("excess_by_typicality", {}).get(name)
-    finding = f"A: prototypical strings memorised first ({label})"
-    if train is None or excess is None:
-        return {"finding": finding, "measured": "not available", "verdict": "not available"}
-    if train["rho"] is None:
-        return {"finding": finding, "measured": "no training string reproduced yet",
-                "verdict": "not measurable"}
-
-    def rho(entry) -> str:
-        if entry is None or entry["rho"] is None:
-            return "n/a"
-        return f"{entry['rho']:+.2f} [{entry['low']:+.2f}, {entry['high']:+.2f}]"
-
-    def num(value, sign="+") -> str:
-        return "n/a" if value is None else f"{value:{sign}.3f}"
-
-    if excess["low"] is None:  # too few strings for a contrast between fifths
-        return {"finding": finding, "measured": f"Spearman({label}, tau) train {rho(train)}, "
-                f"held-out {rho(test)}; too few strings to compare typicality fifths",
-                "verdict": "not measurable"}
-    top, bottom = len(excess["excess"]) - 1, 0
-    text = (f"excess reproduced by step {excess['step']} (train - held-out), most minus "
-            f"least typical fifth: {num(excess['contrast'])} [{num(excess['low'])}, "
-            f"{num(excess['high'])}] (most typical: train {num(excess['train'][top], '')}, "
-            f"held-out {num(excess['test'][top], '')}; least: {num(excess['train'][bottom], '')}, "
-            f"{num(excess['test'][bottom], '')}); Spearman({label}, tau) train {rho(train)}, "
-            f"held-out {rho(test)}")
-    verdict = "holds" if excess["low"] > 0 else "not shown"
-    return {"finding": finding, "measured": text, "verdict": verdict}
-
-
-def findings(summary: dict, checkpoints: dict, blocks: dict) -> list[dict]:
-    """Rows (finding, measured, verdict) for A-D from one run."""
-    rows = [_finding_a(summary, "t1", "T1 aligned blocks"),
-            _finding_a(summary, "t1_kgram", "T1 k-grams")]
+def findings(summary: dict) -> list[dict]:
+    """Rows (finding, measured, verdict) for A-D, displayed from summary.json (the rules live in
+    slopscope.experiments.findings)."""
+    found = summary.get("findings", {})
+    rows = []
+    if "A" in found:
+        a = found["A"]
+        rows.append({"finding": "A: prototypical strings memorised first (primary)",
+                     "measured": a["measured"], "verdict": a["verdict"]})
+        rows += [{"finding": "A (secondary)", "measured": s["measured"],
+                  "verdict": f"secondary: {s['verdict']}"} for s in a.get("secondary", [])]
     for name in ("B: fat tails delay memorisation", "C: the delay is larger for top-level tails"):
         rows.append({"finding": name, "measured": "needs a sweep: slopscope sweep e3 / e4",
                      "verdict": "not measurable in one run"})
-    unit = np.asarray(blocks["unit"])
-    window = []
-    for step, copies in zip(checkpoints["step"], checkpoints["copy_fraction"], strict=True):
-        rows_at = (unit == "block") & (np.asarray(blocks["step"]) == step)
-        slope = np.asarray(blocks["slope"], dtype=float)[rows_at]
-        se = np.asarray(blocks["slope_se"], dtype=float)[rows_at]
-        if copies < 0.05 and np.any(slope - 2 * se > 1):
-            window.append(int(step))
-    rows.append({"finding": "D: partial memorisation = slop",
-                 "measured": ("block slop slope > 1 (2 SE) with < 5 % exact copies at steps "
-                              f"{window}") if window else "no such checkpoint",
-                 "verdict": "holds" if window else "not shown"})
+    if "D" in found:
+        rows.append({"finding": "D: partial memorisation = slop",
+                     "measured": f"{found['D']['measured']} (rule: {found['D']['rule']})",
+                     "verdict": found["D"]["verdict"]})
     return rows
 
 
@@ -136,7 +97,7 @@ def build_report(run_dir) -> Path:
     rows = "\n".join(
         f"<tr><td>{html.escape(r['finding'])}</td><td>{html.escape(r['measured'])}</td>"
         f"<td class='{r['verdict'].split()[0]}'>{html.escape(r['verdict'])}</td></tr>"
-        for r in findings(summary, checkpoints, blocks))
+        for r in findings(summary))
     page = _PAGE.format(title=html.escape(f"slopscope: {run_dir.name}"),
                         description=html.escape(config.get("description", "")),
                         data=data_section(run_dir, summary),

@@ -10,6 +10,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.report import plots
+from slopscope.experiments.sweep_findings import TITLES
 from slopscope.report.build import figure_html
 from slopscope.store import atomic_write_text, read_json, read_table, write_table
 
@@ -47,81 +48,10 @@ def aggregate(sweep_dir) -> list[dict]:
         rhos = [s["splits"]["train"]["generation_time"]["t1"]["rho"] for s in summaries]
         rhos = np.array([np.nan if r is None else r for r in rhos], dtype=float)
         entry["rho_t1_train"] = measure.mean_ci(rhos) if rhos.size else (np.nan,) * 3
+        areas = [s["delay"]["area"] for s in summaries]
+        entry["delay_area"] = measure.mean_ci(areas) if areas else (np.nan,) * 3
         out.append(entry)
     return out
-
-
-def _runs(sweep_dir: Path) -> list[dict]:
-    """Grid values, seed and the excess memorised fraction of every finished run: the fraction of
-    training strings reproduced by the last checkpoint minus the same for held-out strings (the
-    control: a model that generalises also "reproduces" unseen strings). Censoring-robust, unlike
-    median first-reproduction steps, which are often never reached."""
-    out = []
-    for row in read_table(sweep_dir / "index.parquet").to_pylist():
-        summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
-        if summary is None or not summary.exists():
-            continue
-        splits = read_json(summary)["splits"]
-        values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
-        excess = splits["train"]["reproduced_fraction"] - splits["test"]["reproduced_fraction"]
-        out.append({"values": values, "seed": row["seed"], "memorised": float(excess)})
-    return out
-
-
-def _trend(runs, key, seed) -> tuple | None:
-    x = np.array([r["values"][key] for r in runs], dtype=float)
-    y = np.array([r["memorised"] for r in runs], dtype=float)
-    if np.unique(x).size < 2 or len(runs) < 3:
-        return None
-    return measure.spearman_ci(x, y, seed=seed, n_boot=500)
-
-
-def sweep_findings(sweep_dir, seed: int = 0) -> list[dict]:
-    """E1 / B / C verdicts from the grid keys a sweep varies, measured on the excess memorised
-    fraction (training minus held-out reproduced by the last checkpoint): Spearman with bootstrap
-    intervals for E1 and B, a paired difference over seeds for C."""
-    runs = _runs(Path(sweep_dir))
-    keys = {k for r in runs for k in r["values"]}
-    rows = []
-    for key, name, sign in (("data.train", "E1: larger P is memorised later", -1),
-                            ("grammar.zipf_a", "B: fat tails (small a) delay memorisation", +1)):
-        if key not in keys:
-            continue
-        result = _trend(runs, key, seed)
-        if result is None:
-            rows.append({"finding": name, "measured": "too few runs", "verdict": "not measurable"})
-            continue
-        rho, low, high = result
-        holds = (low > 0) if sign > 0 else (high < 0)
-        measured = (f"Spearman({key}, excess fraction memorised) {rho:+.2f} "
-                    f"[{low:+.2f}, {high:+.2f}]")
-        rows.append({"finding": name, "measured": measured,
-                     "verdict": "holds" if holds else "not shown"})
-    if "grammar.zipf_levels" in keys:
-        rows.append(_top_vs_bottom(runs))
-    return rows
-
-
-def _top_vs_bottom(runs) -> dict:
-    name = "C: a top-level tail delays memorisation more than a bottom-level one"
-    by_seed: dict = {}
-    for r in runs:
-        levels = r["values"]["grammar.zipf_levels"]
-        if isinstance(levels, list) and len(levels) == 1:
-            by_seed.setdefault(r["seed"], {})[levels[0]] = r["memorised"]
-    diffs = [frac[max(frac)] - frac[min(frac)] for frac in by_seed.values()
-             if len(frac) >= 2 and min(frac) != max(frac)]
-    if not diffs:
-        return {"finding": name, "measured": "needs zipf_levels = [1] and [L] runs",
-                "verdict": "not measurable"}
-    mean, low, high = measure.mean_ci(diffs)
-    if not np.isfinite(low):
-        return {"finding": name, "measured": f"bottom minus top excess memorised: {mean:+.3f} "
-                f"({len(diffs)} seed(s); no interval)", "verdict": "not measurable"}
-    return {"finding": name,
-            "measured": f"bottom minus top excess memorised {mean:+.3f} [{low:+.3f}, {high:+.3f}]"
-                        f" over {len(diffs)} seeds",
-            "verdict": "holds" if low > 0 else "not shown"}
 
 
 def _numeric_axis(rows) -> tuple | None:
@@ -152,7 +82,7 @@ def build_sweep_report(sweep_dir) -> Path:
     labels = [", ".join(f"{k}={v}" for k, v in r["point"].items()) or "base" for r in rows]
     columns = {"point": labels, "runs": [r["runs"] for r in rows],
                "failed": [r["failed"] for r in rows]}
-    for name in (*METRICS, "excess_reproduced", "rho_t1_train"):
+    for name in (*METRICS, "excess_reproduced", "rho_t1_train", "delay_area"):
         for i, part in enumerate(("mean", "low", "high")):
             columns[f"{name}_{part}"] = [float(r[name][i]) for r in rows]
     write_table(sweep_dir / "aggregate.parquet", columns)
@@ -160,10 +90,12 @@ def build_sweep_report(sweep_dir) -> Path:
                           sweep_dir)
     header = "".join(f"<th>{h}</th>" for h in ("grid point", "runs (failed)",
                                                 "train reproduced", "held-out reproduced",
-                                                "median tau (train)", "Spearman T1 (train)"))
+                                                "median tau (train)", "Spearman T1 (train)",
+                                                "delay area (train - held-out)"))
     body = "\n".join(
         f"<tr><td>{html.escape(label)}</td><td>{r['runs']} ({r['failed']})</td>"
-        + "".join(f"<td>{_fmt(r[m])}</td>" for m in (*METRICS, "rho_t1_train")) + "</tr>"
+        + "".join(f"<td>{_fmt(r[m])}</td>" for m in (*METRICS, "rho_t1_train", "delay_area"))
+        + "</tr>"
         for label, r in zip(labels, rows, strict=True))
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>sweep "
             f"{html.escape(sweep_dir.name)}</title><style>body{{font-family:sans-serif;"
@@ -172,9 +104,12 @@ def build_sweep_report(sweep_dir) -> Path:
             f"<h1>Sweep {html.escape(sweep_dir.name)}</h1><p>Means over seeds with 95 % "
             f"t-intervals; tau is the median first-reproduction step of training strings.</p>"
             f"<table><tr>{header}</tr>{body}</table>{figure}</body></html>")
+    found = read_json(sweep_dir / "findings.json") if (sweep_dir / "findings.json").exists() \
+        else {}
     findings_rows = "".join(
-        f"<tr><td>{html.escape(f['finding'])}</td><td>{html.escape(f['measured'])}</td>"
-        f"<td>{html.escape(f['verdict'])}</td></tr>" for f in sweep_findings(sweep_dir))
+        f"<tr><td>{html.escape(TITLES[key])}</td><td>{html.escape(f['measured'])}<br><small>"
+        f"rule: {html.escape(f['rule'])}</small></td><td>{html.escape(f['verdict'])}</td></tr>"
+        for key, f in found.items())
     if findings_rows:
         page = page.replace("<table>", "<h2>Findings</h2><table><tr><th>finding</th><th>"
                             "measured (95 % intervals)</th><th>verdict</th></tr>"

@@ -1,0 +1,117 @@
+"""The verdicts of one run, findings A and D: the one place their rules live (reports only
+display them). Every verdict is one of VERDICTS, with its statistic and a 95 % interval:
+
+- holds: the interval lies above 0 (in the finding's direction); reversed: below 0;
+- not shown: the interval contains 0; not measurable: the statistic cannot be formed.
+
+A (prototypical first) -- primary statistic declared in the preset (`findings.a_typicality`,
+`findings.a_time`): the excess reproduced fraction (training minus held-out) in the most typical
+fifth minus that in the least typical fifth, at the checkpoint the time rule picks; the bootstrap
+re-applies the time rule to each resample. The other typicalities and time rules are shown as
+secondary (no verdict rests on them).
+
+D (partial memorisation = slop) -- at one block size fixed in advance (`findings.d_block_size`):
+the slop slope minus the slope of a perfect generaliser (fresh samples of the same size), at every
+checkpoint whose exact copies exceed chance by less than `findings.d_copy_gate`; the checkpoints
+of that window are corrected for multiplicity with Holm's method (two-sided, family-wise 5 %).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from slopscope import measure
+
+VERDICTS = ("holds", "not shown", "reversed", "not measurable")
+ALPHA = 0.05
+
+
+def verdict(statistic, low, high) -> str:
+    """holds / reversed / not shown from a (positive = the finding's direction) interval."""
+    if not all(np.isfinite([statistic, low, high])):
+        return "not measurable"
+    return "holds" if low > 0 else "reversed" if high < 0 else "not shown"
+
+
+def entry(result: str, statistic=None, low=None, high=None, measured="", rule="") -> dict:
+    def num(x):
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    return {"verdict": result, "statistic": num(statistic), "low": num(low), "high": num(high),
+            "measured": measured, "rule": rule}
+
+
+def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> dict:
+    label = f"{typicality}, {time_rule}"
+    rule = (f"excess reproduced fraction (train - held-out), most minus least typical fifth by "
+            f"{typicality}, at the {time_rule} checkpoint")
+    if np.isnan(static["train"][typicality]).all():
+        return entry("not measurable", measured=f"{label}: not available (needs a grammar)",
+                      rule=rule)
+    if not np.isfinite(taus["train"]).any():
+        return entry("not measurable", measured=f"{label}: no training string reproduced",
+                      rule=rule)
+    out = measure.excess_contrast(taus["train"], static["train"][typicality], taus["test"],
+                                  static["test"][typicality], steps, seed=seed,
+                                  time_rule=time_rule, n_boot=n_boot)
+    top = len(out["excess"]) - 1
+    text = (f"{label}: contrast {out['contrast']:+.3f} [{out['low']:+.3f}, {out['high']:+.3f}] "
+            f"at step {out['step']} (most typical fifth: train {out['train'][top]:.3f}, held-out "
+            f"{out['test'][top]:.3f}; least: train {out['train'][0]:.3f}, held-out "
+            f"{out['test'][0]:.3f})")
+    found = entry(verdict(out["contrast"], out["low"], out["high"]), out["contrast"],
+                  out["low"], out["high"], text, rule)
+    return {**found, "step": out["step"]}
+
+
+def finding_a(taus: dict, static: dict, steps, config, seed: int) -> dict:
+    """Finding A with its primary statistic and the secondary variants."""
+    primary = (config.a_typicality, config.a_time)
+    out = _a_one(taus, static, steps, *primary, seed)
+    variants = [(t, r) for t in ("t1", "t1_kgram", "t2", "t3")
+                for r in measure.TIME_RULES if (t, r) != primary]
+    out["secondary"] = [_a_one(taus, static, steps, t, r, seed, n_boot=300)
+                        for t, r in variants if not np.isnan(static["train"][t]).all()]
+    return out
+
+
+def finding_d(records: list[dict], config) -> dict:
+    """Finding D from the per-checkpoint measurement records (scalars and block rows)."""
+    blocks = [[row for row in r["blocks"] if row["unit"] == "block"] for r in records]
+    sizes = sorted({row["size"] for row in blocks[0]})
+    rule = ("slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
+            f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
+    if not sizes:
+        return entry("not measurable", measured="no blocks to measure", rule=rule)
+    size = config.d_block_size if config.d_block_size is not None else sizes[0]
+    rule = rule.format(size=size)
+    if size not in sizes:
+        return entry("not measurable", measured=f"block size {size} not measured; measured: "
+                      f"{sizes}", rule=rule)
+    window = []
+    for record, rows in zip(records, blocks, strict=True):
+        row = next(r for r in rows if r["size"] == size)
+        if record["scalars"]["excess_copy_fraction"] < config.d_copy_gate:
+            window.append((record["step"], row))
+    if not window:
+        return entry("not measurable", measured="no checkpoint with exact copies below the "
+                      "gate", rule=rule)
+    adjusted = measure.holm([row["excess_slope_p"] for _, row in window])
+    if np.isnan(adjusted).all():
+        return entry("not measurable", measured="slope not measurable (too few units)",
+                      rule=rule)
+    best = int(np.nanargmin(adjusted))
+    step, row = window[best]
+    rejected = [(s, r) for (s, r), p in zip(window, adjusted, strict=True) if p < ALPHA]
+    signs = {np.sign(r["excess_slope"]) for _, r in rejected}
+    result = ("not shown" if not rejected else "holds" if signs == {1.0}
+              else "reversed" if signs == {-1.0} else "not shown")
+    text = (f"excess slope {row['excess_slope']:+.3f} [{row['excess_slope_low']:+.3f}, "
+            f"{row['excess_slope_high']:+.3f}] at step {step} (model {row['slope']:.3f}, "
+            f"perfect generaliser {row['slope_null']:.3f}; Holm p {adjusted[best]:.3g} over "
+            f"{len(window)} checkpoints); over-produced at steps {[s for s, _ in rejected]}")
+    found = entry(result, row["excess_slope"], row["excess_slope_low"],
+                  row["excess_slope_high"], text, rule)
+    return {**found, "step": int(step), "block_size": int(size), "holm_p": float(adjusted[best]),
+            "window": [int(s) for s, _ in window],
+            "rejected": [int(s) for s, _ in rejected]}

@@ -1,0 +1,73 @@
+"""What a run measures at each checkpoint: a trained network (weights loaded per step), or a
+control oracle (no training; exact samples and likelihoods). Both give generations and a per-string
+negative log-likelihood bound at each step, so the measurements never ask which one it is."""
+
+from __future__ import annotations
+
+from slopscope.checkpoints import list_checkpoints
+from slopscope.diffusion import get_family
+from slopscope.errors import SlopscopeError
+from slopscope.experiments.controls import OracleConfig, PlantedOracle
+from slopscope.models import build_denoiser
+from slopscope.train import checkpoint_steps, load_weights, resolve_device
+
+
+def build_network(config, source, model_seed: int):
+    """(family, network) of a run, on its device."""
+    family = get_family(config.diffusion.family, v=source.v, d=source.d,
+                        **config.diffusion.options)
+    options = dict(config.model.options)
+    if config.model.backbone == "unet" and source.kind == "grammar":
+        options.setdefault("branching", source.grammar.s)
+    net = build_denoiser(family, config.model.backbone, seed=model_seed, **options)
+    return family, net.to(resolve_device(config.train.device))
+
+
+class NetworkModel:
+    trains = True
+
+    def __init__(self, config, source, seeds: dict, run_dir):
+        self.family, self.net = build_network(config, source, seeds["model"])
+        self.checkpoints = run_dir / "checkpoints"
+        self.measure = config.measure
+
+    def steps(self) -> list[int]:
+        return list_checkpoints(self.checkpoints)
+
+    def at(self, step: int) -> None:
+        load_weights(self.checkpoints, step, self.net).eval()
+
+    def generate(self, count: int, seed: int, step: int):
+        options = {"steps": self.measure.sample_steps} if self.family.name == "masked" else {}
+        return self.family.sample(self.net, count, seed, **options)
+
+    def nll(self, strings, seed: int, step: int):
+        return self.family.nll_bound(self.net, strings, seed=seed,
+                                     samples=self.measure.nelbo_samples)
+
+
+class OracleModel:
+    """`model.backbone = "oracle"`: the perfect generaliser, optionally with planted memorisation
+    (slopscope.experiments.controls)."""
+
+    trains = False
+
+    def __init__(self, config, source, train_t1, train_set):
+        if source.kind != "grammar":
+            raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
+                                 "generaliser samples it); token data has none")
+        self._steps = checkpoint_steps(config.train)
+        self.oracle = PlantedOracle(source.grammar, train_set, train_t1,
+                                    OracleConfig(**config.model.options), self._steps)
+
+    def steps(self) -> list[int]:
+        return list(self._steps)
+
+    def at(self, step: int) -> None:
+        pass
+
+    def generate(self, count: int, seed: int, step: int):
+        return self.oracle.generate(count, seed, step)
+
+    def nll(self, strings, seed: int, step: int):
+        return self.oracle.nll(strings, step)

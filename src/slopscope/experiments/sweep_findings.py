@@ -1,0 +1,114 @@
+"""The verdicts of a sweep, findings E1, B and C: the one place their rules live (the sweep
+report only displays them). Each run contributes its delay statistic, the area under its
+excess-reproduced curve over log step (`summary.json` "delay"."area"; larger = memorised more and
+earlier; robust to censoring). A seed varies grammar, split and initialisation.
+
+- E1 (larger training sets are memorised later): OLS slope of the area on log P (`data.train`)
+  over all runs, with a Student-t 95 % interval; holds when the interval lies below 0.
+- B (fat tails delay memorisation): OLS slope of the area on log a (`grammar.zipf_a`; smaller a =
+  fatter tail); holds when the interval lies above 0.
+- C (a top-level tail delays more than a bottom-level one): runs with `grammar.zipf_levels` = [1]
+  (top arm) and [L] (bottom arm), paired by seed; mean of area(bottom) - area(top) with a
+  Student-t interval; holds when above 0. The arms must have matched string entropy (within 1 %),
+  else the comparison is confounded and the verdict is "not measurable".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from slopscope import measure
+from slopscope.experiments.findings import entry, verdict
+from slopscope.store import read_json, read_table
+
+ENTROPY_TOLERANCE = 0.01
+
+
+def sweep_runs(sweep_dir) -> list[dict]:
+    """Grid values, seed, delay area and grammar entropy of every finished run of a sweep."""
+    out = []
+    for row in read_table(Path(sweep_dir) / "index.parquet").to_pylist():
+        summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
+        if summary is None or not summary.exists():
+            continue
+        s = read_json(summary)
+        values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
+        out.append({"values": values, "seed": row["seed"], "area": s["delay"]["area"],
+                    "entropy": s.get("entropy")})
+    return out
+
+
+def _directed(fit: dict, sign: int) -> str:
+    """holds when the slope's interval lies on the side `sign` of 0."""
+    if sign > 0:
+        return verdict(fit["slope"], fit["low"], fit["high"])
+    return verdict(-fit["slope"], -fit["high"], -fit["low"])
+
+
+def _trend(runs, key: str, sign: int, name: str) -> dict:
+    x = np.array([r["values"][key] for r in runs], dtype=float)
+    y = np.array([r["area"] for r in runs], dtype=float)
+    rule = (f"OLS slope of the delay area on log {key} over runs, 95 % t-interval; holds when "
+            f"{'above' if sign > 0 else 'below'} 0")
+    if np.unique(x).size < 2 or len(runs) < 3 or np.any(x <= 0):
+        return entry("not measurable", measured=f"{name}: too few runs or grid values",
+                      rule=rule)
+    fit = measure.linear_fit(np.log(x), y)
+    points = ", ".join(f"{v:g}: {y[x == v].mean():+.3f}" for v in np.unique(x))
+    text = (f"slope {fit['slope']:+.4f} [{fit['low']:+.4f}, {fit['high']:+.4f}] per unit of "
+            f"log {key} over {len(runs)} runs (mean area per value: {points})")
+    return {**entry(_directed(fit, sign), fit["slope"], fit["low"], fit["high"], text, rule),
+            "runs": len(runs), "values": sorted(set(x.tolist()))}
+
+
+def _top_vs_bottom(runs) -> dict:
+    rule = ("mean over seeds of area(bottom-level tail) - area(top-level tail), 95 % t-interval, "
+            f"arms matched in string entropy within {ENTROPY_TOLERANCE:.0%}")
+    arms: dict = {}
+    for r in runs:
+        levels = r["values"]["grammar.zipf_levels"]
+        if isinstance(levels, list) and len(levels) == 1:
+            arms.setdefault(levels[0], {})[r["seed"]] = r
+    if len(arms) < 2:
+        return entry("not measurable", measured="needs zipf_levels = [1] and [L] runs",
+                      rule=rule)
+    top, bottom = arms[min(arms)], arms[max(arms)]
+    seeds = sorted(set(top) & set(bottom))
+    entropy = {name: float(np.mean([a[s]["entropy"] for s in a])) for name, a in
+               (("top", top), ("bottom", bottom))}
+    gap = abs(entropy["top"] - entropy["bottom"]) / max(entropy.values())
+    arm_text = (f"H(top arm) {entropy['top']:.3f}, H(bottom arm) {entropy['bottom']:.3f} nats "
+                f"({gap:.1%} apart)")
+    if gap > ENTROPY_TOLERANCE:
+        return {**entry("not measurable", measured=f"arms not matched in entropy: {arm_text}",
+                         rule=rule), "entropy": entropy}
+    diffs = [bottom[s]["area"] - top[s]["area"] for s in seeds]
+    if len(diffs) < 2:
+        return {**entry("not measurable", measured=f"{len(diffs)} paired seed(s); {arm_text}",
+                         rule=rule), "entropy": entropy}
+    mean, low, high = measure.mean_ci(diffs)
+    text = (f"area(bottom) - area(top) {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(diffs)} "
+            f"seeds; {arm_text}")
+    return {**entry(verdict(mean, low, high), mean, low, high, text, rule),
+            "entropy": entropy, "runs": 2 * len(diffs)}
+
+
+def sweep_findings(runs: list[dict]) -> dict:
+    """{"E1" | "B" | "C": verdict entry} for the grid keys the sweep varies."""
+    keys = {k for r in runs for k in r["values"]}
+    out = {}
+    if "data.train" in keys:
+        out["E1"] = _trend(runs, "data.train", -1, "E1")
+    if "grammar.zipf_a" in keys and "grammar.zipf_levels" not in keys:
+        out["B"] = _trend(runs, "grammar.zipf_a", +1, "B")
+    if "grammar.zipf_levels" in keys:
+        out["C"] = _top_vs_bottom(runs)
+    return out
+
+
+TITLES = {"E1": "E1: larger training sets are memorised later",
+          "B": "B: fat tails (small a) delay memorisation",
+          "C": "C: a top-level tail delays memorisation more than a bottom-level one"}

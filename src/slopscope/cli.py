@@ -117,6 +117,27 @@ def _run_parser(sub) -> None:
     w.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
     w.add_argument("--timeout-min", type=int, default=60, help="SLURM time limit per run")
     w.set_defaults(func=_run_sweep)
+    k = sub.add_parser("calibrate", help="false-positive rate and power of every verdict, "
+                       "measured on oracle controls (no training)",
+                       description="Run N null controls (the perfect generaliser) and N planted "
+                       "memorisers of the most typical fifth (and, for a run preset, of the least "
+                       "typical fifth) through the pipeline; print and save each verdict's "
+                       "'holds' rate with Wilson intervals.")
+    k.add_argument("source", help="a run preset or TOML file (A, D), or a sweep preset or file "
+                   "(E1, B, C; A and D over its runs)")
+    k.add_argument("--runs", type=int, default=20, help="replicates per arm (default 20)")
+    k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
+    k.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    k.add_argument("--workers", type=int, default=2)
+    k.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    k.set_defaults(func=_run_calibrate)
+
+
+def _run_calibrate(args) -> int:
+    from slopscope.experiments.calibrate import calibrate
+
+    calibrate(args.source, args.runs, args.memorize, args.runs_dir, args.workers, args.executor)
+    return 0
 
 
 def _run_sweep(args) -> int:
@@ -178,11 +199,13 @@ def _summary_line(run_dir: Path) -> str:
 
     summary = json.loads((run_dir / "summary.json").read_text())
     train, test = summary["splits"]["train"], summary["splits"]["test"]
-    rho = train["generation_time"]["t1"]
+    verdicts = "; ".join(
+        f"{name} {f['verdict']}" + (f" {_fmt(f['statistic'])} [{_fmt(f['low'])}, "
+                                    f"{_fmt(f['high'])}]" if f["statistic"] is not None else "")
+        for name, f in summary["findings"].items())
     line = (f"{run_dir}: copies {summary['final']['copy_fraction']:.3f} of generations; "
             f"reproduced train {train['reproduced_fraction']:.3f} vs held-out "
-            f"{test['reproduced_fraction']:.3f}; Spearman(T1, tau_gen) train "
-            f"{_fmt(rho['rho'])} [{_fmt(rho['low'])}, {_fmt(rho['high'])}]")
+            f"{test['reproduced_fraction']:.3f}; {verdicts}")
     if summary.get("source") == "tokens":
         data = json.loads((run_dir / "data.json").read_text())
         line += (f"; data: {data['sequences']} sequences, {data['duplicates']} duplicates "
@@ -191,7 +214,7 @@ def _summary_line(run_dir: Path) -> str:
 
 
 def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"
+    return "n/a" if value is None else f"{value:+.3f}"
 
 
 def build_parser() -> argparse.ArgumentParser:

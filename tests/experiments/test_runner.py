@@ -112,39 +112,6 @@ def test_the_report_has_every_figure_and_a_findings_table(finished):
         assert finding in page
 
 
-def test_findings_verdicts_follow_the_intervals():
-    from slopscope.report import findings
-
-    def summary(train, test, excess):
-        by_fifth = {"contrast": excess[0], "low": excess[1], "high": excess[2], "step": 100,
-                    "train": [0.0, 0.1, 0.1, 0.2, 0.3], "test": [0.0, 0.0, 0.0, 0.05, 0.1],
-                    "excess": [0.0, 0.1, 0.1, 0.15, 0.2]}
-        return {"splits": {"train": {"generation_time": {"t1": train, "t1_kgram": train}},
-                           "test": {"generation_time": {"t1": test, "t1_kgram": test}}},
-                "excess_by_typicality": {"t1": by_fifth, "t1_kgram": by_fifth}}
-
-    strong = {"rho": -0.5, "low": -0.6, "high": -0.4}
-    weak = {"rho": -0.45, "low": -0.55, "high": -0.35}
-    none = {"rho": None, "low": None, "high": None}
-    rising, flat = (0.2, 0.1, 0.3), (0.05, -0.02, 0.12)
-    checkpoints = {"step": np.array([10, 100]), "copy_fraction": np.array([0.01, 0.5])}
-    blocks = {"unit": np.array(["block", "block"]), "size": np.array([1, 1]),
-              "step": np.array([10, 100]), "slope": np.array([1.5, 1.0]),
-              "slope_se": np.array([0.1, 0.1])}
-    rows = findings(summary(strong, weak, rising), checkpoints, blocks)
-    assert [r["verdict"] for r in rows] == ["holds", "holds", "not measurable in one run",
-                                            "not measurable in one run", "holds"]
-    assert "+0.200 [+0.100, +0.300]" in rows[0]["measured"] and "[10]" in rows[4]["measured"]
-    # the verdict follows the excess interval, not a comparison of Spearman coefficients
-    assert findings(summary(strong, none, flat), checkpoints, blocks)[0]["verdict"] == "not shown"
-    assert findings(summary(none, none, flat), checkpoints, blocks)[0]["verdict"] == \
-        "not measurable"
-    # a typicality that is not available (None in the summary) is reported as such
-    missing = summary(strong, weak, rising)
-    missing["splits"]["train"]["generation_time"]["t1_kgram"] = None
-    assert findings(missing, checkpoints, blocks)[1]["verdict"] == "not available"
-
-
 def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, capsys):
     from slopscope.experiments.catalog import catalog
 

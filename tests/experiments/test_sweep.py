@@ -108,70 +108,9 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     assert problems == []
 
 
-def _fake_sweep(tmp_path, runs):
-    """A sweep directory whose runs have given grid values and median first-reproduction steps."""
-    import json
-
-    from slopscope.store import write_table
-
-    rows = []
-    for i, (values, seed, tau) in enumerate(runs):
-        run_dir = tmp_path / f"run{i}"
-        run_dir.mkdir(parents=True)
-        summary = {"splits": {"train": {"reproduced_fraction": tau + 0.1},
-                              "test": {"reproduced_fraction": 0.1}}}
-        (run_dir / "summary.json").write_text(json.dumps(summary))
-        rows.append({**{k: json.dumps(v) for k, v in values.items()}, "seed": seed,
-                     "run_dir": str(run_dir), "error": ""})
-    keys = sorted({k for r in rows for k in r})
-    write_table(tmp_path / "index.parquet", {k: [r.get(k) for r in rows] for k in keys})
-    return tmp_path
-
-
-def test_sweep_findings_for_tails_and_levels(tmp_path):
-    """Measured in excess of the held-out control (each fake run: train = excess + 0.1)."""
-    from slopscope.report.sweep import sweep_findings
-
-    runs = [({"grammar.zipf_a": a}, s, a / 5 + 0.01 * s) for a in (0.25, 1.0, 4.0)
-            for s in range(3)]
-    (b,) = sweep_findings(_fake_sweep(tmp_path / "b", runs))
-    assert b["finding"].startswith("B:") and b["verdict"] == "holds"
-    runs = [({"grammar.zipf_levels": [1]}, s, 0.3 + 0.01 * s) for s in range(3)] + \
-        [({"grammar.zipf_levels": [3]}, s, 0.5 + 0.02 * s) for s in range(3)]
-    (c,) = sweep_findings(_fake_sweep(tmp_path / "c", runs))
-    assert c["finding"].startswith("C:") and c["verdict"] == "holds"
-    assert "+0.210" in c["measured"]
-    flipped = [({"grammar.zipf_levels": [1]}, s, 0.5 + 0.01 * s) for s in range(3)] + \
-        [({"grammar.zipf_levels": [3]}, s, 0.3 + 0.01 * s) for s in range(3)]
-    (c2,) = sweep_findings(_fake_sweep(tmp_path / "c2", flipped))
-    assert c2["verdict"] == "not shown"
-
-
-@pytest.mark.parametrize("name, key, count", [("e1", "data.train", 6),
-                                              ("e3", "grammar.zipf_a", 6),
-                                              ("e4", "grammar.zipf_levels", 4)])
+@pytest.mark.parametrize("name, key, count", [("e1", "data.train", 15),
+                                              ("e3", "grammar.zipf_a", 15),
+                                              ("e4", "grammar.zipf_levels", 10)])
 def test_sweep_presets_expand(name, key, count):
     jobs = expand(read_sweep(name))
     assert len(jobs) == count and all(job.point[0][0] == key for job in jobs)
-
-
-def test_sweep_findings_discount_what_the_held_out_control_also_shows(tmp_path):
-    """Training and held-out reproduction rising together with a is not finding B."""
-    import json
-
-    from slopscope.report.sweep import sweep_findings
-    from slopscope.store import write_table
-
-    rows = []
-    for i, (a, seed) in enumerate((a, s) for a in (0.25, 1.0, 4.0) for s in range(3)):
-        run_dir = tmp_path / f"run{i}"
-        run_dir.mkdir()
-        frac = a / 8  # held-out rises with a; the excess (seed / 64 + 1/4) does not (dyadic: exact)
-        (run_dir / "summary.json").write_text(json.dumps({"splits": {
-            "train": {"reproduced_fraction": frac + 0.25 + seed / 64},
-            "test": {"reproduced_fraction": frac}}}))
-        rows.append({"grammar.zipf_a": json.dumps(a), "seed": seed, "run_dir": str(run_dir),
-                     "error": ""})
-    write_table(tmp_path / "index.parquet", {k: [r[k] for r in rows] for k in rows[0]})
-    (b,) = sweep_findings(tmp_path)
-    assert b["verdict"] == "not shown"

@@ -35,6 +35,7 @@ class Job:
     overrides: tuple[str, ...]
     point: tuple[tuple[str, object], ...]  # the grid values of this run
     seed: int
+    report: bool = True  # build the run's HTML report (calibration runs do not)
 
 
 def _toml_value(value) -> str:

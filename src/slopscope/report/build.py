@@ -11,7 +11,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.report import plots
-from slopscope.report.sections import data_section, examples_section
+from slopscope.report.sections import calibration_section, data_section, examples_section
 from slopscope.store import atomic_write_bytes, atomic_write_text, load_array, read_json, read_table
 
 
@@ -96,12 +96,14 @@ def build_report(run_dir) -> Path:
     body = "\n".join(figure_html(fig, name, out_dir) for name, fig in figures)
     rows = "\n".join(
         f"<tr><td>{html.escape(r['finding'])}</td><td>{html.escape(r['measured'])}</td>"
-        f"<td class='{r['verdict'].split()[0]}'>{html.escape(r['verdict'])}</td></tr>"
+        f"<td class='{r['verdict'].split()[0].strip(':')}'>{html.escape(r['verdict'])}</td></tr>"
         for r in findings(summary))
     page = _PAGE.format(title=html.escape(f"slopscope: {run_dir.name}"),
                         description=html.escape(config.get("description", "")),
                         data=data_section(run_dir, summary),
                         rows=rows, figures=body,
+                        calibration=calibration_section(
+                            run_dir.parent / "calibration" / f"{config['name']}.json"),
                         examples=examples_section(run_dir, train_set, test_set, taus, t1,
                                                   train_counts, last),
                         config=html.escape(str(config)))
@@ -124,6 +126,7 @@ img {{ max-width: 100%; }} pre {{ white-space: pre-wrap; font-size: 0.8em; }}
 <table><tr><th>finding</th><th>measured (95 % bootstrap intervals)</th><th>verdict</th></tr>
 {rows}
 </table>
+{calibration}
 <h2>Figures</h2>
 {figures}
 {examples}

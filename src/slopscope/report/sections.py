@@ -87,3 +87,25 @@ def examples_section(run_dir: Path, train, test, taus: dict, t1: dict, train_cou
             + _table([("string", "T1", "first reproduced at step"), *typical])
             + "\n<h3>Generations at the last checkpoint</h3>\n"
             + _table([("generated", "is"), *generated]))
+
+
+def calibration_section(path: Path) -> str:
+    """The calibration of the verdicts (slopscope calibrate), when one was saved for this
+    configuration; otherwise a note saying how to make one."""
+    if not path.exists():
+        return (f"<h2>Calibration</h2><p>No calibration of these verdicts yet: run "
+                f"<code>slopscope calibrate {html.escape(path.stem)}</code> (a run preset, or a "
+                "TOML file) to measure each verdict's false-positive rate and power on oracle "
+                "controls.</p>")
+    table = read_json(path)
+    labels = {"false_positive_rate": "false-positive rate (null)",
+              "power": "power (planted typical)",
+              "atypical_holds": "holds on planted atypical"}
+    rows = [("verdict", *labels.values())]
+    for name, rates in table["verdicts"].items():
+        rows.append((name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "
+                             f"{rates[k]['high']:.3f}] ({rates[k]['hits']}/{rates[k]['n']})"
+                             if k in rates else "-" for k in labels)))
+    return (f"<h2>Calibration</h2><p>How often each verdict says \"holds\" on controls whose "
+            f"answer is known ({table['replicates']} replicates per arm, planted share "
+            f"{table['memorize']}; Wilson 95 % intervals).</p>\n{_table(rows)}")

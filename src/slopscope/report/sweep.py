@@ -12,6 +12,7 @@ from slopscope import measure
 from slopscope.report import plots
 from slopscope.experiments.sweep_findings import TITLES
 from slopscope.report.build import figure_html
+from slopscope.report.sections import calibration_section
 from slopscope.store import atomic_write_text, read_json, read_table, write_table
 
 METRICS = {
@@ -114,6 +115,9 @@ def build_sweep_report(sweep_dir) -> Path:
         page = page.replace("<table>", "<h2>Findings</h2><table><tr><th>finding</th><th>"
                             "measured (95 % intervals)</th><th>verdict</th></tr>"
                             f"{findings_rows}</table><h2>Grid points</h2><table>", 1)
+    name = sweep_dir.name.rsplit("-", 1)[0]
+    page = page.replace("</body>", calibration_section(
+        sweep_dir.parent.parent / "calibration" / f"{name}.json") + "</body>")
     path = sweep_dir / "report.html"
     atomic_write_text(path, page)
     return path

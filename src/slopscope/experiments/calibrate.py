@@ -1,0 +1,160 @@
+"""Calibration: every verdict measured on models whose answer is known, through the same pipeline
+(`model.backbone = "oracle"`, no training, seconds per run).
+
+- null: the perfect generaliser (memorize = 0). It memorises nothing, so a verdict that "holds"
+  is a false positive; the rate must stay at or below the nominal 2.5 % (one side of a 95 %
+  interval).
+- planted: the generaliser mixed with a memoriser of the most typical fifth (`memorize` share,
+  ramping up in log step from the first checkpoint): "holds" is a detection (power). In a sweep,
+  the onset of the planted memorisation is later at the grid values the finding says are
+  memorised later (B: smaller a; C: the top-level arm; E1: larger P), so B, C and E1 have a true
+  effect to detect.
+- atypical (runs only): the memoriser of the least typical fifth; A must never hold.
+
+Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
+intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where the run and
+sweep reports under <runs> find it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from slopscope import measure
+from slopscope.errors import check_int
+from slopscope.experiments.config import load_config, read_toml
+from slopscope.experiments.executors import EXECUTORS
+from slopscope.experiments.sweep import SWEEP_PRESETS, Job, _points, _toml_value, read_sweep
+from slopscope.experiments.sweep_findings import sweep_findings
+from slopscope.store import read_json, write_json
+from slopscope.train import checkpoint_steps
+
+ARMS = ("null", "planted", "atypical")
+# grid keys whose larger values the finding says are memorised later (planted onsets follow)
+# (the first key of this order that a sweep varies decides)
+LATER_WHEN_LARGER = {"grammar.zipf_levels": False, "data.train": True, "grammar.zipf_a": False}
+
+
+def is_sweep(source: str) -> bool:
+    if source in SWEEP_PRESETS:
+        return True
+    return Path(source).is_file() and "base" in read_toml(source)
+
+
+def _oracle(memorize: float, which: str, onset: int) -> list[str]:
+    return ["model.backbone=oracle", f"model.options.memorize={memorize}",
+            f"model.options.memorize_set={_toml_value(which)}", f"model.options.onset={onset}"]
+
+
+def _onsets(points, steps) -> list[int]:
+    """Planted onset per grid point: the first checkpoint for the point memorised earliest, later
+    (log-spaced) for the others, in the order the finding predicts."""
+    varied = {k for point in points for k, _ in point}
+    key = next((k for k in LATER_WHEN_LARGER if k in varied), None)
+    if key is None:
+        return [steps[0]] * len(points)
+    values = [dict(p)[key] for p in points]
+    order = sorted({json.dumps(v) for v in values}, key=json.loads)
+    ranks = [order.index(json.dumps(v)) for v in values]
+    if not LATER_WHEN_LARGER[key]:
+        ranks = [len(order) - 1 - r for r in ranks]
+    grid = np.geomspace(steps[0], steps[-1], len(order) + 1)
+    return [int(round(grid[r])) for r in ranks]
+
+
+def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, list[Job]]:
+    """(base, jobs) of one replicate of one arm."""
+    if not is_sweep(source):
+        steps = checkpoint_steps(load_config(source).train)
+        share, which = (0.0, "all") if arm == "null" else (memorize, "typical" if arm ==
+                                                           "planted" else "atypical")
+        return source, [Job(tuple(_oracle(share, which, steps[0])), (), replicate, False)]
+    sweep = read_sweep(source)
+    points = _points(sweep)
+    base = list(sweep.get("overrides", []))
+    steps = checkpoint_steps(load_config(sweep["base"], base).train)
+    onsets = _onsets(points, steps)
+    seeds = sweep.get("seeds", [0])
+    jobs = []
+    for point, onset in zip(points, onsets, strict=True):
+        share = 0.0 if arm == "null" else memorize
+        extra = _oracle(share, "typical" if share else "all", onset)
+        overrides = tuple(base + [f"{k}={_toml_value(v)}" for k, v in point] + extra)
+        jobs += [Job(overrides, point, 1000 * replicate + int(s), False) for s in seeds]
+    return sweep["base"], jobs
+
+
+def _verdicts(rows: list[dict], sweep: bool) -> dict:
+    """{verdict name: verdict} of one replicate's runs."""
+    summaries = [read_json(Path(r["run_dir"]) / "summary.json") for r in rows]
+    out = {}
+    if sweep:
+        runs = [{"values": dict(r["job"].point), "seed": r["job"].seed % 1000,
+                 "area": s["delay"]["area"], "entropy": s.get("entropy")}
+                for r, s in zip(rows, summaries, strict=True)]
+        out.update({k: v["verdict"] for k, v in sweep_findings(runs).items()})
+    for name in ("A", "D"):  # in a sweep: the share of its runs
+        verdicts = [s["findings"][name]["verdict"] for s in summaries]
+        out[name] = verdicts[0] if not sweep else verdicts
+    return out
+
+
+def _rate(hits: int, total: int) -> dict:
+    low, high = measure.stats.wilson_interval(hits, total)
+    return {"rate": hits / total if total else math.nan, "low": float(low), "high": float(high),
+            "hits": hits, "n": total}
+
+
+def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
+              workers: int = 2, executor: str = "local", report=print) -> dict:
+    """Run the null, planted (and, for runs, atypical) controls and tabulate each verdict's
+    false-positive rate and power. Returns (and saves) the calibration table."""
+    runs = check_int("runs", runs, minimum=1)
+    sweep = is_sweep(source)
+    arms = ARMS[:2] if sweep else ARMS
+    name = (read_sweep(source).get("name", Path(source).stem) if sweep
+            else load_config(source).name)
+    out_dir = Path(runs_dir) / "calibration" / name
+    jobs, base = [], None
+    for arm in arms:
+        for replicate in range(runs):
+            base, arm_jobs = _jobs(source, arm, memorize, replicate)
+            jobs += [(arm, replicate, job) for job in arm_jobs]
+    report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
+    results = EXECUTORS[executor](base, [j for _, _, j in jobs], out_dir, workers,
+                                  report=lambda _: None)
+    by_job = {r["job"]: r for r in results}
+    failed = [r for r in results if r["error"]]
+    if failed:
+        raise RuntimeError(f"{len(failed)} calibration runs failed: {failed[0]['error']}")
+    table: dict = {}
+    for arm in arms:
+        for replicate in range(runs):
+            rows = [by_job[j] for a, r, j in jobs if a == arm and r == replicate]
+            for verdict_name, value in _verdicts(rows, sweep).items():
+                values = value if isinstance(value, list) else [value]
+                cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0])
+                cell[0] += sum(v == "holds" for v in values)
+                cell[1] += len(values)
+    summary = {"source": source, "replicates": runs, "memorize": memorize,
+               "sweep": sweep, "verdicts": {}}
+    labels = {"null": "false_positive_rate", "planted": "power", "atypical": "atypical_holds"}
+    for verdict_name, arms_seen in table.items():
+        summary["verdicts"][verdict_name] = {labels[a]: _rate(*hits) for a, hits in
+                                             arms_seen.items()}
+    write_json(Path(runs_dir) / "calibration" / f"{name}.json", summary)
+    report(format_calibration(summary))
+    return summary
+
+
+def format_calibration(summary: dict) -> str:
+    lines = [f"calibration of {summary['source']}: {summary['replicates']} replicates, planted "
+             f"share {summary['memorize']}; 'holds' rate with Wilson 95 % interval"]
+    for verdict_name, rates in summary["verdicts"].items():
+        cells = [f"{label} {r['rate']:.3f} [{r['low']:.3f}, {r['high']:.3f}] ({r['hits']}/"
+                 f"{r['n']})" for label, r in rates.items()]
+        lines.append(f"  {verdict_name:2s} " + "; ".join(cells))
+    return "\n".join(lines)

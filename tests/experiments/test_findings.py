@@ -1,0 +1,121 @@
+"""Verdict rules (slopscope.experiments.findings, sweep_findings): exact answers on constructed
+inputs, and the points a rule turns on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from slopscope import RHM
+from slopscope.experiments.config import FindingsConfig
+from slopscope.experiments.findings import finding_a, finding_d, verdict
+from slopscope.experiments.seeds import resolve_seeds
+from slopscope.experiments.sweep_findings import sweep_findings
+from slopscope.grammar.entropy import matched_zipf_exponent
+
+
+def test_verdict_follows_the_interval():
+    assert verdict(0.2, 0.1, 0.3) == "holds"
+    assert verdict(-0.2, -0.3, -0.1) == "reversed"
+    assert verdict(0.05, -0.02, 0.12) == "not shown"
+    assert verdict(float("nan"), 0.0, 1.0) == "not measurable"
+
+
+def _records(excess_slopes, p_values, copies, size=1):
+    return [{"step": 10 * (i + 1), "scalars": {"excess_copy_fraction": c},
+             "blocks": [{"unit": "block", "size": size, "excess_slope": e, "excess_slope_p": p,
+                         "excess_slope_low": e - 0.1, "excess_slope_high": e + 0.1,
+                         "slope": 0.5 + e, "slope_null": 0.5}]}
+            for i, (e, p, c) in enumerate(zip(excess_slopes, p_values, copies, strict=True))]
+
+
+def test_d_tests_only_the_copy_window_with_holm():
+    config = FindingsConfig()
+    # p = 0.02 at one of 2 window checkpoints: Holm 0.04 < 0.05 -> holds
+    d = finding_d(_records([0.3, 0.1, 0.4], [0.02, 0.5, 1e-6], [0.0, 0.01, 0.2]), config)
+    assert d["verdict"] == "holds" and d["window"] == [10, 20] and d["rejected"] == [10]
+    assert d["holm_p"] == pytest.approx(0.04)
+    # the same p among 4 window checkpoints: Holm 0.08 -> not shown
+    d = finding_d(_records([0.3, 0.1, 0.1, 0.1], [0.02, 0.5, 0.5, 0.5], [0.0] * 4), config)
+    assert d["verdict"] == "not shown"
+    d = finding_d(_records([-0.3, 0.1], [1e-4, 0.5], [0.0, 0.0]), config)
+    assert d["verdict"] == "reversed"
+    assert finding_d(_records([0.3], [1e-4], [0.5]), config)["verdict"] == "not measurable"
+    d = finding_d(_records([0.3], [1e-4], [0.0]), FindingsConfig(d_block_size=2))
+    assert d["verdict"] == "not measurable" and "not measured" in d["measured"]
+
+
+def _static(t1_train, t1_test):
+    nan = np.full_like
+    return {split: {"t1": t, "t1_kgram": t, "t2": nan(t, np.nan), "t3": nan(t, np.nan)}
+            for split, t in (("train", t1_train), ("test", t1_test))}
+
+
+def test_a_primary_statistic_is_declared_and_variants_are_secondary():
+    rng = np.random.default_rng(0)
+    t_train, t_test = rng.normal(size=400), rng.normal(size=400)
+    steps = [10, 100, 1000]
+    taus = {"train": np.where(t_train > 0.8, 10.0, np.where(rng.random(400) < 0.1, 1000, np.inf)),
+            "test": np.where(rng.random(400) < 0.1, 1000.0, np.inf)}
+    a = finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    assert a["verdict"] == "holds" and a["step"] == 10 and "t1, halfway" in a["measured"]
+    labels = [s["measured"].split(":")[0] for s in a["secondary"]]
+    assert labels == ["t1, last", "t1_kgram, halfway", "t1_kgram, last"]  # t2, t3 unavailable
+    none = {"train": np.full(400, np.inf), "test": np.full(400, np.inf)}
+    assert finding_a(none, _static(t_train, t_test), steps, FindingsConfig(),
+                     seed=0)["verdict"] == "not measurable"
+
+
+def _runs(key, values, area, seeds=5, noise=0.01, entropy=10.0):
+    rng = np.random.default_rng(1)
+    return [{"values": {key: v}, "seed": s, "area": area(v) + noise * rng.normal(),
+             "entropy": entropy} for v in values for s in range(seeds)]
+
+
+def test_b_and_e1_regress_the_delay_area_on_the_log_grid_value():
+    b = sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.1 * np.log(a)))["B"]
+    assert b["verdict"] == "holds" and b["statistic"] == pytest.approx(0.1, abs=0.01)
+    flat = sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.2))["B"]
+    assert flat["verdict"] == "not shown"
+    e1 = sweep_findings(_runs("data.train", [128, 256, 512], lambda p: -0.05 * np.log(p)))["E1"]
+    assert e1["verdict"] == "holds" and e1["high"] < 0
+
+
+def test_c_pairs_arms_by_seed_and_needs_matched_entropy():
+    def arms(top, bottom, h_top=11.63, h_bottom=11.63):
+        return [{"values": {"grammar.zipf_levels": [1], "grammar.zipf_a": 2.0}, "seed": s,
+                 "area": top + 0.01 * s, "entropy": h_top} for s in range(5)] + \
+               [{"values": {"grammar.zipf_levels": [3], "grammar.zipf_a": 0.22}, "seed": s,
+                 "area": bottom + 0.012 * s, "entropy": h_bottom} for s in range(5)]
+
+    c = sweep_findings(arms(0.1, 0.3))["C"]
+    assert c["verdict"] == "holds" and c["statistic"] == pytest.approx(0.2 + 0.002 * 2)
+    assert sweep_findings(arms(0.3, 0.1))["C"]["verdict"] == "reversed"
+    confounded = sweep_findings(arms(0.1, 0.3, h_bottom=12.2))["C"]
+    assert confounded["verdict"] == "not measurable" and "not matched" in confounded["measured"]
+
+
+def test_the_e4_arms_have_matched_entropy():
+    from slopscope.experiments import load_config
+    from slopscope.experiments.sweep import read_sweep
+
+    g = load_config("e4").grammar
+    points = [dict(p) for p in read_sweep("e4")["points"]]
+    h = [RHM(g.v, g.n, g.m, g.s, g.L, seed=seed, zipf_a=p["grammar.zipf_a"],
+             zipf_levels=p["grammar.zipf_levels"]).entropy() for p in points for seed in (0, 7)]
+    assert max(h) - min(h) < 0.01 * max(h)
+    a = matched_zipf_exponent(g.v, g.n, g.m, g.s, g.L, 3, h[0])
+    assert a == pytest.approx(points[1]["grammar.zipf_a"], abs=1e-3)
+
+
+def test_a_run_seed_derives_grammar_data_and_model_seeds_unless_set():
+    from slopscope.experiments import load_config
+
+    config = load_config("e2")
+    one, two = resolve_seeds(config, 0), resolve_seeds(config, 1)
+    assert len({one["grammar"], one["data"], one["model"]}) == 3
+    assert all(one[k] != two[k] for k in ("grammar", "data", "model"))
+    assert resolve_seeds(config, 0) == one
+    fixed = load_config("e2", ["grammar.seed=5"])
+    assert resolve_seeds(fixed, 0)["grammar"] == resolve_seeds(fixed, 1)["grammar"] == 5
+    assert resolve_seeds(fixed, 0)["data"] != resolve_seeds(fixed, 1)["data"]

@@ -50,6 +50,18 @@ def test_the_likelihood_is_the_exact_mixture_and_sums_to_one():
     np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
+def test_the_slop_generator_draws_rules_at_sharpened_training_frequencies():
+    train = TINY.sample(40, seed=1, unique=True)
+    oracle = PlantedOracle(TINY, train, np.zeros(40), OracleConfig(sharpen=2.0), [10, 100])
+    every = TINY.enumerate()
+    assert np.exp(-oracle.nll(every, 100)).sum() == pytest.approx(1.0)
+    from slopscope.measure import rule_frequencies
+
+    tables, _ = rule_frequencies(TINY, train)
+    expected = tables[-1] ** 2 / (tables[-1] ** 2).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(oracle.grammar.probs[-1], expected)
+
+
 def test_generations_copy_the_memorised_set_at_the_planted_share():
     _, oracle = _oracle(0.3)
     gens = oracle.generate(20_000, seed=0, step=1000)
@@ -121,8 +133,9 @@ def test_calibration_of_run_verdicts_on_nulls_and_planted_memorisers(tmp_path):
         assert table["verdicts"][name]["false_positive_rate"]["hits"] <= 3  # 2.5 % of 30: P < 1 %
     uniform = _config_file(tmp_path, "e2", SMALL, "small-uniform")
     table = calibrate(str(uniform), runs=20, runs_dir=tmp_path / "runs", report=lambda _: None)
-    a = table["verdicts"]["A"]
+    a, d = table["verdicts"]["A"], table["verdicts"]["D"]
     assert a["power"]["rate"] >= 0.8 and a["atypical_holds"]["hits"] == 0
+    assert d["slop_holds"]["rate"] >= 0.8  # rules drawn at their training frequencies
     assert (tmp_path / "runs" / "calibration" / "small-uniform.json").exists()
 
 

@@ -10,6 +10,8 @@
   memorised later (B: smaller a; C: the top-level arm; E1: larger P), so B, C and E1 have a true
   effect to detect.
 - atypical (runs only): the memoriser of the least typical fifth; A must never hold.
+- slop (runs only): no copies on purpose, rules drawn with their training frequencies
+  (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
 
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
 intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where the run and
@@ -32,7 +34,9 @@ from slopscope.experiments.sweep_findings import sweep_findings
 from slopscope.store import read_json, write_json
 from slopscope.train import checkpoint_steps
 
-ARMS = ("null", "planted", "atypical")
+ARMS = ("null", "planted", "atypical", "slop")
+LABELS = {"null": "false_positive_rate", "planted": "power", "atypical": "atypical_holds",
+          "slop": "slop_holds"}
 # grid keys whose larger values the finding says are memorised later (planted onsets follow)
 # (the first key of this order that a sweep varies decides)
 LATER_WHEN_LARGER = {"grammar.zipf_levels": False, "data.train": True, "grammar.zipf_a": False}
@@ -44,9 +48,11 @@ def is_sweep(source: str) -> bool:
     return Path(source).is_file() and "base" in read_toml(source)
 
 
-def _oracle(memorize: float, which: str, onset: int) -> list[str]:
+def _oracle(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
+    extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
     return ["model.backbone=oracle", f"model.options.memorize={memorize}",
-            f"model.options.memorize_set={_toml_value(which)}", f"model.options.onset={onset}"]
+            f"model.options.memorize_set={_toml_value(which)}", f"model.options.onset={onset}",
+            *extra]
 
 
 def _onsets(points, steps) -> list[int]:
@@ -69,9 +75,11 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
     """(base, jobs) of one replicate of one arm."""
     if not is_sweep(source):
         steps = checkpoint_steps(load_config(source).train)
-        share, which = (0.0, "all") if arm == "null" else (memorize, "typical" if arm ==
-                                                           "planted" else "atypical")
-        return source, [Job(tuple(_oracle(share, which, steps[0])), (), replicate, False)]
+        share, which = {"null": (0.0, "all"), "slop": (0.0, "all"),
+                        "planted": (memorize, "typical"), "atypical": (memorize, "atypical")}[arm]
+        sharpen = 1.0 if arm == "slop" else 0.0
+        return source, [Job(tuple(_oracle(share, which, steps[0], sharpen)), (), replicate,
+                            False)]
     sweep = read_sweep(source)
     points = _points(sweep)
     base = list(sweep.get("overrides", []))
@@ -141,9 +149,8 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                 cell[1] += len(values)
     summary = {"source": source, "replicates": runs, "memorize": memorize,
                "sweep": sweep, "verdicts": {}}
-    labels = {"null": "false_positive_rate", "planted": "power", "atypical": "atypical_holds"}
     for verdict_name, arms_seen in table.items():
-        summary["verdicts"][verdict_name] = {labels[a]: _rate(*hits) for a, hits in
+        summary["verdicts"][verdict_name] = {LABELS[a]: _rate(*hits) for a, hits in
                                              arms_seen.items()}
     write_json(Path(runs_dir) / "calibration" / f"{name}.json", summary)
     report(format_calibration(summary))

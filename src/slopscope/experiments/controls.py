@@ -9,7 +9,12 @@ or least (`atypical`) typical fifth of the training strings by T1.
 The share ramps up over the checkpoints: 0 before the step `onset`, then linearly in log step from
 0 at `onset` to `memorize` at the last checkpoint (`onset` = 0: `memorize` at every checkpoint).
 
-Its likelihood is exact: p(x) = (1 - share) p_grammar(x) + share [x in memorised set] / |set|.
+With `sharpen` > 0 the generaliser is replaced by a slop generator that never copies on purpose:
+the grammar's rule tables with rule probabilities proportional to (add-one smoothed training
+frequency) ** sharpen (1: the training frequencies; > 1: common rules over-produced).
+
+Its likelihood is exact: p(x) = (1 - share) p_gen(x) + share [x in memorised set] / |set|, with
+p_gen the grammar (or its sharpened version).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class OracleConfig:
     memorize: float = 0.0  # share of generations copied from the memorised set (at full ramp)
     memorize_set: str = "all"  # all | typical | atypical (fifths of the training set by T1)
     onset: int = 0  # step at which the share starts to ramp up (0: constant share)
+    sharpen: float = 0.0  # > 0: rules drawn with p ~ training frequency ** sharpen (slop)
 
     def __post_init__(self):
         if not (isinstance(self.memorize, (int, float)) and 0.0 <= self.memorize <= 1.0):
@@ -39,6 +45,24 @@ class OracleConfig:
             raise SlopscopeError(f"'model.options.memorize_set' = {self.memorize_set!r}; "
                                  f"allowed: {', '.join(MEMORIZE_SETS)}")
         check_int("model.options.onset", self.onset, minimum=0)
+        if not (isinstance(self.sharpen, (int, float)) and 0.0 <= self.sharpen <= 20.0):
+            raise SlopscopeError(f"'model.options.sharpen' = {self.sharpen!r}; allowed: a "
+                                 "number in [0, 20] (0: the grammar itself)")
+
+
+def sharpened(grammar, train, power: float):
+    """The grammar's rule tables with rule (and root) probabilities proportional to the add-one
+    smoothed training frequencies raised to `power`."""
+    from slopscope.grammar import RHM
+
+    tables, root = measure.rule_frequencies(grammar, train)
+
+    def norm(p):
+        q = p**power
+        return q / q.sum(axis=-1, keepdims=True)
+
+    return RHM.from_rules(list(grammar.rules), grammar.v, grammar.n,
+                          probs=[norm(t) for t in tables], root_probs=norm(root))
 
 
 def memorised_indices(t1, which: str) -> np.ndarray:
@@ -56,7 +80,8 @@ class PlantedOracle:
     """The perfect generaliser of a grammar, optionally mixed with a planted memoriser."""
 
     def __init__(self, grammar, train, t1_train, config: OracleConfig, steps):
-        self.grammar, self.config = grammar, config
+        self.config = config
+        self.grammar = sharpened(grammar, train, config.sharpen) if config.sharpen else grammar
         self.memorised = np.asarray(train)[memorised_indices(t1_train, config.memorize_set)]
         self.first, self.last = int(steps[0]), int(steps[-1])
 

@@ -100,7 +100,8 @@ def calibration_section(path: Path) -> str:
     table = read_json(path)
     labels = {"false_positive_rate": "false-positive rate (null)",
               "power": "power (planted typical)",
-              "atypical_holds": "holds on planted atypical"}
+              "atypical_holds": "holds on planted atypical",
+              "slop_holds": "holds on planted slop"}
     rows = [("verdict", *labels.values())]
     for name, rates in table["verdicts"].items():
         rows.append((name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "

@@ -14,8 +14,8 @@
   (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
 
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
-intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where the run and
-sweep reports under <runs> find it."""
+intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where
+the run and sweep reports under <runs> find it."""
 
 from __future__ import annotations
 

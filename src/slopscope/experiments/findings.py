@@ -48,6 +48,10 @@ def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> dic
     if np.isnan(static["train"][typicality]).all():
         return entry("not measurable", measured=f"{label}: not available (needs a grammar)",
                       rule=rule)
+    pooled = np.concatenate([static["train"][typicality], static["test"][typicality]])
+    if np.ptp(pooled) == 0:
+        return entry("not measurable", measured=f"{label}: the typicality does not vary (e.g. "
+                     "T3 under uniform rules)", rule=rule)
     if not np.isfinite(taus["train"]).any():
         return entry("not measurable", measured=f"{label}: no training string reproduced",
                       rule=rule)
@@ -71,7 +75,7 @@ def finding_a(taus: dict, static: dict, steps, config, seed: int) -> dict:
     variants = [(t, r) for t in ("t1", "t1_kgram", "t2", "t3")
                 for r in measure.TIME_RULES if (t, r) != primary]
     out["secondary"] = [_a_one(taus, static, steps, t, r, seed, n_boot=300)
-                        for t, r in variants if not np.isnan(static["train"][t]).all()]
+                        for t, r in variants if np.ptp(static["train"][t]) > 0]
     return out
 
 

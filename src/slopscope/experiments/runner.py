@@ -29,7 +29,6 @@ from slopscope.data import unique_split
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.checkpoint_metrics import (
     checkpoint_metrics,
-    generate,
     sampling_seed,
     static_metrics,
 )

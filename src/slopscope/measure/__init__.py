@@ -9,12 +9,6 @@ from slopscope.measure.blocks import (
     validity_by_level,
 )
 from slopscope.measure.copies import copy_counts, copy_fraction, distinct_count, is_copy
-from slopscope.measure.neighbours import (
-    distance_histogram,
-    js_divergence,
-    nearest_hamming,
-    ratio_test,
-)
 from slopscope.measure.excess import (
     TIME_RULES,
     excess_by_quantile,
@@ -23,6 +17,12 @@ from slopscope.measure.excess import (
     onset_step,
 )
 from slopscope.measure.excess_slop import excess_slope
+from slopscope.measure.neighbours import (
+    distance_histogram,
+    js_divergence,
+    nearest_hamming,
+    ratio_test,
+)
 from slopscope.measure.slop import rule_ids, slop_metrics
 from slopscope.measure.stats import (
     curves_by_quantile,
@@ -51,7 +51,8 @@ from slopscope.measure.typicality import block_typicality, rule_frequencies, rul
 
 __all__ = [
     "IGNORED", "TIME_RULES", "excess_contrast", "excess_slope", "holm", "linear_fit",
-    "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths", "copy_counts",
+    "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
+    "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
     "excess_block_copying", "excess_by_quantile", "generation_times", "grammar_block_ids",
     "is_copy", "js_divergence",

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
-from slopscope.report import plots
 from slopscope.experiments.sweep_findings import TITLES
+from slopscope.report import plots
 from slopscope.report.build import figure_html
 from slopscope.report.sections import calibration_section
 from slopscope.store import atomic_write_text, read_json, read_table, write_table

@@ -131,6 +131,8 @@ def test_calibration_of_run_verdicts_on_nulls_and_planted_memorisers(tmp_path):
     table = calibrate(str(fat), runs=30, runs_dir=tmp_path / "runs", report=lambda _: None)
     for name in ("A", "D"):
         assert table["verdicts"][name]["false_positive_rate"]["hits"] <= 3  # 2.5 % of 30: P < 1 %
+    coverage = table["verdicts"]["A"]["null_coverage"]  # of the pipeline's own intervals
+    assert coverage["n"] >= 20 and coverage["rate"] >= 0.85
     uniform = _config_file(tmp_path, "e2", SMALL, "small-uniform")
     table = calibrate(str(uniform), runs=20, runs_dir=tmp_path / "runs", report=lambda _: None)
     a, d = table["verdicts"]["A"], table["verdicts"]["D"]

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
-from slopscope.errors import check_int
+from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config import load_config, read_toml
 from slopscope.experiments.executors import EXECUTORS
 from slopscope.experiments.sweep import SWEEP_PRESETS, Job, _points, _toml_value, read_sweep
@@ -96,18 +96,24 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
 
 
 def _verdicts(rows: list[dict], sweep: bool) -> dict:
-    """{verdict name: verdict} of one replicate's runs."""
+    """{verdict name: [verdict entries]} of one replicate's runs (A and D: one per run)."""
     summaries = [read_json(Path(r["run_dir"]) / "summary.json") for r in rows]
     out = {}
     if sweep:
         runs = [{"values": dict(r["job"].point), "seed": r["job"].seed % 1000,
                  "area": s["delay"]["area"], "entropy": s.get("entropy")}
                 for r, s in zip(rows, summaries, strict=True)]
-        out.update({k: v["verdict"] for k, v in sweep_findings(runs).items()})
-    for name in ("A", "D"):  # in a sweep: the share of its runs
-        verdicts = [s["findings"][name]["verdict"] for s in summaries]
-        out[name] = verdicts[0] if not sweep else verdicts
+        out.update({k: [v] for k, v in sweep_findings(runs).items()})
+    for name in ("A", "D"):
+        out[name] = [s["findings"][name] for s in summaries]
     return out
+
+
+def _covers_zero(found: dict) -> bool | None:
+    """Whether a measurable verdict's interval contains 0 (the true value under the null)."""
+    if found["low"] is None or found["high"] is None:
+        return None
+    return found["low"] <= 0 <= found["high"]
 
 
 def _rate(hits: int, total: int) -> dict:
@@ -137,21 +143,28 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     by_job = {r["job"]: r for r in results}
     failed = [r for r in results if r["error"]]
     if failed:
-        raise RuntimeError(f"{len(failed)} calibration runs failed: {failed[0]['error']}")
+        raise SlopscopeError(f"{len(failed)} calibration runs failed: {failed[0]['error']}")
     table: dict = {}
+    coverage: dict = {}
     for arm in arms:
         for replicate in range(runs):
             rows = [by_job[j] for a, r, j in jobs if a == arm and r == replicate]
-            for verdict_name, value in _verdicts(rows, sweep).items():
-                values = value if isinstance(value, list) else [value]
+            for verdict_name, found in _verdicts(rows, sweep).items():
                 cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0])
-                cell[0] += sum(v == "holds" for v in values)
-                cell[1] += len(values)
+                cell[0] += sum(f["verdict"] == "holds" for f in found)
+                cell[1] += len(found)
+                if arm == "null":
+                    covered = [c for c in map(_covers_zero, found) if c is not None]
+                    cov = coverage.setdefault(verdict_name, [0, 0])
+                    cov[0] += sum(covered)
+                    cov[1] += len(covered)
     summary = {"source": source, "replicates": runs, "memorize": memorize,
                "sweep": sweep, "verdicts": {}}
     for verdict_name, arms_seen in table.items():
         summary["verdicts"][verdict_name] = {LABELS[a]: _rate(*hits) for a, hits in
                                              arms_seen.items()}
+        if coverage.get(verdict_name, [0, 0])[1]:
+            summary["verdicts"][verdict_name]["null_coverage"] = _rate(*coverage[verdict_name])
     write_json(Path(runs_dir) / "calibration" / f"{name}.json", summary)
     report(format_calibration(summary))
     return summary

@@ -101,7 +101,8 @@ def calibration_section(path: Path) -> str:
     labels = {"false_positive_rate": "false-positive rate (null)",
               "power": "power (planted typical)",
               "atypical_holds": "holds on planted atypical",
-              "slop_holds": "holds on planted slop"}
+              "slop_holds": "holds on planted slop",
+              "null_coverage": "null intervals covering 0"}
     rows = [("verdict", *labels.values())]
     for name, rates in table["verdicts"].items():
         rows.append((name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "

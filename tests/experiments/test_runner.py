@@ -110,6 +110,10 @@ def test_the_report_has_every_figure_and_a_findings_table(finished):
         assert b"<svg" in (run_dir / "report" / f"{name}.svg").read_bytes()[:500]
     for finding in ("A: prototypical", "B: fat tails", "C: the delay", "D: partial"):
         assert finding in page
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["findings"]["A"]["verdict"] in page  # displayed from summary.json
+    assert "mean log p(x), train" in page and "mean log p(x), test" in page
+    assert "slopscope calibrate" in page  # no calibration yet: how to make one
 
 
 def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, capsys):

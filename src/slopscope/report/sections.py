@@ -42,11 +42,26 @@ def renderer(run_dir: Path):
     return lambda ids: [" ".join(map(str, row)) for row in np.asarray(ids).tolist()]
 
 
+def _grammar_data_section(info: dict) -> str:
+    """Grammar data: the split, its draws, and the exchangeability check (mean log p per side)."""
+    mean = info.get("mean_log_p") or {}
+    rows = [("training strings", info["train"]), ("held-out strings", info["test"]),
+            ("i.i.d. draws to find them", info["iid_draws"]),
+            ("duplicates rejected", info["duplicates_rejected"]),
+            ("split seed", info["seed"])]
+    rows += [(f"mean log p(x), {name}", f"{value:.3f}") for name, value in mean.items()
+             if value is not None]
+    return (f"<h2>Data</h2>\n{_table(rows)}\n<p>Training and held-out strings are a seeded "
+            "random partition of one pool of distinct strings, so the held-out split is a fair "
+            "control: their mean log-probabilities agree within chance.</p>")
+
+
 def data_section(run_dir: Path, summary: dict) -> str:
-    """The data that went in; for token data, the duplicate counts and what is not available."""
-    if summary.get("source") != "tokens":
-        return ""
+    """The data that went in: the split (grammar data), or for token data the duplicate counts
+    and what is not available."""
     info = read_json(run_dir / "data.json")
+    if summary.get("source") != "tokens":
+        return _grammar_data_section(info)
     rows = [(label, info[key]) for key, label in _DATA_ROWS if key in info]
     found, removed = info["duplicates"], info["duplicates_removed"]
     note = (f"{found} duplicate sequences were found and {removed} removed (deduplication does "

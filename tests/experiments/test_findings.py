@@ -35,6 +35,8 @@ def test_d_tests_only_the_copy_window_with_holm():
     d = finding_d(_records([0.3, 0.1, 0.4], [0.02, 0.5, 1e-6], [0.0, 0.01, 0.2]), config)
     assert d["verdict"] == "holds" and d["window"] == [10, 20] and d["rejected"] == [10]
     assert d["holm_p"] == pytest.approx(0.04)
+    half = 0.1 / 1.959964 * 2.241403  # the row's 95 % half-width widened to 1 - 0.05 / 4
+    assert d["low"] == pytest.approx(0.3 - half) and d["high"] == pytest.approx(0.3 + half)
     # the same p among 4 window checkpoints: Holm 0.08 -> not shown
     d = finding_d(_records([0.3, 0.1, 0.1, 0.1], [0.02, 0.5, 0.5, 0.5], [0.0] * 4), config)
     assert d["verdict"] == "not shown"

@@ -160,3 +160,19 @@ def test_b_does_not_hold_on_a_null_sweep_and_detects_a_planted_delay(tmp_path):
                       report=lambda _: None)
     b = table["verdicts"]["B"]
     assert b["false_positive_rate"]["hits"] == 0 and b["power"]["hits"] == 2
+
+
+def test_c_calibrates_on_a_matched_entropy_sweep_with_list_valued_points(tmp_path):
+    from slopscope.grammar.entropy import matched_zipf_exponent
+
+    base = _config_file(tmp_path, "e4", [*SMALL[3:], "grammar.zipf_a=2.0"], "small-levels")
+    top = RHM(16, 16, 4, 2, 3, seed=0, zipf_a=2.0, zipf_levels=(1,)).entropy()
+    bottom = matched_zipf_exponent(16, 16, 4, 2, 3, 3, top)
+    sweep = tmp_path / "c.toml"
+    sweep.write_text(f'base = "{base}"\nseeds = [0, 1, 2, 3]\npoints = [\n'
+                     '  { "grammar.zipf_levels" = [1], "grammar.zipf_a" = 2.0 },\n'
+                     f'  {{ "grammar.zipf_levels" = [3], "grammar.zipf_a" = {bottom:.6f} }},\n]\n')
+    table = calibrate(str(sweep), runs=1, runs_dir=tmp_path / "runs", report=lambda _: None)
+    c = table["verdicts"]["C"]
+    assert c["false_positive_rate"]["n"] == 1 and c["false_positive_rate"]["hits"] == 0
+    assert c["false_positive_rate"]["measurable"] == 1  # the arms' entropies match

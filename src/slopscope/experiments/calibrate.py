@@ -116,10 +116,12 @@ def _covers_zero(found: dict) -> bool | None:
     return found["low"] <= 0 <= found["high"]
 
 
-def _rate(hits: int, total: int) -> dict:
+def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
+    """'holds' rate with a Wilson interval (and how many verdicts could be formed at all)."""
     low, high = measure.stats.wilson_interval(hits, total)
-    return {"rate": hits / total if total else math.nan, "low": float(low), "high": float(high),
-            "hits": hits, "n": total}
+    out = {"rate": hits / total if total else math.nan, "low": float(low), "high": float(high),
+           "hits": hits, "n": total}
+    return out if measurable is None else {**out, "measurable": measurable}
 
 
 def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
@@ -140,7 +142,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
     results = EXECUTORS[executor](base, [j for _, _, j in jobs], out_dir, workers,
                                   report=lambda _: None)
-    by_job = {r["job"]: r for r in results}
+    by_job = {(r["job"].overrides, r["job"].seed): r for r in results}
     failed = [r for r in results if r["error"]]
     if failed:
         raise SlopscopeError(f"{len(failed)} calibration runs failed: {failed[0]['error']}")
@@ -148,11 +150,13 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     coverage: dict = {}
     for arm in arms:
         for replicate in range(runs):
-            rows = [by_job[j] for a, r, j in jobs if a == arm and r == replicate]
+            rows = [by_job[(j.overrides, j.seed)] for a, r, j in jobs
+                    if a == arm and r == replicate]
             for verdict_name, found in _verdicts(rows, sweep).items():
-                cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0])
+                cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0, 0])
                 cell[0] += sum(f["verdict"] == "holds" for f in found)
                 cell[1] += len(found)
+                cell[2] += sum(f["verdict"] != "not measurable" for f in found)
                 if arm == "null":
                     covered = [c for c in map(_covers_zero, found) if c is not None]
                     cov = coverage.setdefault(verdict_name, [0, 0])
@@ -175,6 +179,7 @@ def format_calibration(summary: dict) -> str:
              f"share {summary['memorize']}; 'holds' rate with Wilson 95 % interval"]
     for verdict_name, rates in summary["verdicts"].items():
         cells = [f"{label} {r['rate']:.3f} [{r['low']:.3f}, {r['high']:.3f}] ({r['hits']}/"
-                 f"{r['n']})" for label, r in rates.items()]
+                 f"{r['n']}" + (f", {r['measurable']} measurable" if "measurable" in r else "")
+                 + ")" for label, r in rates.items()]
         lines.append(f"  {verdict_name:2s} " + "; ".join(cells))
     return "\n".join(lines)

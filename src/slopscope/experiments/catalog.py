@@ -7,8 +7,9 @@ from pathlib import Path
 from slopscope.errors import SlopscopeError
 from slopscope.store import read_json
 
-COLUMNS = ("run", "status", "family", "P", "P_max_fraction", "steps", "copies",
-           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout")
+COLUMNS = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
+           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout", "verdict_a",
+           "verdict_d")
 
 
 def catalog(runs_dir) -> list[dict]:
@@ -25,13 +26,17 @@ def catalog(runs_dir) -> list[dict]:
         from_file = bool(config["data"].get("path"))  # token data: no P_max
         row = {"run": run_dir.name,
                "status": "done" if (run_dir / "done.json").exists() else "incomplete",
-               "family": config["diffusion"]["family"], "P": config["data"]["train"],
+               "family": config["diffusion"]["family"],
+               "backbone": config["model"]["backbone"], "P": config["data"]["train"],
                "P_max_fraction": None if from_file else config["data"]["train"] / p_max,
                "steps": config["train"]["steps"]}
         if (run_dir / "summary.json").exists():
             summary = read_json(run_dir / "summary.json")
             train, test = summary["splits"]["train"], summary["splits"]["test"]
-            row.update(copies=summary["final"]["copy_fraction"],
+            found = summary.get("findings", {})  # runs measured before verdicts had none
+            row.update(verdict_a=found.get("A", {}).get("verdict"),
+                       verdict_d=found.get("D", {}).get("verdict"),
+                       copies=summary["final"]["copy_fraction"],
                        train_reproduced=train["reproduced_fraction"],
                        heldout_reproduced=test["reproduced_fraction"],
                        rho_t1_train=train["generation_time"]["t1"]["rho"],

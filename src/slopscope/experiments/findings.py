@@ -121,7 +121,9 @@ def finding_d(records: list[dict], config) -> dict:
     text = (f"excess slope {row['excess_slope']:+.3f} [{low:+.3f}, {high:+.3f}] "
             f"(simultaneous over the window) at step {step} (model {row['slope']:.3f}, "
             f"perfect generaliser {row['slope_null']:.3f}; Holm p {adjusted[best]:.3g} over "
-            f"{len(window)} checkpoints); over-produced at steps {[s for s, _ in rejected]}")
+            f"{len(window)} checkpoints); Holm-significant over-production at steps "
+            f"{[s for s, r in rejected if r['excess_slope'] > 0]}, under-production at steps "
+            f"{[s for s, r in rejected if r['excess_slope'] < 0]}")
     found = entry(result, row["excess_slope"], low, high, text, rule)
     return {**found, "step": int(step), "block_size": int(size), "holm_p": float(adjusted[best]),
             "window": [int(s) for s, _ in window],

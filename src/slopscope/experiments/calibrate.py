@@ -29,7 +29,13 @@ from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config import load_config, read_toml
 from slopscope.experiments.executors import EXECUTORS
-from slopscope.experiments.sweep import SWEEP_PRESETS, Job, _points, _toml_value, read_sweep
+from slopscope.experiments.sweep import (
+    SWEEP_PRESETS,
+    Job,
+    grid_points,
+    read_sweep,
+    toml_value,
+)
 from slopscope.experiments.sweep_findings import sweep_findings
 from slopscope.store import read_json, write_json
 from slopscope.train import checkpoint_steps
@@ -51,7 +57,7 @@ def is_sweep(source: str) -> bool:
 def _oracle(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
     extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
     return ["model.backbone=oracle", f"model.options.memorize={memorize}",
-            f"model.options.memorize_set={_toml_value(which)}", f"model.options.onset={onset}",
+            f"model.options.memorize_set={toml_value(which)}", f"model.options.onset={onset}",
             *extra]
 
 
@@ -81,7 +87,7 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
         return source, [Job(tuple(_oracle(share, which, steps[0], sharpen)), (), replicate,
                             False)]
     sweep = read_sweep(source)
-    points = _points(sweep)
+    points = grid_points(sweep)
     base = list(sweep.get("overrides", []))
     steps = checkpoint_steps(load_config(sweep["base"], base).train)
     onsets = _onsets(points, steps)
@@ -90,7 +96,7 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
     for point, onset in zip(points, onsets, strict=True):
         share = 0.0 if arm == "null" else memorize
         extra = _oracle(share, "typical" if share else "all", onset)
-        overrides = tuple(base + [f"{k}={_toml_value(v)}" for k, v in point] + extra)
+        overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point] + extra)
         jobs += [Job(overrides, point, 1000 * replicate + int(s), False) for s in seeds]
     return sweep["base"], jobs
 

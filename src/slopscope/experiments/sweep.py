@@ -38,7 +38,7 @@ class Job:
     report: bool = True  # build the run's HTML report (calibration runs do not)
 
 
-def _toml_value(value) -> str:
+def toml_value(value) -> str:
     return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
 
 
@@ -67,7 +67,7 @@ def read_sweep(path) -> dict:
     return data
 
 
-def _points(sweep: dict) -> list[tuple]:
+def grid_points(sweep: dict) -> list[tuple]:
     """The sweep's grid points: the product of `grid`, or the explicit `points` (a list of
     tables {key: value}, for values that go together, e.g. matched Zipf exponents)."""
     grid, points = sweep.get("grid", {}), sweep.get("points")
@@ -90,8 +90,8 @@ def expand(sweep: dict) -> list[Job]:
     """Every grid point x seed, validated up front (a bad value fails before anything runs)."""
     base = list(sweep.get("overrides", []))
     jobs = []
-    for point in _points(sweep):
-        overrides = tuple(base + [f"{k}={_toml_value(v)}" for k, v in point])
+    for point in grid_points(sweep):
+        overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point])
         config = load_config(sweep["base"], list(overrides))  # validates
         for seed in sweep.get("seeds", config.seeds):
             jobs.append(Job(overrides, point, int(seed)))

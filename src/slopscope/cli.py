@@ -121,10 +121,11 @@ def _run_parser(sub) -> None:
                        "measured on oracle controls (no training)",
                        description="Run N null controls (the perfect generaliser) and N planted "
                        "memorisers of the most typical fifth (and, for a run preset, of the least "
-                       "typical fifth) through the pipeline; print and save each verdict's "
-                       "'holds' rate with Wilson intervals.")
+                       "typical fifth, and N slop generators) through the pipeline; print and save "
+                       "each verdict's 'holds' rate with Wilson intervals.")
     k.add_argument("source", help="a run preset or TOML file (A, D), or a sweep preset or file "
-                   "(E1, B, C; A and D over its runs)")
+                   "(E1, B, C; A and D over its runs); e1, e3 and e4 name the sweeps (their run "
+                   "presets: e1-scaling, e3-fat-tails, e4-tail-level)"),
     k.add_argument("--runs", type=int, default=20, help="replicates per arm (default 20)")
     k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
     k.add_argument("--runs-dir", type=Path, default=Path("runs"))
@@ -202,7 +203,7 @@ def _summary_line(run_dir: Path) -> str:
     verdicts = "; ".join(
         f"{name} {f['verdict']}" + (f" {_fmt(f['statistic'])} [{_fmt(f['low'])}, "
                                     f"{_fmt(f['high'])}]" if f["statistic"] is not None else "")
-        for name, f in summary["findings"].items())
+        for name, f in summary.get("findings", {}).items()) or "no verdicts (re-measure the run)"
     line = (f"{run_dir}: copies {summary['final']['copy_fraction']:.3f} of generations; "
             f"reproduced train {train['reproduced_fraction']:.3f} vs held-out "
             f"{test['reproduced_fraction']:.3f}; {verdicts}")

@@ -40,6 +40,10 @@ def test_d_tests_only_the_copy_window_with_holm():
     # the same p among 4 window checkpoints: Holm 0.08 -> not shown
     d = finding_d(_records([0.3, 0.1, 0.1, 0.1], [0.02, 0.5, 0.5, 0.5], [0.0] * 4), config)
     assert d["verdict"] == "not shown"
+    # a checkpoint without a p-value is not in Holm's family, nor in the interval's level
+    d = finding_d(_records([0.3, float("nan"), 0.1], [0.02, float("nan"), 0.5], [0.0] * 3),
+                  config)
+    assert d["verdict"] == "holds" and d["low"] > 0 and "over 2 checkpoints" in d["measured"]
     d = finding_d(_records([-0.3, 0.1], [1e-4, 0.5], [0.0, 0.0]), config)
     assert d["verdict"] == "reversed"
     assert finding_d(_records([0.3], [1e-4], [0.5]), config)["verdict"] == "not measurable"

@@ -88,6 +88,14 @@ def test_measure_re_measures_an_old_run_with_new_settings(finished, tmp_path):
     assert np.isnan(nelbo.to_numpy()).all()
     with pytest.raises(SlopscopeError, match="findings.\\* keys only"):
         measure_run(copy, ["train.steps=10"], progress=False)
+    # a record from before the verdicts (no excess copy fraction) is measured again
+    record = copy / "measurements" / "step-00000050.json"
+    old = json.loads(record.read_text())
+    del old["scalars"]["excess_copy_fraction"]
+    record.write_text(json.dumps(old))
+    summary = measure_run(copy, progress=False)
+    assert "excess_copy_fraction" in json.loads(record.read_text())["scalars"]
+    assert set(summary["findings"]) == {"A", "D"}
 
 
 def test_cli_run_and_errors(tmp_path, capsys):

@@ -204,3 +204,10 @@ def test_excess_slope_is_null_for_a_generaliser_and_positive_for_a_typical_memor
     gens[:300] = typical[np.arange(300) % typical.shape[0]]  # 15 % copies of typical strings
     out = excess_slope(grammar_block_ids(g, gens)[1], fresh, train_ids, seed=0)
     assert out["excess_slope"] > 0 and out["low"] > 0 and out["p"] < 0.01
+
+
+def test_excess_slope_is_nan_without_three_training_units():
+    from slopscope.measure import excess_slope
+
+    ids = np.array([[1, 2], [1, 1]])
+    assert np.isnan(excess_slope(ids, ids, ids, seed=0)["excess_slope"])

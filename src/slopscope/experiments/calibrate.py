@@ -132,8 +132,8 @@ def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
 
 def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
               workers: int = 2, executor: str = "local", report=print) -> dict:
-    """Run the null, planted (and, for runs, atypical) controls and tabulate each verdict's
-    false-positive rate and power. Returns (and saves) the calibration table."""
+    """Run the null and planted controls (and, for runs, the atypical and slop ones) and tabulate
+    each verdict's false-positive rate and power. Returns (and saves) the calibration table."""
     runs = check_int("runs", runs, minimum=1)
     sweep = is_sweep(source)
     arms = ARMS[:2] if sweep else ARMS

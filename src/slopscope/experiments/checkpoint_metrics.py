@@ -12,11 +12,6 @@ def sampling_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
 
 
-def generate(family, net, count: int, seed: int, sample_steps):
-    options = {"steps": sample_steps} if family.name == "masked" else {}
-    return family.sample(net, count, seed, **options)
-
-
 def _not_available(count: int) -> np.ndarray:
     return np.full(count, np.nan)
 

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 from slopscope import measure
+from slopscope.experiments.config import TYPICALITIES
 
 VERDICTS = ("holds", "not shown", "reversed", "not measurable")
 ALPHA = 0.05
@@ -77,7 +78,7 @@ def finding_a(taus: dict, static: dict, steps, config, seed: int) -> dict:
     """Finding A with its primary statistic and the secondary variants."""
     primary = (config.a_typicality, config.a_time)
     out = _a_one(taus, static, steps, *primary, seed)
-    variants = [(t, r) for t in ("t1", "t1_kgram", "t2", "t3")
+    variants = [(t, r) for t in TYPICALITIES
                 for r in measure.TIME_RULES if (t, r) != primary]
     out["secondary"] = [_a_one(taus, static, steps, t, r, seed, n_boot=300)
                         for t, r in variants if np.ptp(static["train"][t]) > 0]
@@ -88,12 +89,11 @@ def finding_d(records: list[dict], config) -> dict:
     """Finding D from the per-checkpoint measurement records (scalars and block rows)."""
     blocks = [[row for row in r["blocks"] if row["unit"] == "block"] for r in records]
     sizes = sorted({row["size"] for row in blocks[0]})
-    rule = ("slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
-            f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
     if not sizes:
-        return entry("not measurable", measured="no blocks to measure", rule=rule)
+        return entry("not measurable", measured="no blocks to measure")
     size = config.d_block_size if config.d_block_size is not None else sizes[0]
-    rule = rule.format(size=size)
+    rule = (f"slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
+            f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
     if size not in sizes:
         return entry("not measurable", measured=f"block size {size} not measured; measured: "
                       f"{sizes}", rule=rule)
@@ -111,7 +111,8 @@ def finding_d(records: list[dict], config) -> dict:
                       rule=rule)
     best = int(np.nanargmin(adjusted))
     step, row = window[best]
-    z95, z_sim = norm.ppf(0.975), norm.ppf(1 - ALPHA / (2 * len(window)))
+    tested = int(np.isfinite(adjusted).sum())  # Holm's family: checkpoints with a p-value
+    z95, z_sim = norm.ppf(0.975), norm.ppf(1 - ALPHA / (2 * tested))
     se = (row["excess_slope_high"] - row["excess_slope_low"]) / (2 * z95)  # the row's 95 % CI
     low, high = row["excess_slope"] - z_sim * se, row["excess_slope"] + z_sim * se
     rejected = [(s, r) for (s, r), p in zip(window, adjusted, strict=True) if p < ALPHA]
@@ -121,7 +122,7 @@ def finding_d(records: list[dict], config) -> dict:
     text = (f"excess slope {row['excess_slope']:+.3f} [{low:+.3f}, {high:+.3f}] "
             f"(simultaneous over the window) at step {step} (model {row['slope']:.3f}, "
             f"perfect generaliser {row['slope_null']:.3f}; Holm p {adjusted[best]:.3g} over "
-            f"{len(window)} checkpoints); Holm-significant over-production at steps "
+            f"{tested} checkpoints); Holm-significant over-production at steps "
             f"{[s for s, r in rejected if r['excess_slope'] > 0]}, under-production at steps "
             f"{[s for s, r in rejected if r['excess_slope'] < 0]}")
     found = entry(result, row["excess_slope"], low, high, text, rule)

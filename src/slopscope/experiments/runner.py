@@ -122,7 +122,7 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
     run_dir = Path(run_dir)
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
-        force = True
+        force = force or any(o.strip().startswith("measure.") for o in overrides)
     config, seeds, source, train_set, test_set = load_run(run_dir)
     seed = seeds["run"]
     fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
@@ -136,7 +136,7 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
         raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
     for step in steps:
         stem = run_dir / "measurements" / f"step-{step:08d}"
-        if stem.with_suffix(".json").exists() and not force:
+        if stem.with_suffix(".json").exists() and not force and _current(stem):
             continue
         if progress:
             print(f"measure: step {step} ({steps.index(step) + 1}/{len(steps)})", flush=True)
@@ -156,6 +156,12 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
         write_json(stem.with_suffix(".json"), {"step": step, "scalars": scalars, "blocks": rows})
     summary = build_tables(run_dir, steps, static, config, seed, source)
     return summary
+
+
+def _current(stem: Path) -> bool:
+    """Whether a checkpoint's measurements have every figure the verdicts need (records made
+    before the verdicts lack the excess copy fraction and slope, and are measured again)."""
+    return "excess_copy_fraction" in read_json(stem.with_suffix(".json"))["scalars"]
 
 
 def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:

@@ -36,6 +36,8 @@ def sweep_runs(sweep_dir) -> list[dict]:
             continue
         s = read_json(summary)
         values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
+        if "delay" not in s:  # measured before delay statistics existed: slopscope measure it
+            continue
         out.append({"values": values, "seed": row["seed"], "area": s["delay"]["area"],
                     "entropy": s.get("entropy")})
     return out
@@ -77,6 +79,8 @@ def _top_vs_bottom(runs) -> dict:
                       rule=rule)
     top, bottom = arms[min(arms)], arms[max(arms)]
     seeds = sorted(set(top) & set(bottom))
+    if any(r["entropy"] is None for arm in (top, bottom) for r in arm.values()):
+        return entry("not measurable", measured="the arms' entropies are not known", rule=rule)
     entropy = {name: float(np.mean([a[s]["entropy"] for s in a])) for name, a in
                (("top", top), ("bottom", bottom))}
     gap = abs(entropy["top"] - entropy["bottom"]) / max(entropy.values())

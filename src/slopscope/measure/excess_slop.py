@@ -9,7 +9,6 @@ import numpy as np
 from scipy import sparse
 from scipy import stats as sps
 
-from slopscope.errors import SlopscopeError
 from slopscope.measure.substrings import IGNORED
 
 
@@ -39,14 +38,17 @@ def _slopes(counts: np.ndarray, x: np.ndarray) -> np.ndarray:
 def excess_slope(gen_ids, fresh_ids, train_ids, seed: int, n_boot: int = 200,
                  level: float = 0.95) -> dict:
     """Model slope minus perfect-generaliser slope, with a normal bootstrap interval and a
-    two-sided p-value (generations and fresh strings resampled as rows).
+    two-sided p-value (generations and fresh strings resampled as rows); NaN everywhere when the
+    training set has fewer than 3 distinct units.
 
     gen_ids, fresh_ids, train_ids: (strings, blocks) unit ids (-1 invalid, IGNORED padding)."""
     train_ids = np.asarray(train_ids)
     values, t_counts = np.unique(train_ids[(train_ids != -1) & (train_ids != IGNORED)],
                                  return_counts=True)
-    if values.shape[0] < 3:
-        raise SlopscopeError("excess_slope needs at least 3 distinct training units")
+    if values.shape[0] < 3:  # no slope to fit: not measurable
+        nan = float("nan")
+        return {"slope": nan, "null_slope": nan, "excess_slope": nan, "low": nan, "high": nan,
+                "se": nan, "p": nan}
     x = np.log(t_counts / t_counts.sum())
     rng = np.random.default_rng(seed)
     out = {}

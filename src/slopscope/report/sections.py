@@ -51,9 +51,11 @@ def _grammar_data_section(info: dict) -> str:
             ("split seed", info["seed"])]
     rows += [(f"mean log p(x), {name}", f"{value:.3f}") for name, value in mean.items()
              if value is not None]
-    return (f"<h2>Data</h2>\n{_table(rows)}\n<p>Training and held-out strings are a seeded "
-            "random partition of one pool of distinct strings, so the held-out split is a fair "
-            "control: their mean log-probabilities agree within chance.</p>")
+    note = ("<p>Training and held-out strings are a seeded random partition of one pool of "
+            "distinct strings (exchangeable: the held-out split is a fair control).</p>"
+            if "split" in info else "<p>This run's split predates exchangeable splits (the "
+            "first strings drawn were the training set).</p>")
+    return f"<h2>Data</h2>\n{_table(rows)}\n{note}"
 
 
 def data_section(run_dir: Path, summary: dict) -> str:

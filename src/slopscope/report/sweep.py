@@ -49,7 +49,7 @@ def aggregate(sweep_dir) -> list[dict]:
         rhos = [s["splits"]["train"]["generation_time"]["t1"]["rho"] for s in summaries]
         rhos = np.array([np.nan if r is None else r for r in rhos], dtype=float)
         entry["rho_t1_train"] = measure.mean_ci(rhos) if rhos.size else (np.nan,) * 3
-        areas = [s["delay"]["area"] for s in summaries]
+        areas = [s["delay"]["area"] for s in summaries if "delay" in s]
         entry["delay_area"] = measure.mean_ci(areas) if areas else (np.nan,) * 3
         out.append(entry)
     return out

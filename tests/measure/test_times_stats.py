@@ -101,9 +101,19 @@ def test_score_times_use_the_threshold():
     np.testing.assert_array_equal(score_times(scores, [5, 50], threshold=-0.15), [50, np.inf])
 
 
-def test_excess_by_quantile_by_hand():
-    from slopscope.measure import excess_by_quantile
+def excess_by_quantile(reproduced_train, score_train, reproduced_test, score_test, seed,
+                       **options):
+    """excess_contrast at one checkpoint, from reproduced / not reproduced flags."""
+    from slopscope.measure import excess_contrast
 
+    def tau(flags):
+        return np.where(np.asarray(flags, dtype=bool), 1.0, np.inf)
+
+    return excess_contrast(tau(reproduced_train), score_train, tau(reproduced_test), score_test,
+                           [1], seed, "last", **options)
+
+
+def test_excess_by_quantile_by_hand():
     score = [1.0, 2.0, 3.0, 4.0]  # pooled with the same held-out scores: groups {1, 2}, {3, 4}
     out = excess_by_quantile([0, 0, 1, 1], score, [0, 0, 1, 0], score, seed=0, groups=2,
                              n_boot=200)
@@ -115,7 +125,6 @@ def test_excess_by_quantile_by_hand():
 def test_excess_by_quantile_ignores_how_many_strings_were_reproduced():
     """A generaliser (same reproduction law for both splits) shows no excess, whatever the rate;
     extra memorisation of typical training strings shows up as a positive contrast."""
-    from slopscope.measure import excess_by_quantile
 
     rng = np.random.default_rng(0)
     s_train, s_test = rng.normal(size=3000), rng.normal(size=3000)

@@ -92,6 +92,9 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
     steps = checkpoint_steps(load_config(sweep["base"], base).train)
     onsets = _onsets(points, steps)
     seeds = sweep.get("seeds", [0])
+    if any(not 0 <= int(s) < 1000 for s in seeds):
+        raise SlopscopeError(f"sweep seeds {seeds} for calibration; allowed: seeds in 0..999 "
+                             "(replicate r runs seed 1000 r + s)")
     jobs = []
     for point, onset in zip(points, onsets, strict=True):
         share = 0.0 if arm == "null" else memorize

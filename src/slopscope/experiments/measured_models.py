@@ -24,8 +24,6 @@ def build_network(config, source, model_seed: int):
 
 
 class NetworkModel:
-    trains = True
-
     def __init__(self, config, source, seeds: dict, run_dir):
         self.family, self.net = build_network(config, source, seeds["model"])
         self.checkpoints = run_dir / "checkpoints"
@@ -50,8 +48,6 @@ class OracleModel:
     """`model.backbone = "oracle"`: the perfect generaliser, optionally with planted memorisation
     (slopscope.experiments.controls)."""
 
-    trains = False
-
     def __init__(self, config, source, train_t1, train_set):
         if source.kind != "grammar":
             raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
@@ -71,3 +67,15 @@ class OracleModel:
 
     def nll(self, strings, seed: int, step: int):
         return self.oracle.nll(strings, step)
+
+
+def needs_training(config) -> bool:
+    """Whether the run trains a network (the oracle controls do not)."""
+    return config.model.backbone != "oracle"
+
+
+def measured_model(config, source, seeds: dict, run_dir, train_set, train_t1):
+    """The model a run measures: its trained network, or the oracle control."""
+    if needs_training(config):
+        return NetworkModel(config, source, seeds, run_dir)
+    return OracleModel(config, source, train_t1, train_set)

@@ -33,7 +33,7 @@ from slopscope.experiments.checkpoint_metrics import (
     static_metrics,
 )
 from slopscope.experiments.config import ExperimentConfig, apply_overrides, config_from_dict
-from slopscope.experiments.measured_models import NetworkModel, OracleModel, build_network
+from slopscope.experiments.measured_models import build_network, measured_model, needs_training
 from slopscope.experiments.seeds import resolve_seeds
 from slopscope.experiments.sources import GrammarSource, TokenSource
 from slopscope.experiments.tables import build_tables
@@ -84,7 +84,7 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     seeds = resolve_seeds(config, seed)
     _write_config(run_dir, config, seed, identity, seeds)
     source, train_set, _ = _data(run_dir, config, seeds)
-    if config.model.backbone != "oracle":
+    if needs_training(config):
         family, net = build_network(config, source, seeds["model"])
         train(family, net, train_set, dataclasses.replace(config.train, seed=seeds["model"]),
               run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
@@ -127,10 +127,7 @@ def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = Fals
     seed = seeds["run"]
     fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
     static = static_metrics(source, train_set, test_set, fresh)
-    if config.model.backbone == "oracle":
-        model = OracleModel(config, source, static["train"]["t1"], train_set)
-    else:
-        model = NetworkModel(config, source, seeds, run_dir)
+    model = measured_model(config, source, seeds, run_dir, train_set, static["train"]["t1"])
     steps = model.steps()
     if not steps:
         raise SlopscopeError(f"{run_dir} has no checkpoints to measure")

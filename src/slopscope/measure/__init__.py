@@ -11,7 +11,6 @@ from slopscope.measure.blocks import (
 from slopscope.measure.copies import copy_counts, copy_fraction, distinct_count, is_copy
 from slopscope.measure.excess import (
     TIME_RULES,
-    excess_by_quantile,
     excess_contrast,
     memorisation_area,
     onset_step,
@@ -54,7 +53,7 @@ __all__ = [
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
-    "excess_block_copying", "excess_by_quantile", "generation_times", "grammar_block_ids",
+    "excess_block_copying", "generation_times", "grammar_block_ids",
     "is_copy", "js_divergence",
     "kgram_keys", "kgram_typicality",
     "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",

@@ -80,16 +80,6 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
             "reproduced_train": int((i_train < k).sum())}
 
 
-def excess_by_quantile(reproduced_train, score_train, reproduced_test, score_test, seed: int,
-                       groups: int = 5, n_boot: int = 1000, level: float = 0.95) -> dict:
-    """excess_contrast on reproduced / not reproduced flags (one checkpoint)."""
-    def tau(flags):
-        return np.where(np.asarray(flags, dtype=bool), 1.0, np.inf)
-
-    return excess_contrast(tau(reproduced_train), score_train, tau(reproduced_test), score_test,
-                           [1], seed, "last", groups, n_boot, level)
-
-
 def memorisation_area(tau_train, tau_test, steps) -> float:
     """Delay statistic that survives censoring: the area under the excess-reproduced curve
     (fraction of training strings reproduced by each checkpoint minus the same for held-out

@@ -102,7 +102,8 @@ def _run_parser(sub) -> None:
     m.add_argument("overrides", nargs="*", help="measure.key=value")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=_run_measure)
-    r = sub.add_parser("report", help="rebuild the HTML report of a run from its tables")
+    r = sub.add_parser("report", help="rebuild the HTML report of a run (or a sweep) from its "
+                       "directory")
     r.add_argument("run_dir", type=Path)
     r.set_defaults(func=_run_report)
     c = sub.add_parser("runs", help="list runs with their key settings and headline figures")
@@ -142,15 +143,41 @@ def _run_calibrate(args) -> int:
 
 
 def _run_sweep(args) -> int:
+    from slopscope.experiments.calibrate import calibration_path
     from slopscope.experiments.sweep import run_sweep
+    from slopscope.report import build_sweep_report
     from slopscope.store import read_table
+    from slopscope.summary import has_summary
 
     options = {"local": {}, "ray": {"address": args.address},
                "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}}
     sweep_dir = run_sweep(args.sweep_file, args.runs_dir, args.workers,
                           executor=args.executor, **options[args.executor])
-    errors = read_table(sweep_dir / "index.parquet").column("error").to_pylist()
-    return 1 if any(errors) else 0
+    index = read_table(sweep_dir / "index.parquet").to_pylist()
+    for row in index:
+        if row["run_dir"] and has_summary(row["run_dir"]):
+            _report(Path(row["run_dir"]))
+    name = sweep_dir.name.rsplit("-", 1)[0]
+    print(f"report: {build_sweep_report(sweep_dir, calibration_path(args.runs_dir, name))}")
+    return 1 if any(row["error"] for row in index) else 0
+
+
+def _report(run_dir: Path, force: bool = False) -> Path:
+    """Build (or rebuild, when forced or when the summary or the calibration changed) a run's
+    report, with the calibration of its configuration when one was saved next to it
+    (<runs>/calibration/)."""
+    from slopscope.experiments.calibrate import calibration_path
+    from slopscope.report import build_report
+    from slopscope.store import read_json
+    from slopscope.summary import summary_path
+
+    name = read_json(run_dir / "config.json")["config"]["name"]
+    calibration = calibration_path(run_dir.parent, name)
+    page = run_dir / "report" / "report.html"
+    inputs = [summary_path(run_dir), calibration]
+    fresh = page.exists() and all(not p.exists() or p.stat().st_mtime <= page.stat().st_mtime
+                                  for p in inputs)
+    return page if fresh and not force else build_report(run_dir, calibration)
 
 
 def _run_runs(args) -> int:
@@ -162,11 +189,17 @@ def _run_runs(args) -> int:
 
 
 def _run_report(args) -> int:
-    from slopscope.report import build_report
+    from slopscope.experiments.calibrate import calibration_path
+    from slopscope.report import build_sweep_report
+    from slopscope.summary import read_summary
 
-    if not (args.run_dir / "summary.json").exists():
-        raise SlopscopeError(f"{args.run_dir} has no measurements yet (run slopscope measure)")
-    print(build_report(args.run_dir))
+    if (args.run_dir / "aggregate.parquet").exists():  # a sweep directory
+        name = args.run_dir.name.rsplit("-", 1)[0]
+        print(build_sweep_report(args.run_dir, calibration_path(args.run_dir.parent.parent,
+                                                                name)))
+        return 0
+    read_summary(args.run_dir)  # a one-line error when the run has no measurements yet
+    print(_report(args.run_dir, force=True))
     return 0
 
 
@@ -178,7 +211,7 @@ def _run_run(args) -> int:
     for seed in config.seeds:
         run_dir = run_experiment(config, seed, args.runs_dir, progress=not args.quiet)
         print(_summary_line(run_dir))
-        print(f"report: {run_dir / 'report' / 'report.html'}")
+        print(f"report: {_report(run_dir)}")
     return 0
 
 
@@ -188,27 +221,25 @@ def _run_measure(args) -> int:
     if not (args.run_dir / "config.json").exists():
         raise SlopscopeError(f"{args.run_dir} is not a run directory (no config.json)")
     measure_run(args.run_dir, args.overrides, progress=not args.quiet)
-    from slopscope.report import build_report
-
-    build_report(args.run_dir)
+    _report(args.run_dir)
     print(_summary_line(args.run_dir))
     return 0
 
 
 def _summary_line(run_dir: Path) -> str:
-    import json
+    from slopscope.store import read_json
+    from slopscope.summary import read_summary
 
-    summary = json.loads((run_dir / "summary.json").read_text())
-    train, test = summary["splits"]["train"], summary["splits"]["test"]
+    summary = read_summary(run_dir)
     verdicts = "; ".join(
         f"{name} {f['verdict']}" + (f" {_fmt(f['statistic'])} [{_fmt(f['low'])}, "
                                     f"{_fmt(f['high'])}]" if f["statistic"] is not None else "")
-        for name, f in summary.get("findings", {}).items()) or "no verdicts (re-measure the run)"
-    line = (f"{run_dir}: copies {summary['final']['copy_fraction']:.3f} of generations; "
-            f"reproduced train {train['reproduced_fraction']:.3f} vs held-out "
-            f"{test['reproduced_fraction']:.3f}; {verdicts}")
-    if summary.get("source") == "tokens":
-        data = json.loads((run_dir / "data.json").read_text())
+        for name, f in summary.findings.items()) or "no verdicts (re-measure the run)"
+    line = (f"{run_dir}: copies {summary.copy_fraction:.3f} of generations; reproduced train "
+            f"{summary.train.reproduced_fraction:.3f} vs held-out "
+            f"{summary.test.reproduced_fraction:.3f}; {verdicts}")
+    if summary.source == "tokens":
+        data = read_json(run_dir / "data.json")
         line += (f"; data: {data['sequences']} sequences, {data['duplicates']} duplicates "
                  f"({data['duplicates_removed']} removed)")
     return line

@@ -12,6 +12,7 @@ from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments import load_config
 from slopscope.experiments.runner import measure_run, run_experiment
+from slopscope.report import build_report
 from tests.browser import render
 
 TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=3", "data.train=24",
@@ -24,7 +25,9 @@ TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=3", "data.train=
 def finished(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
     config = load_config("e2", TINY)
-    return config, run_experiment(config, 0, runs, progress=False)
+    run_dir = run_experiment(config, 0, runs, progress=False)
+    build_report(run_dir)
+    return config, run_dir
 
 
 def test_a_run_directory_is_self_describing(finished):
@@ -95,7 +98,7 @@ def test_measure_re_measures_an_old_run_with_new_settings(finished, tmp_path):
     record.write_text(json.dumps(old))
     summary = measure_run(copy, progress=False)
     assert "excess_copy_fraction" in json.loads(record.read_text())["scalars"]
-    assert set(summary["findings"]) == {"A", "D"}
+    assert set(summary.findings) == {"A", "D"}
 
 
 def test_cli_run_and_errors(tmp_path, capsys):

@@ -88,9 +88,11 @@ def test_an_unknown_executor_is_rejected(tmp_path):
 def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     from slopscope.experiments.sweep import run_sweep
     from slopscope.measure import mean_ci
+    from slopscope.report import build_sweep_report
 
     path = _write(tmp_path, '"train.steps" = [20, 40]', seeds="[0, 1]")
     sweep_dir = run_sweep(path, tmp_path / "runs", workers=2, report=lambda line: None)
+    build_sweep_report(sweep_dir)
     rows = pq.read_table(sweep_dir / "aggregate.parquet").to_pylist()
     assert [r["point"] for r in rows] == ["train.steps=20", "train.steps=40"]
     assert all(r["runs"] == 2 and r["failed"] == 0 for r in rows)

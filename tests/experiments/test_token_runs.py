@@ -12,6 +12,7 @@ from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments import load_config
 from slopscope.experiments.runner import measure_run, run_experiment, run_name
+from slopscope.report import build_report
 from tests.browser import render
 
 TINY = ["data.train=40", "data.test=40", "train.steps=300", "train.batch_size=40",
@@ -35,7 +36,9 @@ def token_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("tokens")
     path = _words(root / "words.txt")
     config = load_config("e2", [f"data.path={path}", *TINY])
-    return config, run_experiment(config, 0, root / "runs", progress=False)
+    run_dir = run_experiment(config, 0, root / "runs", progress=False)
+    build_report(run_dir)
+    return config, run_dir
 
 
 def test_a_text_file_runs_end_to_end_without_a_grammar(token_run):
@@ -79,7 +82,7 @@ def test_measure_again_with_more_generations(token_run):
     _, run_dir = token_run
     summary = measure_run(run_dir, ["measure.generations=500"], progress=False)
     assert np.load(run_dir / "generations" / "step-00000300.npy").shape == (500, 4)
-    assert summary["source"] == "tokens"
+    assert summary.source == "tokens"
 
 
 def test_a_changed_data_file_is_a_different_run(tmp_path):
@@ -110,10 +113,7 @@ def test_the_words_preset_reads_the_system_word_list():
     data_config = load_config("words").data
     if not __import__("os").path.exists(data_config.path):
         pytest.skip("Debian's wamerican word list is missing (.ci/run installs it)")
-    data = load_token_data(data_config.path, data_config.format, data_config.tokens,
-                           data_config.column, data_config.lowercase, data_config.pattern,
-                           data_config.length, data_config.pad, data_config.dedup,
-                           data_config.max_vocab)
+    data = load_token_data(data_config)
     assert data.vocab.tokens == tuple("abcdefghijklmnopqrstuvwxyz") and data.vocab.pad is None
     assert data.summary["duplicates_removed"] > 0  # lower-casing merges e.g. names and words
     assert data.sequences.shape == (data.summary["distinct"], 8)

@@ -29,15 +29,11 @@ from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config import load_config, read_toml
 from slopscope.experiments.executors import EXECUTORS
-from slopscope.experiments.sweep import (
-    SWEEP_PRESETS,
-    Job,
-    grid_points,
-    read_sweep,
-    toml_value,
-)
+from slopscope.experiments.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
 from slopscope.experiments.sweep_findings import sweep_findings
-from slopscope.store import read_json, write_json
+from slopscope.store import write_json
+from slopscope.summary import read_summary
+from slopscope.toml_text import toml_value
 from slopscope.train import checkpoint_steps
 
 ARMS = ("null", "planted", "atypical", "slop")
@@ -84,8 +80,7 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
         share, which = {"null": (0.0, "all"), "slop": (0.0, "all"),
                         "planted": (memorize, "typical"), "atypical": (memorize, "atypical")}[arm]
         sharpen = 1.0 if arm == "slop" else 0.0
-        return source, [Job(tuple(_oracle(share, which, steps[0], sharpen)), (), replicate,
-                            False)]
+        return source, [Job(tuple(_oracle(share, which, steps[0], sharpen)), (), replicate)]
     sweep = read_sweep(source)
     points = grid_points(sweep)
     base = list(sweep.get("overrides", []))
@@ -100,21 +95,21 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
         share = 0.0 if arm == "null" else memorize
         extra = _oracle(share, "typical" if share else "all", onset)
         overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point] + extra)
-        jobs += [Job(overrides, point, 1000 * replicate + int(s), False) for s in seeds]
+        jobs += [Job(overrides, point, 1000 * replicate + int(s)) for s in seeds]
     return sweep["base"], jobs
 
 
 def _verdicts(rows: list[dict], sweep: bool) -> dict:
     """{verdict name: [verdict entries]} of one replicate's runs (A and D: one per run)."""
-    summaries = [read_json(Path(r["run_dir"]) / "summary.json") for r in rows]
+    summaries = [read_summary(r["run_dir"]) for r in rows]
     out = {}
     if sweep:
         runs = [{"values": dict(r["job"].point), "seed": r["job"].seed % 1000,
-                 "area": s["delay"]["area"], "entropy": s.get("entropy")}
+                 "area": s.delay_area, "entropy": s.entropy}
                 for r, s in zip(rows, summaries, strict=True)]
         out.update({k: [v] for k, v in sweep_findings(runs).items()})
     for name in ("A", "D"):
-        out[name] = [s["findings"][name] for s in summaries]
+        out[name] = [s.findings[name] for s in summaries]
     return out
 
 
@@ -178,9 +173,14 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                                              arms_seen.items()}
         if coverage.get(verdict_name, [0, 0])[1]:
             summary["verdicts"][verdict_name]["null_coverage"] = _rate(*coverage[verdict_name])
-    write_json(Path(runs_dir) / "calibration" / f"{name}.json", summary)
+    write_json(calibration_path(runs_dir, name), summary)
     report(format_calibration(summary))
     return summary
+
+
+def calibration_path(runs_dir, name: str) -> Path:
+    """Where the calibration of a configuration or sweep named `name` is saved."""
+    return Path(runs_dir) / "calibration" / f"{name}.json"
 
 
 def format_calibration(summary: dict) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.store import read_json
+from slopscope.summary import has_summary, read_summary
 
 COLUMNS = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
            "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout", "verdict_a",
@@ -30,17 +31,14 @@ def catalog(runs_dir) -> list[dict]:
                "backbone": config["model"]["backbone"], "P": config["data"]["train"],
                "P_max_fraction": None if from_file else config["data"]["train"] / p_max,
                "steps": config["train"]["steps"]}
-        if (run_dir / "summary.json").exists():
-            summary = read_json(run_dir / "summary.json")
-            train, test = summary["splits"]["train"], summary["splits"]["test"]
-            found = summary.get("findings", {})  # runs measured before verdicts had none
-            row.update(verdict_a=found.get("A", {}).get("verdict"),
-                       verdict_d=found.get("D", {}).get("verdict"),
-                       copies=summary["final"]["copy_fraction"],
-                       train_reproduced=train["reproduced_fraction"],
-                       heldout_reproduced=test["reproduced_fraction"],
-                       rho_t1_train=train["generation_time"]["t1"]["rho"],
-                       rho_t1_heldout=test["generation_time"]["t1"]["rho"])
+        if has_summary(run_dir):
+            summary = read_summary(run_dir)  # runs measured before verdicts have none
+            row.update(verdict_a=summary.verdict("A"), verdict_d=summary.verdict("D"),
+                       copies=summary.copy_fraction,
+                       train_reproduced=summary.train.reproduced_fraction,
+                       heldout_reproduced=summary.test.reproduced_fraction,
+                       rho_t1_train=summary.train.rho("t1"),
+                       rho_t1_heldout=summary.test.rho("t1"))
         rows.append(row)
     return rows
 

@@ -54,13 +54,15 @@ def _slop_null(null) -> dict:
 
 
 def checkpoint_metrics(source, train, test, static, generations,
-                       seed: int) -> tuple[dict, dict, list]:
-    """(scalars, per-string counts {train, test}, rows per block size and rule level).
+                       seed: int) -> tuple[dict, dict, list, np.ndarray]:
+    """(scalars, per-string counts {train, test}, rows per block size and rule level, histogram
+    of the generations' Hamming distances 0..d to their nearest training string).
     Validity is None (not available) without a grammar. `excess_copy_fraction`: copies in excess
     of the chance rate, which a generaliser shows on held-out strings (scaled to the training
     set's size). Block rows carry the slop slope in excess of fresh strings of the same
     distribution (`excess_slope`, bootstrap interval and p-value; `seed` seeds the bootstrap)."""
     d1, d2 = measure.nearest_hamming(generations, train)
+    nn_hist = measure.distance_histogram(d1, source.d)
     validity = source.validity(generations)
     copies = measure.copy_fraction(generations, train)
     heldout = measure.copy_fraction(generations, test)
@@ -74,8 +76,7 @@ def checkpoint_metrics(source, train, test, static, generations,
            for lv in range(1, source.levels + 1)},
         "nn_d1_mean": float(d1.mean()),
         "ratio_test_fraction": float(measure.ratio_test(d1, d2).mean()),
-        "nn_js_vs_heldout": measure.js_divergence(measure.distance_histogram(d1, source.d),
-                                                  static["heldout_nn_hist"]),
+        "nn_js_vs_heldout": measure.js_divergence(nn_hist, static["heldout_nn_hist"]),
     }
     counts = {"train": measure.copy_counts(generations, train),
               "test": measure.copy_counts(generations, test)}
@@ -100,4 +101,4 @@ def checkpoint_metrics(source, train, test, static, generations,
                      **_slop_null(None)})
     scalars["longest_copied_block_mean"] = float(
         measure.longest_copied_block(gen_ids, static["train_ids"]).mean())
-    return scalars, counts, rows
+    return scalars, counts, rows, nn_hist

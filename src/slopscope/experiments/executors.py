@@ -26,8 +26,7 @@ def run_job(base: str, job, runs_dir: str) -> str:
     from slopscope.experiments.runner import run_experiment
 
     config = load_config(base, list(job.overrides))
-    return str(run_experiment(config, job.seed, runs_dir, progress=False,
-                              report=getattr(job, "report", True)))
+    return str(run_experiment(config, job.seed, runs_dir, progress=False))
 
 
 def run_job_single_thread(base: str, job, runs_dir: str) -> str:

@@ -1,18 +1,45 @@
-"""Where a run's strings come from: a grammar (RHM) or the user's token data. Both expose what
-the measurements need; grammar-only quantities (validity, exact log p, rule typicality) are None
-for token data and end up "not available" in tables and report."""
+"""Where a run's strings come from: a grammar (RHM) or the user's token data. Each source builds
+its data from the configuration, saves it into the run directory, loads it back and describes
+it (its identity, its strings as text); grammar-only quantities (validity, exact log p, rule
+typicality) are None for token data and end up "not available" in tables and report.
+
+A run directory holds `train.npy`, `data.json` (what was read, dropped and split; its "source"
+names the kind) and `test.npy` (written last: it marks the data complete), plus the source's own
+file: `grammar.json`, or `vocab.json` for token data.
+"""
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import numpy as np
 
 from slopscope import measure
+from slopscope.data import unique_split
+from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
-from slopscope.tokendata import Vocabulary
+from slopscope.store import (
+    atomic_write_text,
+    file_digest,
+    load_array,
+    read_json,
+    save_array,
+    write_json,
+)
+from slopscope.tokendata import Vocabulary, load_token_data
+from slopscope.tokendata import split as split_tokens
+
+
+def _save_split(run_dir: Path, train, test, info: dict) -> None:
+    save_array(run_dir / "train.npy", train)
+    write_json(run_dir / "data.json", info)
+    save_array(run_dir / "test.npy", test)  # written last: marks the data complete
 
 
 class GrammarSource:
     kind = "grammar"
+    file = "grammar.json"
     pad = None
     size_prefix = "k"  # per-size columns t1_k1, t1_k2, ...: block level k (s**k tokens)
 
@@ -20,6 +47,33 @@ class GrammarSource:
         self.grammar = grammar
         self.v, self.d, self.levels = grammar.v, grammar.d, grammar.L
 
+    # ---- building, saving, loading ---------------------------------------------------------
+    @staticmethod
+    def identity(config) -> str:
+        return config.hash()
+
+    @classmethod
+    def build(cls, config, seeds: dict):
+        """(source, train, test, info): the grammar and a unique exchangeable split."""
+        gc, dc = config.grammar, config.data
+        grammar = RHM(gc.v, gc.n, gc.m, gc.s, gc.L, seed=seeds["grammar"], zipf_a=gc.zipf_a,
+                      zipf_levels=gc.zipf_levels)
+        split = unique_split(grammar, dc.train, dc.test, seed=seeds["data"])
+        return cls(grammar), split.train, split.test, split.summary()
+
+    def save(self, run_dir: Path, train, test, info: dict) -> None:
+        atomic_write_text(run_dir / self.file, self.grammar.to_json())
+        _save_split(run_dir, train, test, {**info, "source": self.kind})
+
+    @classmethod
+    def load(cls, run_dir: Path, info: dict) -> GrammarSource:
+        return cls(RHM.from_json((run_dir / cls.file).read_text()))
+
+    def render(self, ids) -> list[str]:
+        """Strings as space-separated token ids."""
+        return [" ".join(map(str, row)) for row in np.asarray(ids).tolist()]
+
+    # ---- what the measurements need --------------------------------------------------------
     def block_ids(self, strings) -> dict:
         """{block size k (levels 1..L-1): ids}; block k spans s**k tokens."""
         return measure.grammar_block_ids(self.grammar, strings)
@@ -56,6 +110,7 @@ class GrammarSource:
 
 class TokenSource:
     kind = "tokens"
+    file = "vocab.json"
     levels = 0
     size_prefix = "w"  # per-size columns t1_w2, t1_w4, ...: block width in tokens
 
@@ -63,6 +118,42 @@ class TokenSource:
         self.vocab, self.v, self.d, self.pad = vocab, vocab.size, d, vocab.pad
         self.widths = measure.block_widths(d)
 
+    # ---- building, saving, loading ---------------------------------------------------------
+    @staticmethod
+    def identity(config) -> str:
+        """The config hash combined with the data file's SHA-256 (a changed file is a different
+        run)."""
+        path = config.data.path
+        if not Path(path).is_file():
+            hint = (" (the system word list: apt-get install wamerican)"
+                    if path.startswith("/usr/share/dict/") else "")
+            raise SlopscopeError(f"data.path={path!r} is not a file{hint}; allowed: a text, "
+                                 ".npy or Parquet file of token sequences")
+        return hashlib.sha256(f"{config.hash()}:{file_digest(path)}".encode()).hexdigest()[:10]
+
+    @classmethod
+    def build(cls, config, seeds: dict):
+        """(source, train, test, info): the file read with the data options, split at random."""
+        dc = config.data
+        data = load_token_data(dc)
+        train, test, info = split_tokens(data, dc.train, dc.test, seeds["data"])
+        info.update(path=str(dc.path), sha256=file_digest(dc.path))
+        return cls(data.vocab, data.sequences.shape[1]), train, test, info
+
+    def save(self, run_dir: Path, train, test, info: dict) -> None:
+        atomic_write_text(run_dir / self.file, self.vocab.to_json())
+        _save_split(run_dir, train, test, {**info, "source": self.kind})
+
+    @classmethod
+    def load(cls, run_dir: Path, info: dict) -> TokenSource:
+        vocab = Vocabulary.from_json((run_dir / cls.file).read_text())
+        return cls(vocab, int(info["length"]))
+
+    def render(self, ids) -> list[str]:
+        """Sequences in the user's own tokens."""
+        return self.vocab.render(ids)
+
+    # ---- what the measurements need --------------------------------------------------------
     def block_ids(self, strings) -> dict:
         """{block width in tokens (2, 4, ... dividing d): content keys}."""
         return measure.token_block_ids(strings, self.widths, self.v, self.pad)
@@ -88,3 +179,38 @@ class TokenSource:
 
     def rule_typicality(self, train, splits: dict):
         return None
+
+    def rule_ids(self, strings, level: int):
+        raise SlopscopeError("token data has no grammar rules")
+
+
+SOURCES = {source.kind: source for source in (GrammarSource, TokenSource)}
+
+
+def source_class(config):
+    """The source a configuration asks for: the user's token file (data.path), else a grammar."""
+    return TokenSource if config.data.path else GrammarSource
+
+
+def has_data(run_dir) -> bool:
+    return (Path(run_dir) / "test.npy").exists()
+
+
+def build_data(run_dir, config, seeds: dict):
+    """(source, train, test) of a run: loaded when its data are complete, else built and saved."""
+    run_dir = Path(run_dir)
+    if has_data(run_dir):
+        return load_data(run_dir)
+    source, train, test, info = source_class(config).build(config, seeds)
+    source.save(run_dir, train, test, info)
+    return source, train, test
+
+
+def load_data(run_dir):
+    """(source, train, test) saved in a run directory."""
+    run_dir = Path(run_dir)
+    info = read_json(run_dir / "data.json")
+    kind = info.get("source") or ("tokens" if (run_dir / TokenSource.file).exists()
+                                  else "grammar")  # runs saved before data.json named it
+    source = SOURCES[kind].load(run_dir, info)
+    return source, load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")

@@ -25,9 +25,11 @@ from pathlib import Path
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config import load_config
 from slopscope.experiments.executors import EXECUTORS
+from slopscope.experiments.sweep_aggregate import write_aggregate
 from slopscope.experiments.sweep_findings import sweep_findings, sweep_runs
-from slopscope.report.sweep import build_sweep_report
-from slopscope.store import read_json, write_json, write_table
+from slopscope.store import write_json, write_table
+from slopscope.summary import has_summary, read_summary
+from slopscope.toml_text import toml_value
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,6 @@ class Job:
     overrides: tuple[str, ...]
     point: tuple[tuple[str, object], ...]  # the grid values of this run
     seed: int
-    report: bool = True  # build the run's HTML report (calibration runs do not)
-
-
-def toml_value(value) -> str:
-    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
 
 
 SWEEP_PRESETS = ("e1", "e3", "e4")
@@ -100,8 +97,9 @@ def expand(sweep: dict) -> list[Job]:
 
 def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
               executor: str = "local", **options) -> Path:
-    """Expand and run a sweep with an executor (local, ray, slurm); write its index table;
-    returns the sweep directory."""
+    """Expand and run a sweep with an executor (local, ray, slurm); write its index table, its
+    aggregate table and findings.json; returns the sweep directory (its report and the reports
+    of its runs are built from it: slopscope.report)."""
     if executor not in EXECUTORS:
         raise SlopscopeError(f"executor={executor!r}; allowed: {', '.join(EXECUTORS)}")
     sweep = read_sweep(path)
@@ -114,8 +112,8 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
     workers = workers or int(sweep.get("workers", 2))
     results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
     write_index(sweep_dir, results)
+    write_aggregate(sweep_dir)
     write_json(sweep_dir / "findings.json", sweep_findings(sweep_runs(sweep_dir)))
-    build_sweep_report(sweep_dir)
     failed = sum(r["error"] is not None for r in results)
     report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")
     return sweep_dir
@@ -127,12 +125,10 @@ def write_index(sweep_dir: Path, results: list[dict]) -> None:
     for r in sorted(results, key=lambda r: (repr(r["job"].point), r["job"].seed)):
         row = {k: json.dumps(v) for k, v in r["job"].point}
         row.update(seed=r["job"].seed, run_dir=r["run_dir"] or "", error=r["error"] or "")
-        summary = Path(r["run_dir"]) / "summary.json" if r["run_dir"] else None
-        if summary is not None and summary.exists():
-            s = read_json(summary)
-            row.update(copies=s["final"]["copy_fraction"],
-                       train_reproduced=s["splits"]["train"]["reproduced_fraction"],
-                       heldout_reproduced=s["splits"]["test"]["reproduced_fraction"])
+        if r["run_dir"] and has_summary(r["run_dir"]):
+            s = read_summary(r["run_dir"])
+            row.update(copies=s.copy_fraction, train_reproduced=s.train.reproduced_fraction,
+                       heldout_reproduced=s.test.reproduced_fraction)
         rows.append(row)
     keys = sorted({k for row in rows for k in row})
     write_table(sweep_dir / "index.parquet",

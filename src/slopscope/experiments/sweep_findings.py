@@ -22,7 +22,8 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.experiments.findings import entry, verdict
-from slopscope.store import read_json, read_table
+from slopscope.store import read_table
+from slopscope.summary import has_summary, read_summary
 
 ENTROPY_TOLERANCE = 0.01
 
@@ -31,15 +32,14 @@ def sweep_runs(sweep_dir) -> list[dict]:
     """Grid values, seed, delay area and grammar entropy of every finished run of a sweep."""
     out = []
     for row in read_table(Path(sweep_dir) / "index.parquet").to_pylist():
-        summary = Path(row["run_dir"]) / "summary.json" if row["run_dir"] else None
-        if summary is None or not summary.exists():
+        if not row["run_dir"] or not has_summary(row["run_dir"]):
             continue
-        s = read_json(summary)
+        s = read_summary(row["run_dir"])
         values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
-        if "delay" not in s:  # measured before delay statistics existed: slopscope measure it
+        if s.delay_area is None:  # measured before delay statistics existed: slopscope measure it
             continue
-        out.append({"values": values, "seed": row["seed"], "area": s["delay"]["area"],
-                    "entropy": s.get("entropy")})
+        out.append({"values": values, "seed": row["seed"], "area": s.delay_area,
+                    "entropy": s.entropy})
     return out
 
 
@@ -110,7 +110,7 @@ def sweep_findings(runs: list[dict]) -> dict:
         out["B"] = _trend(runs, "grammar.zipf_a", +1, "B")
     if "grammar.zipf_levels" in keys:
         out["C"] = _top_vs_bottom(runs)
-    return out
+    return {key: {**found, "title": TITLES[key]} for key, found in out.items()}
 
 
 TITLES = {"E1": "E1: larger training sets are memorised later",

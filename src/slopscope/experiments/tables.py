@@ -1,12 +1,28 @@
-"""Assemble the per-checkpoint measurements of a run into Parquet tables and a summary."""
+"""Assemble the per-checkpoint measurements of a run into Parquet tables and a summary: every
+figure the report shows is written here once, so the report only reads.
+
+    tables/checkpoints.parquet  step + every checkpoint scalar
+    tables/blocks.parquet       step, unit (block | rule), size, width + block and slop figures
+    tables/strings.parquet      step, split, index, count (copies generated), nelbo_per_token
+    tables/typicality.parquet   split, index, t1, t1_<size>..., t1_kgram, t2, t3, true_nll
+    tables/times.parquet        split, index, generation_time, likelihood_time (inf: not yet)
+    tables/quintiles.parquet    split, quintile (1 = least typical by T1), size, step,
+                                fraction reproduced by that step, Wilson low/high
+    tables/neighbours.parquet   step (-1: held-out strings), distance, fraction
+    tables/examples.parquet     decoded example strings (slopscope.experiments.examples)
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from slopscope import measure
+from slopscope.experiments.examples import example_rows
 from slopscope.experiments.findings import finding_a, finding_d
-from slopscope.store import read_json, write_json, write_table
+from slopscope.store import load_array, read_json, write_table
+from slopscope.summary import RunSummary, SplitSummary, write_summary
+
+SPLITS = ("train", "test")
 
 
 def _load_npz(path) -> dict:
@@ -14,8 +30,8 @@ def _load_npz(path) -> dict:
         return {k: data[k] for k in data.files}
 
 
-def build_tables(run_dir, steps, static, config, seed, source) -> dict:
-    """Write tables/{checkpoints,strings,blocks,typicality}.parquet and summary.json."""
+def build_tables(run_dir, steps, static, config, seed, source, train, test) -> RunSummary:
+    """Write the tables listed above and summary.json."""
     records = [read_json(run_dir / "measurements" / f"step-{s:08d}.json") for s in steps]
     arrays = [_load_npz(run_dir / "measurements" / f"step-{s:08d}.npz") for s in steps]
     tables = run_dir / "tables"
@@ -26,9 +42,36 @@ def build_tables(run_dir, steps, static, config, seed, source) -> dict:
     block_rows = [dict(row, step=r["step"]) for r in records for row in r["blocks"]]
     write_table(tables / "blocks.parquet", {k: [row[k] for row in block_rows]
                                             for k in block_rows[0]})
+    _string_tables(tables, steps, arrays, static)
+    taus = {split: measure.generation_times(np.stack([a[f"count_{split}"] for a in arrays]),
+                                            steps) for split in SPLITS}
+    likelihood = {split: _likelihood_times(arrays, static[split], split, steps)
+                  for split in SPLITS}
+    _time_tables(tables, steps, taus, likelihood, static)
+    write_table(tables / "neighbours.parquet", _neighbour_columns(steps, records, static))
+    last = load_array(run_dir / "generations" / f"step-{steps[-1]:08d}.npy")
+    write_table(tables / "examples.parquet", example_rows(
+        source, train, test, taus["train"], static["train"]["t1"], arrays[-1]["count_train"],
+        last))
+    summary = RunSummary(
+        name=config.name, seed=seed, source=source.kind, d=source.d, levels=source.levels,
+        steps=list(steps), final=records[-1]["scalars"],
+        splits={split: _split_summary(taus[split], likelihood[split], static[split], seed)
+                for split in SPLITS},
+        delay={"area": measure.memorisation_area(taus["train"], taus["test"], steps),
+               "onset": measure.onset_step(taus["train"], taus["test"], steps)},
+        entropy=source.entropy(),
+        findings={"A": finding_a(taus, static, steps, config.findings, seed),
+                  "D": finding_d(records, config.findings)})
+    write_summary(run_dir, summary)
+    return summary
+
+
+def _string_tables(tables, steps, arrays, static) -> None:
+    """strings.parquet (copies and NELBO per string and checkpoint) and typicality.parquet."""
     columns: dict = {"step": [], "split": [], "index": [], "count": [], "nelbo_per_token": []}
     for step, arr in zip(steps, arrays, strict=True):
-        for split in ("train", "test"):
+        for split in SPLITS:
             n = arr[f"count_{split}"].shape[0]
             columns["step"].append(np.full(n, step))
             columns["split"].append(np.full(n, split))
@@ -37,45 +80,66 @@ def build_tables(run_dir, steps, static, config, seed, source) -> dict:
             columns["nelbo_per_token"].append(arr.get(f"nelbo_{split}", np.full(n, np.nan)))
     write_table(tables / "strings.parquet", {k: np.concatenate(v) for k, v in columns.items()})
     typ_cols: dict = {}
-    for split in ("train", "test"):
+    for split in SPLITS:
         n = static[split]["t1"].shape[0]
         typ_cols.setdefault("split", []).append(np.full(n, split))
         typ_cols.setdefault("index", []).append(np.arange(n))
         for key, value in static[split].items():
             typ_cols.setdefault(key, []).append(value)
     write_table(tables / "typicality.parquet", {k: np.concatenate(v) for k, v in typ_cols.items()})
-    summary = _summary(steps, arrays, static, config, seed, records, source)
-    write_json(run_dir / "summary.json", summary)
-    return summary
 
 
-def _summary(steps, arrays, static, config, seed, records, source) -> dict:
-    """Memorisation times and their typicality correlations, training vs held-out side by side.
-    Figures that need a grammar are None (not available) for token data."""
-    out = {"name": config.name, "seed": seed, "source": source.kind, "d": source.d,
-           "levels": source.levels, "steps": list(steps), "final": records[-1]["scalars"],
-           "splits": {}}
-    taus = {split: measure.generation_times(np.stack([a[f"count_{split}"] for a in arrays]),
-                                            steps) for split in ("train", "test")}
-    for split, tau_gen in taus.items():
-        entry = {"reproduced_fraction": float(np.isfinite(tau_gen).mean()),
-                 "median_generation_time": float(np.median(tau_gen)),  # inf: not reached
-                 "generation_time": _correlations(tau_gen, static[split], seed)}
-        true_nll = static[split]["true_nll_per_token"]
-        if f"nelbo_{split}" in arrays[0] and np.isfinite(true_nll).all():
-            nelbo = np.stack([a[f"nelbo_{split}"] for a in arrays])
-            tau_lik = measure.likelihood_times(nelbo, true_nll, steps)
-            entry["likelihood_flagged_fraction"] = float(np.isfinite(tau_lik).mean())
-            entry["likelihood_time"] = _correlations(tau_lik, static[split], seed)
-        elif f"nelbo_{split}" in arrays[0]:  # the threshold -log p(x)/d needs a grammar
-            entry["likelihood_flagged_fraction"] = entry["likelihood_time"] = None
-        out["splits"][split] = entry
-    out["delay"] = {"area": measure.memorisation_area(taus["train"], taus["test"], steps),
-                    "onset": measure.onset_step(taus["train"], taus["test"], steps)}
-    out["entropy"] = source.entropy()
-    out["findings"] = {"A": finding_a(taus, static, steps, config.findings, seed),
-                       "D": finding_d(records, config.findings)}
-    return out
+def _likelihood_times(arrays, typicality: dict, split: str, steps):
+    """First step whose NELBO falls below the true loss (None: not measured, or no grammar)."""
+    true_nll = typicality["true_nll_per_token"]
+    if f"nelbo_{split}" not in arrays[0] or not np.isfinite(true_nll).all():
+        return None
+    nelbo = np.stack([a[f"nelbo_{split}"] for a in arrays])
+    return measure.likelihood_times(nelbo, true_nll, steps)
+
+
+def _split_summary(tau_gen, tau_lik, typicality, seed) -> SplitSummary:
+    """Memorisation times and their typicality correlations. Likelihood figures are None when
+    not measured or not available (token data: the threshold -log p(x)/d needs a grammar)."""
+    return SplitSummary(
+        reproduced_fraction=float(np.isfinite(tau_gen).mean()),
+        median_generation_time=float(np.median(tau_gen)),  # inf: not reached
+        generation_time=_correlations(tau_gen, typicality, seed),
+        likelihood_flagged_fraction=(None if tau_lik is None
+                                     else float(np.isfinite(tau_lik).mean())),
+        likelihood_time=None if tau_lik is None else _correlations(tau_lik, typicality, seed))
+
+
+def _time_tables(tables, steps, taus: dict, likelihood: dict, static: dict) -> None:
+    """times.parquet (per string) and quintiles.parquet (reproduced fraction by T1 quintile)."""
+    times: dict = {"split": [], "index": [], "generation_time": [], "likelihood_time": []}
+    curves: dict = {"split": [], "quintile": [], "size": [], "step": [], "fraction": [],
+                    "low": [], "high": []}
+    for split in SPLITS:
+        n = taus[split].shape[0]
+        times["split"].append(np.full(n, split))
+        times["index"].append(np.arange(n))
+        times["generation_time"].append(taus[split])
+        lik = likelihood[split]
+        times["likelihood_time"].append(np.full(n, np.nan) if lik is None else lik)
+        for curve in measure.curves_by_quantile(taus[split], static[split]["t1"], steps):
+            k = len(curve["step"])
+            curves["split"].append(np.full(k, split))
+            curves["quintile"].append(np.full(k, curve["group"] + 1))
+            curves["size"].append(np.full(k, curve["size"]))
+            for key in ("step", "fraction", "low", "high"):
+                curves[key].append(np.asarray(curve[key], dtype=float))
+    write_table(tables / "times.parquet", {k: np.concatenate(v) for k, v in times.items()})
+    write_table(tables / "quintiles.parquet", {k: np.concatenate(v) for k, v in curves.items()})
+
+
+def _neighbour_columns(steps, records, static) -> dict:
+    """Nearest-neighbour distance histograms: generations at each step, held-out strings (-1)."""
+    hists = [(step, np.asarray(r["nn_hist"])) for step, r in zip(steps, records, strict=True)]
+    hists.append((-1, np.asarray(static["heldout_nn_hist"])))
+    return {"step": np.concatenate([np.full(h.shape[0], s) for s, h in hists]),
+            "distance": np.concatenate([np.arange(h.shape[0]) for _, h in hists]),
+            "fraction": np.concatenate([h for _, h in hists]).astype(float)}
 
 
 def _correlations(tau, typicality, seed) -> dict:

@@ -1,40 +1,34 @@
-"""The HTML report of a run: figures (also saved as PNG and SVG) and a findings table."""
+"""The HTML report of a run: figures (also saved as PNG and SVG) and a findings table, built
+from the run directory alone (tables, summary.json, data.json, config.json): the report reads,
+it never measures."""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 
 import numpy as np
 
-from slopscope import measure
 from slopscope.report import plots
+from slopscope.report.html import escape, figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section, data_section, examples_section
-from slopscope.store import atomic_write_bytes, atomic_write_text, load_array, read_json, read_table
+from slopscope.store import atomic_write_text, read_json, read_table
+from slopscope.summary import RunSummary, read_summary
+from slopscope.toml_text import to_toml
+
+SPLITS = ("train", "test")
 
 
-def _columns(path) -> dict:
-    table = read_table(path)
-    return {name: table.column(name).to_numpy(zero_copy_only=False)
-            for name in table.column_names}
+def read_columns(path) -> dict:
+    """A Parquet table as {column: NumPy array}."""
+    data = read_table(path)
+    return {name: data.column(name).to_numpy(zero_copy_only=False)
+            for name in data.column_names}
 
 
-def _taus(strings: dict, steps) -> dict:
-    out = {}
-    for split in ("train", "test"):
-        rows = strings["split"] == split
-        n = int(strings["index"][rows].max()) + 1
-        counts = strings["count"][rows].reshape(len(steps), n)
-        out[split] = measure.generation_times(counts, steps)
-    return out
-
-
-def findings(summary: dict) -> list[dict]:
+def findings(summary: RunSummary) -> list[dict]:
     """Rows (finding, measured, verdict) for A-D, displayed from summary.json (the rules live in
     slopscope.experiments.findings)."""
-    found = summary.get("findings", {})
+    found = summary.findings
     rows = []
     if "A" in found:
         a = found["A"]
@@ -52,84 +46,55 @@ def findings(summary: dict) -> list[dict]:
     return rows
 
 
-def figure_html(fig, name: str, out_dir: Path) -> str:
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
-    svg = io.BytesIO()
-    fig.savefig(svg, format="svg")
-    atomic_write_bytes(out_dir / f"{name}.png", png.getvalue())
-    atomic_write_bytes(out_dir / f"{name}.svg", svg.getvalue())
-    plots.plt.close(fig)
-    data = base64.b64encode(png.getvalue()).decode()
-    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
+def _by_split(columns: dict, key: str) -> dict:
+    return {split: columns[key][columns["split"] == split] for split in SPLITS}
 
 
-def build_report(run_dir) -> Path:
-    """Write <run>/report/report.html (+ one PNG and SVG per figure); returns the page path."""
-    run_dir = Path(run_dir)
-    summary = read_json(run_dir / "summary.json")
-    config = read_json(run_dir / "config.json")["config"]
-    checkpoints = _columns(run_dir / "tables" / "checkpoints.parquet")
-    blocks = _columns(run_dir / "tables" / "blocks.parquet")
-    strings = _columns(run_dir / "tables" / "strings.parquet")
-    typ = _columns(run_dir / "tables" / "typicality.parquet")
+def _figures(run_dir: Path, summary: RunSummary) -> list[tuple]:
+    tables = run_dir / "tables"
+    checkpoints = read_columns(tables / "checkpoints.parquet")
+    times = read_columns(tables / "times.parquet")
+    typicality = read_columns(tables / "typicality.parquet")
+    neighbours = read_columns(tables / "neighbours.parquet")
     steps = checkpoints["step"]
-    levels, d = summary["levels"], summary["d"]
-    taus = _taus(strings, steps)
-    t1 = {split: typ["t1"][typ["split"] == split] for split in ("train", "test")}
-    rho = {split: summary["splits"][split]["generation_time"]["t1"] for split in ("train", "test")}
-    train_set, test_set = load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")
-    last = load_array(run_dir / "generations" / f"step-{int(steps[-1]):08d}.npy")
-    gen_d1, _ = measure.nearest_hamming(last, train_set)
-    held_d1, _ = measure.nearest_hamming(test_set, train_set)
-    at_last = (strings["split"] == "train") & (strings["step"] == steps[-1])
-    train_counts = strings["count"][at_last][np.argsort(strings["index"][at_last])]
-    out_dir = run_dir / "report"
-    figures = [
-        ("copies_validity", plots.copies_and_validity(steps, checkpoints, levels)),
-        ("memorized_by_quintile", plots.memorized_by_quintile(steps, taus, t1)),
-        ("time_vs_typicality", plots.time_vs_typicality(taus, t1, rho, steps[-1])),
-        ("nearest_neighbours", plots.nearest_neighbours(
-            measure.distance_histogram(gen_d1, d), measure.distance_histogram(held_d1, d), d)),
-        ("blocks_over_training", plots.blocks_over_training(blocks)),
+    rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
+    at = neighbours["step"]
+    generated = neighbours["fraction"][at == steps[-1]]
+    heldout = neighbours["fraction"][at == -1]
+    return [
+        ("copies_validity", plots.copies_and_validity(steps, checkpoints, summary.levels)),
+        ("memorized_by_quintile", plots.memorized_by_quintile(
+            read_columns(tables / "quintiles.parquet"))),
+        ("time_vs_typicality", plots.time_vs_typicality(
+            _by_split(times, "generation_time"), _by_split(typicality, "t1"), rho,
+            steps[-1])),
+        ("nearest_neighbours", plots.nearest_neighbours(generated, heldout, summary.d)),
+        ("blocks_over_training", plots.blocks_over_training(
+            read_columns(tables / "blocks.parquet"))),
     ]
-    body = "\n".join(figure_html(fig, name, out_dir) for name, fig in figures)
-    rows = "\n".join(
-        f"<tr><td>{html.escape(r['finding'])}</td><td>{html.escape(r['measured'])}</td>"
-        f"<td class='{r['verdict'].split()[0].strip(':')}'>{html.escape(r['verdict'])}</td></tr>"
-        for r in findings(summary))
-    page = _PAGE.format(title=html.escape(f"slopscope: {run_dir.name}"),
-                        description=html.escape(config.get("description", "")),
-                        data=data_section(run_dir, summary),
-                        rows=rows, figures=body,
-                        calibration=calibration_section(
-                            run_dir.parent / "calibration" / f"{config['name']}.json"),
-                        examples=examples_section(run_dir, train_set, test_set, taus, t1,
-                                                  train_counts, last),
-                        config=html.escape(str(config)))
+
+
+def build_report(run_dir, calibration=None) -> Path:
+    """Write <run>/report/report.html (+ one PNG and SVG per figure); returns the page path.
+    `calibration`: a calibration file of this configuration (slopscope calibrate), if any."""
+    run_dir = Path(run_dir)
+    summary = read_summary(run_dir)
+    config = read_json(run_dir / "config.json")["config"]
+    out_dir = run_dir / "report"
+    body = "\n".join(figure_html(fig, name, out_dir) for name, fig in _figures(run_dir, summary))
+    rows = findings(summary)
+    found = table([(r["finding"], r["measured"], r["verdict"]) for r in rows],
+                  ("finding", "measured (95 % bootstrap intervals)", "verdict"),
+                  [verdict_class(r["verdict"]) for r in rows])
+    examples = read_columns(run_dir / "tables" / "examples.parquet")
+    content = "\n".join([
+        f"<p>{escape(config.get('description', ''))}</p>",
+        data_section(run_dir, summary.source),
+        f"<h2>Findings</h2>\n{found}",
+        calibration_section(calibration, config["name"]),
+        f"<h2>Figures</h2>\n{body}",
+        examples_section({k: np.asarray(v).tolist() for k, v in examples.items()}),
+        f"<h2>Configuration</h2><pre>{escape(to_toml(config))}</pre>"])
     path = out_dir / "report.html"
-    atomic_write_text(path, page)
+    atomic_write_text(path, page(f"slopscope: {run_dir.name}", content))
     return path
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; }}
-td.holds {{ color: #070; font-weight: bold; }} td.not {{ color: #a50; }}
-img {{ max-width: 100%; }} pre {{ white-space: pre-wrap; font-size: 0.8em; }}
-</style></head><body>
-<h1>{title}</h1><p>{description}</p>
-{data}
-<h2>Findings</h2>
-<table><tr><th>finding</th><th>measured (95 % bootstrap intervals)</th><th>verdict</th></tr>
-{rows}
-</table>
-{calibration}
-<h2>Figures</h2>
-{figures}
-{examples}
-<h2>Configuration</h2><pre>{config}</pre>
-</body></html>
-"""

@@ -9,8 +9,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
-from slopscope import measure  # noqa: E402
-
 
 def _log_steps(ax) -> None:
     """Log-scaled step axis without crowded minor labels."""
@@ -36,14 +34,17 @@ def copies_and_validity(steps, table: dict, L: int):
     return fig
 
 
-def memorized_by_quintile(steps, tau_by_split: dict, t1_by_split: dict):
+def memorized_by_quintile(curves: dict):
+    """curves: columns of tables/quintiles.parquet (split, quintile, step, fraction, low, high)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    split_of, quintile_of = np.asarray(curves["split"]), np.asarray(curves["quintile"])
     for ax, split in zip(axes, ("train", "test"), strict=True):
-        curves = measure.curves_by_quantile(tau_by_split[split], t1_by_split[split], steps)
-        for curve in curves:
-            ax.plot(curve["step"], curve["fraction"], "o-", ms=3,
-                    label=f"T1 quintile {curve['group'] + 1}")
-            ax.fill_between(curve["step"], curve["low"], curve["high"], alpha=0.15)
+        for q in sorted(set(quintile_of[split_of == split].tolist())):
+            rows = (split_of == split) & (quintile_of == q)
+            step, fraction = np.asarray(curves["step"])[rows], np.asarray(curves["fraction"])[rows]
+            ax.plot(step, fraction, "o-", ms=3, label=f"T1 quintile {q}")
+            ax.fill_between(step, np.asarray(curves["low"])[rows],
+                            np.asarray(curves["high"])[rows], alpha=0.15)
         title = "training strings" if split == "train" else "held-out control"
         _log_steps(ax)
         ax.set(xlabel="training step", title=f"Reproduced by step: {title}")

@@ -1,16 +1,15 @@
 """HTML sections of a run report besides figures and findings: what data went in (with the
-duplicate counts), what is not available without a grammar, and decoded example strings."""
+duplicate counts), what is not available without a grammar, decoded example strings and the
+calibration of the verdicts. Each reads what the run directory (or a calibration file) holds."""
 
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
-import numpy as np
-
-from slopscope import measure
+from slopscope.report.html import table as _table
 from slopscope.store import read_json
-from slopscope.tokendata import Vocabulary
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -29,19 +28,6 @@ _DATA_ROWS = (("path", "file"), ("format", "format"), ("tokens", "tokens"),
               ("seed", "split seed"))
 
 
-def _table(rows) -> str:
-    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                     for row in rows)
-    return f"<table>\n{body}\n</table>"
-
-
-def renderer(run_dir: Path):
-    """ids -> readable strings: the user's tokens for token data, token ids for grammar data."""
-    if (run_dir / "vocab.json").exists():
-        return Vocabulary.from_json((run_dir / "vocab.json").read_text()).render
-    return lambda ids: [" ".join(map(str, row)) for row in np.asarray(ids).tolist()]
-
-
 def _grammar_data_section(info: dict) -> str:
     """Grammar data: the split, its draws, and the exchangeability check (mean log p per side)."""
     mean = info.get("mean_log_p") or {}
@@ -58,11 +44,11 @@ def _grammar_data_section(info: dict) -> str:
     return f"<h2>Data</h2>\n{_table(rows)}\n{note}"
 
 
-def data_section(run_dir: Path, summary: dict) -> str:
+def data_section(run_dir: Path, source: str) -> str:
     """The data that went in: the split (grammar data), or for token data the duplicate counts
     and what is not available."""
     info = read_json(run_dir / "data.json")
-    if summary.get("source") != "tokens":
+    if source != "tokens":
         return _grammar_data_section(info)
     rows = [(label, info[key]) for key, label in _DATA_ROWS if key in info]
     found, removed = info["duplicates"], info["duplicates_removed"]
@@ -76,42 +62,37 @@ def data_section(run_dir: Path, summary: dict) -> str:
             "copying uses the held-out split as the fresh reference.</p>")
 
 
-def _step(tau: float) -> str:
-    return f"{int(tau)}" if np.isfinite(tau) else "not yet"
+def _step(first) -> str:
+    return f"{int(first)}" if first is not None and math.isfinite(first) else "not yet"
 
 
-def examples_section(run_dir: Path, train, test, taus: dict, t1: dict, train_counts,
-                     generations, shown: int = 10) -> str:
-    """Decoded examples: the most reproduced training strings, the most and least typical ones,
-    and generations of the last checkpoint marked copy / held-out / novel."""
-    render = renderer(run_dir)
-    tau, typ = taus["train"], t1["train"]
-    top = np.argsort(-np.asarray(train_counts), kind="stable")[:shown]
-    top = top[np.asarray(train_counts)[top] > 0]
-    reproduced = [(s, int(train_counts[i]), f"{typ[i]:.2f}", _step(tau[i]))
-                  for s, i in zip(render(train[top]), top, strict=True)]
-    order = np.argsort(-typ, kind="stable")
-    ends = np.concatenate([order[:shown // 2], order[-(shown // 2):]])
-    typical = [(s, f"{typ[i]:.2f}", _step(tau[i]))
-               for s, i in zip(render(train[ends]), ends, strict=True)]
-    sample = generations[:shown * 2]
-    kind = np.where(measure.is_copy(sample, train), "copy of a training string",
-                    np.where(measure.is_copy(sample, test), "held-out string", "novel"))
-    generated = list(zip(render(sample), kind, strict=True))
+def examples_section(examples: dict) -> str:
+    """Decoded examples (tables/examples.parquet): the most reproduced training strings, the
+    most and least typical ones, and generations of the last checkpoint marked copy / held-out /
+    novel."""
+    rows = {"reproduced": [], "typical": [], "generated": []}
+    for i, section in enumerate(examples["section"]):
+        text, t1, first = examples["text"][i], examples["t1"][i], examples["first_step"][i]
+        if section == "reproduced":
+            rows[section].append((text, int(examples["copies"][i]), f"{t1:.2f}", _step(first)))
+        elif section == "typical":
+            rows[section].append((text, f"{t1:.2f}", _step(first)))
+        else:
+            rows[section].append((text, examples["kind"][i]))
     return ("<h2>Examples</h2>\n<h3>Most reproduced training strings (last checkpoint)</h3>\n"
-            + _table([("string", "copies", "T1", "first reproduced at step"), *reproduced])
+            + _table(rows["reproduced"], ("string", "copies", "T1", "first reproduced at step"))
             + "\n<h3>Most and least typical training strings</h3>\n"
-            + _table([("string", "T1", "first reproduced at step"), *typical])
+            + _table(rows["typical"], ("string", "T1", "first reproduced at step"))
             + "\n<h3>Generations at the last checkpoint</h3>\n"
-            + _table([("generated", "is"), *generated]))
+            + _table(rows["generated"], ("generated", "is")))
 
 
-def calibration_section(path: Path) -> str:
-    """The calibration of the verdicts (slopscope calibrate), when one was saved for this
-    configuration; otherwise a note saying how to make one."""
-    if not path.exists():
+def calibration_section(path: Path | None, name: str) -> str:
+    """The calibration of the verdicts (slopscope calibrate) saved at `path`, when there is one;
+    otherwise a note saying how to make one for the configuration `name`."""
+    if path is None or not Path(path).exists():
         return (f"<h2>Calibration</h2><p>No calibration of these verdicts yet: run "
-                f"<code>slopscope calibrate {html.escape(path.stem)}</code> (a run preset, or a "
+                f"<code>slopscope calibrate {html.escape(name)}</code> (a run preset, or a "
                 "TOML file) to measure each verdict's false-positive rate and power on oracle "
                 "controls.</p>")
     table = read_json(path)
@@ -120,11 +101,12 @@ def calibration_section(path: Path) -> str:
               "atypical_holds": "holds on planted atypical",
               "slop_holds": "holds on planted slop",
               "null_coverage": "null intervals covering 0"}
-    rows = [("verdict", *labels.values())]
-    for name, rates in table["verdicts"].items():
-        rows.append((name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "
+    rows = []
+    for verdict_name, rates in table["verdicts"].items():
+        rows.append((verdict_name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "
                              f"{rates[k]['high']:.3f}] ({rates[k]['hits']}/{rates[k]['n']})"
                              if k in rates else "-" for k in labels)))
     return (f"<h2>Calibration</h2><p>How often each verdict says \"holds\" on controls whose "
             f"answer is known ({table['replicates']} replicates per arm, planted share "
-            f"{table['memorize']}; Wilson 95 % intervals).</p>\n{_table(rows)}")
+            f"{table['memorize']}; Wilson 95 % intervals).</p>\n"
+            f"{_table(rows, ('verdict', *labels.values()))}")

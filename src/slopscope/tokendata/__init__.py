@@ -5,14 +5,15 @@ from slopscope.tokendata.files import FORMATS, TOKENIZERS, Ragged, read_sequence
 from slopscope.tokendata.vocab import PAD, Vocabulary
 
 
-def load_token_data(path, fmt: str = "auto", tokens: str = "chars", column: str = "",
-                    lowercase: bool = False, pattern: str = "", length: int | None = None,
-                    pad: bool = False, dedup: bool = True, max_vocab: int = 4096) -> TokenDataset:
-    """Read and prepare a token data set from a text, .npy or Parquet file (see `read_sequences`
-    and `prepare`)."""
-    ragged = read_sequences(path, fmt, tokens, column, lowercase, pattern)
-    kind = tokens if ragged.symbols is not None else "ints"
-    return prepare(ragged, kind, length, pad, dedup, max_vocab)
+def load_token_data(options) -> TokenDataset:
+    """Read and prepare a token data set from a text, .npy or Parquet file. `options` is the
+    run's data configuration (slopscope.experiments.config.DataConfig, or anything with its
+    fields path, format, tokens, column, lowercase, pattern, length, pad, dedup, max_vocab);
+    see `read_sequences` and `prepare`."""
+    o = options
+    ragged = read_sequences(o.path, o.format, o.tokens, o.column, o.lowercase, o.pattern)
+    kind = o.tokens if ragged.symbols is not None else "ints"
+    return prepare(ragged, kind, o.length, o.pad, o.dedup, o.max_vocab)
 
 
 __all__ = ["FORMATS", "PAD", "TOKENIZERS", "Ragged", "TokenDataset", "Vocabulary",

@@ -1,0 +1,114 @@
+"""The one owner of a run's `summary.json`: its layout, typed access, reading and writing.
+
+    {"name", "seed", "source": "grammar" | "tokens", "d", "levels", "steps": [...],
+     "final": {checkpoint scalars of the last step},
+     "splits": {"train" | "test": {"reproduced_fraction", "median_generation_time" (null: never),
+                                   "generation_time": {typicality: {"rho", "low", "high"} | null},
+                                   "likelihood_flagged_fraction", "likelihood_time"}},
+     "delay": {"area", "onset"}, "entropy" (nats; null for token data),
+     "findings": {"A" | "D": {"verdict", "statistic", "low", "high", "measured", "rule", ...}}}
+
+Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
+through `read_summary` and the attributes below, never by spelling keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+from slopscope.store import read_json, write_json
+
+FILE = "summary.json"
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """Memorisation of one split's strings over training."""
+
+    reproduced_fraction: float  # share of the split's strings generated at least once
+    median_generation_time: float  # median first-reproduction step (inf: not reached)
+    generation_time: dict  # {typicality: {"rho", "low", "high"} or None (not available)}
+    likelihood_flagged_fraction: float | None = None
+    likelihood_time: dict | None = None
+
+    def rho(self, typicality: str = "t1") -> float | None:
+        """Spearman of the typicality with the generation time (None: not available)."""
+        found = self.generation_time.get(typicality)
+        return None if found is None else found["rho"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    name: str
+    seed: int
+    source: str  # "grammar" or "tokens"
+    d: int
+    levels: int  # grammar depth L (0 for token data)
+    steps: list
+    final: dict  # the checkpoint scalars of the last checkpoint
+    splits: dict  # {"train" | "test": SplitSummary}
+    delay: dict | None = None  # {"area", "onset"} (None: measured before delays existed)
+    entropy: float | None = None  # H(X) in nats (None: token data)
+    findings: dict = field(default_factory=dict)  # {"A" | "D": finding entry}
+
+    @property
+    def train(self) -> SplitSummary:
+        return self.splits["train"]
+
+    @property
+    def test(self) -> SplitSummary:
+        return self.splits["test"]
+
+    @property
+    def copy_fraction(self) -> float:
+        return self.final["copy_fraction"]
+
+    @property
+    def delay_area(self) -> float | None:
+        return None if self.delay is None else self.delay["area"]
+
+    def verdict(self, name: str) -> str | None:
+        """The verdict of finding `name` (A, D), or None when the run has none."""
+        return self.findings.get(name, {}).get("verdict")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunSummary:
+        splits = {}
+        for name in SPLITS:
+            entry = dict(data["splits"][name])
+            if entry.get("median_generation_time") is None:  # JSON null: never reached
+                entry["median_generation_time"] = math.inf
+            splits[name] = SplitSummary(**entry)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in known},
+                      "splits": splits, "findings": data.get("findings") or {}})
+
+
+def summary_path(run_dir) -> Path:
+    return Path(run_dir) / FILE
+
+
+def has_summary(run_dir) -> bool:
+    return summary_path(run_dir).exists()
+
+
+def read_summary(run_dir) -> RunSummary:
+    path = summary_path(run_dir)
+    if not path.exists():
+        raise SlopscopeError(f"{run_dir} has no measurements yet (run slopscope measure)")
+    try:
+        return RunSummary.from_dict(read_json(path))
+    except (KeyError, TypeError) as exc:
+        raise SlopscopeError(f"{path} is not a run summary: {exc}") from None
+
+
+def write_summary(run_dir, summary: RunSummary) -> Path:
+    return write_json(summary_path(run_dir), summary.to_dict())

@@ -12,7 +12,7 @@ import numpy as np
 
 from slopscope import RHM
 from slopscope.cli import main
-from slopscope.grammar.sampling import row_keys
+from slopscope.rows import row_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from slopscope import RHM, SlopscopeError
 from slopscope.grammar import radix
-from slopscope.grammar.sampling import row_keys
+from slopscope.rows import row_keys
 
 BIG = RHM(v=16, n=16, m=4, s=2, L=6, seed=0)  # P_max = 16 * 4**63 = 2**130
 

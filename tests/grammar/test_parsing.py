@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from slopscope import RHM, SlopscopeError
 from slopscope.grammar.reference import Reference
 from slopscope.grammar.rules import tuple_codes
-from slopscope.grammar.sampling import row_keys
+from slopscope.rows import row_keys
 from tests.tiny import GRAMMARS
 
 

@@ -10,7 +10,7 @@ from scipy import stats
 
 from slopscope import RHM, SlopscopeError
 from slopscope.data import unique_split
-from slopscope.grammar.sampling import row_keys
+from slopscope.rows import row_keys
 from tests.tiny import GRAMMARS
 
 

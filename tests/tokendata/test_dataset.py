@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slopscope import SlopscopeError
+from slopscope.experiments.config import DataConfig
 from slopscope.tokendata import Vocabulary, load_token_data, split
 
 
@@ -16,28 +17,34 @@ from slopscope.tokendata import Vocabulary, load_token_data, split
 def test_text_decodes_back_to_the_lines_it_was_read_from(tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("d") / "lines.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data = load_token_data(path, dedup=False)
+    data = _load(path, dedup=False)
     assert data.vocab.render(data.sequences) == lines
     assert data.vocab.tokens == tuple(sorted(set("".join(lines))))
     back = Vocabulary.from_json(data.vocab.to_json())
     assert back == data.vocab and back.render(data.sequences) == lines
 
 
+
+def _load(path, **options):
+    """A token data set read with the options of a run's data configuration."""
+    return load_token_data(DataConfig(path=str(path), **options))
+
+
 def test_duplicates_are_counted_and_removed_keeping_first_occurrences(tmp_path):
     path = tmp_path / "d.txt"
     path.write_text("cd\nab\nab\ncd\nab\nef\n")
-    data = load_token_data(path)
+    data = _load(path)
     assert data.vocab.render(data.sequences) == ["cd", "ab", "ef"]
     assert (data.summary["sequences"], data.summary["distinct"], data.summary["duplicates"],
             data.summary["duplicates_removed"], data.summary["most_copies"]) == (6, 3, 3, 3, 3)
-    kept = load_token_data(path, dedup=False)
+    kept = _load(path, dedup=False)
     assert kept.sequences.shape[0] == 6 and kept.summary["duplicates_removed"] == 0
 
 
 def test_the_split_is_seeded_disjoint_and_complete(tmp_path):
     path = tmp_path / "d.txt"
     path.write_text("\n".join(f"{i:03d}" for i in range(200)) + "\n")
-    data = load_token_data(path)
+    data = _load(path)
     train, test, summary = split(data, 120, 50, seed=3)
     again, _, _ = split(data, 120, 50, seed=3)
     other, _, _ = split(data, 120, 50, seed=4)

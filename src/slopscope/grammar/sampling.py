@@ -7,6 +7,7 @@ import numpy as np
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import kernels, radix
 from slopscope.grammar.trees import Trees
+from slopscope.rows import row_keys
 
 
 def expand(g, root: np.ndarray, choices: np.ndarray) -> Trees:
@@ -92,12 +93,6 @@ def string_trees(g, indices) -> Trees:
     """Derivations of the strings with the given indices in [0, P_max)."""
     root, digits = radix.decode(indices, g.n, g.m, g.num_internal)
     return expand(g, root, digits)
-
-
-def row_keys(strings: np.ndarray) -> np.ndarray:
-    """One sortable, hashable key per row (raw bytes of the row)."""
-    rows = np.ascontiguousarray(strings)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)
 
 
 def unique(g, count: int, rng: np.random.Generator, max_draws: int | None = None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.grammar.sampling import row_keys
+from slopscope.rows import row_keys
 
 
 def _as_rows(strings, name: str) -> np.ndarray:

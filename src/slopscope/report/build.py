@@ -4,6 +4,7 @@ it never measures."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,6 @@ from slopscope.report.sections import calibration_section, data_section, example
 from slopscope.store import atomic_write_text, read_json, read_table
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
-
-SPLITS = ("train", "test")
 
 
 def read_columns(path) -> dict:
@@ -46,34 +45,6 @@ def findings(summary: RunSummary) -> list[dict]:
     return rows
 
 
-def _by_split(columns: dict, key: str) -> dict:
-    return {split: columns[key][columns["split"] == split] for split in SPLITS}
-
-
-def _figures(run_dir: Path, summary: RunSummary) -> list[tuple]:
-    tables = run_dir / "tables"
-    checkpoints = read_columns(tables / "checkpoints.parquet")
-    times = read_columns(tables / "times.parquet")
-    typicality = read_columns(tables / "typicality.parquet")
-    neighbours = read_columns(tables / "neighbours.parquet")
-    steps = checkpoints["step"]
-    rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
-    at = neighbours["step"]
-    generated = neighbours["fraction"][at == steps[-1]]
-    heldout = neighbours["fraction"][at == -1]
-    return [
-        ("copies_validity", plots.copies_and_validity(steps, checkpoints, summary.levels)),
-        ("memorized_by_quintile", plots.memorized_by_quintile(
-            read_columns(tables / "quintiles.parquet"))),
-        ("time_vs_typicality", plots.time_vs_typicality(
-            _by_split(times, "generation_time"), _by_split(typicality, "t1"), rho,
-            steps[-1])),
-        ("nearest_neighbours", plots.nearest_neighbours(generated, heldout, summary.d)),
-        ("blocks_over_training", plots.blocks_over_training(
-            read_columns(tables / "blocks.parquet"))),
-    ]
-
-
 def build_report(run_dir, calibration=None) -> Path:
     """Write <run>/report/report.html (+ one PNG and SVG per figure); returns the page path.
     `calibration`: a calibration file of this configuration (slopscope calibrate), if any."""
@@ -81,12 +52,14 @@ def build_report(run_dir, calibration=None) -> Path:
     summary = read_summary(run_dir)
     config = read_json(run_dir / "config.json")["config"]
     out_dir = run_dir / "report"
-    body = "\n".join(figure_html(fig, name, out_dir) for name, fig in _figures(run_dir, summary))
+    tables = functools.cache(lambda name: read_columns(run_dir / "tables" / f"{name}.parquet"))
+    body = "\n".join(figure_html(fig, name, out_dir)
+                     for name, fig in plots.run_figures(tables, summary))
     rows = findings(summary)
     found = table([(r["finding"], r["measured"], r["verdict"]) for r in rows],
                   ("finding", "measured (95 % bootstrap intervals)", "verdict"),
                   [verdict_class(r["verdict"]) for r in rows])
-    examples = read_columns(run_dir / "tables" / "examples.parquet")
+    examples = tables("examples")
     content = "\n".join([
         f"<p>{escape(config.get('description', ''))}</p>",
         data_section(run_dir, summary.source),

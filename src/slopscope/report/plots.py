@@ -1,4 +1,6 @@
-"""Figures of one run (matplotlib, Agg backend): pure functions from arrays to Figures."""
+"""Figures of one run (matplotlib, Agg backend): pure functions from arrays to Figures, and
+`run_figures`, the list of the report's figures drawn from the run's tables (a new figure is a
+function here and one line in that list)."""
 
 from __future__ import annotations
 
@@ -145,3 +147,29 @@ def sweep_points(labels, rows, numeric=None):
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+SPLITS = ("train", "test")
+
+
+def run_figures(tables, summary) -> list[tuple]:
+    """[(name, Figure)] of a run report. `tables(name)` gives the columns of
+    tables/<name>.parquet as arrays; `summary` is the run's RunSummary."""
+    checkpoints, times, typicality = tables("checkpoints"), tables("times"), tables("typicality")
+    neighbours = tables("neighbours")
+    steps = checkpoints["step"]
+
+    def by_split(columns, key):
+        return {split: columns[key][columns["split"] == split] for split in SPLITS}
+
+    rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
+    at = neighbours["step"]
+    return [
+        ("copies_validity", copies_and_validity(steps, checkpoints, summary.levels)),
+        ("memorized_by_quintile", memorized_by_quintile(tables("quintiles"))),
+        ("time_vs_typicality", time_vs_typicality(by_split(times, "generation_time"),
+                                                  by_split(typicality, "t1"), rho, steps[-1])),
+        ("nearest_neighbours", nearest_neighbours(neighbours["fraction"][at == steps[-1]],
+                                                  neighbours["fraction"][at == -1], summary.d)),
+        ("blocks_over_training", blocks_over_training(tables("blocks"))),
+    ]

@@ -100,6 +100,8 @@ def _run_parser(sub) -> None:
                        "measure.* overrides are given, e.g. measure.generations=20000).")
     m.add_argument("run_dir", type=Path)
     m.add_argument("overrides", nargs="*", help="measure.key=value")
+    m.add_argument("--force", action="store_true",
+                   help="measure every checkpoint again (e.g. after adding a measurement)")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=_run_measure)
     r = sub.add_parser("report", help="rebuild the HTML report of a run (or a sweep) from its "
@@ -220,7 +222,7 @@ def _run_measure(args) -> int:
 
     if not (args.run_dir / "config.json").exists():
         raise SlopscopeError(f"{args.run_dir} is not a run directory (no config.json)")
-    measure_run(args.run_dir, args.overrides, progress=not args.quiet)
+    measure_run(args.run_dir, args.overrides, progress=not args.quiet, force=args.force)
     _report(args.run_dir)
     print(_summary_line(args.run_dir))
     return 0

@@ -1,4 +1,6 @@
-"""Experiments: typed configuration, presets E1-E5, and (to come) the runner and sweeps."""
+"""Experiments: typed configuration and presets, data sources, the runner (a configuration and
+a seed -> a run directory with tables and summary.json), sweeps, verdicts and their calibration
+on oracle controls. See docs/architecture.md for the map."""
 
 from slopscope.experiments.config import (
     ExperimentConfig,

@@ -79,7 +79,8 @@ def main() -> None:
     times = {}
     for skip in (False, True):
         start = time.perf_counter()
-        _, stats = fam.sample(net, 1024, seed=0, steps=128, skip=skip, return_stats=True)
+        _, stats = fam.sample(net, 1024, seed=0, sampler_steps=128, skip=skip,
+                              return_stats=True)
         times[skip] = time.perf_counter() - start
         print(f"  skip={str(skip):5s} calls={stats['network_calls']:4d} "
               f"rows evaluated={stats['rows_evaluated']:7d} time={times[skip]:.2f} s")
@@ -87,8 +88,8 @@ def main() -> None:
 
     train = g.sample(512, seed=1, unique=True)
     print("oracle samplers (strings/s, 1000 strings):")
-    for name, options in (("masked", {}), ("uniform", {"steps": 100}),
-                          ("gaussian", {"steps": 100})):
+    for name, options in (("masked", {}), ("uniform", {"chain_length": 100}),
+                          ("gaussian", {"chain_length": 100})):
         family = get_family(name, v=g.v, d=g.d, **options)
         for label, oracle in (("grammar", family.grammar_oracle(g)),
                               ("empirical", family.empirical_oracle(train))):

@@ -10,13 +10,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from slopscope import SlopscopeError
-from slopscope.checkpoints import list_checkpoints
+from slopscope.checkpoints import list_checkpoints, load_checkpoint
 from slopscope.diffusion import get_family
 from slopscope.models import build_denoiser
 from slopscope.train import TrainConfig, checkpoint_steps, learning_rate, load_weights, train
@@ -102,6 +103,37 @@ def test_resume_from_an_earlier_checkpoint_matches_the_uninterrupted_run(tmp_pat
     ema_part = load_weights(part, 60, build_denoiser(FAM, **SMALL), use_ema=True)
     assert _weights_equal(ema_full.state_dict(), ema_part.state_dict())
     assert not _weights_equal(ema_full.state_dict(), full.state_dict())
+
+
+@pytest.mark.parametrize("ema", [0.9, None])
+def test_measurement_uses_the_ema_weights_when_training_keeps_them(tmp_path, ema):
+    from slopscope.experiments import load_config
+    from slopscope.experiments.measured_models import NetworkModel, build_network
+
+    overrides = ["train.steps=20", "train.checkpoints=2", "train.batch_size=8",
+                 "train.first_checkpoint=10", "train.device=cpu", "model.options.width=16",
+                 "model.options.layers=1", "model.options.heads=2"]
+    config = load_config("e2", overrides + ([f"train.ema={ema}"] if ema else []))
+    assert config.train.ema == ema
+    source = SimpleNamespace(v=G.v, d=G.d, kind="grammar")
+    family, net = build_network(config, source, model_seed=0)
+    train(family, net, TRAIN, config.train, tmp_path / "checkpoints", progress=False)
+    model = NetworkModel(config, source, {"model": 0}, tmp_path)
+    assert model.steps() == [10, 20]
+    model.at(20)
+    tensors, _ = load_checkpoint(tmp_path / "checkpoints", 20)
+    loaded = model.net.state_dict()
+    ema_saved = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
+    raw_saved = {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}
+    def same(saved):
+        return loaded.keys() == saved.keys() and all(torch.equal(loaded[k], saved[k])
+                                                     for k in saved)
+
+    assert same(ema_saved if ema else raw_saved)
+    if ema:
+        assert not same(raw_saved)
+    else:
+        assert not ema_saved
 
 
 def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_weights(tmp_path):

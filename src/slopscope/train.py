@@ -27,7 +27,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup: int = 100
     grad_clip: float = 1.0
-    ema: float | None = None  # EMA decay (e.g. 0.999); both raw and EMA weights are saved
+    ema: float | None = None  # EMA decay (e.g. 0.999); raw and EMA weights are saved, runs
+    # measure (sample, NELBO) the EMA ones
     checkpoints: int = 20  # log-spaced checkpoint steps between first_checkpoint and steps
     first_checkpoint: int = 10
     seed: int = 0

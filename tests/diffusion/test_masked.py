@@ -104,7 +104,7 @@ def test_empirical_oracle_nelbo_is_log_train_size():
 
 @pytest.mark.parametrize("steps", [None, 4 * G.d])
 def test_grammar_oracle_generates_only_grammatical_strings(steps):
-    out = FAM.sample(FAM.grammar_oracle(G), 600, seed=0, steps=steps)
+    out = FAM.sample(FAM.grammar_oracle(G), 600, seed=0, sampler_steps=steps)
     valid = G.parse(out).valid.mean()
     if steps is None:
         assert valid == 1.0  # one token per step: exact ancestral sampling
@@ -125,7 +125,8 @@ def test_one_per_step_grammar_oracle_samples_follow_the_grammar_distribution():
 @pytest.mark.parametrize("steps", [None, 2 * G.d])
 def test_empirical_oracle_generates_only_training_strings(steps):
     train = G.sample(30, seed=4, unique=True)
-    out = FAM.sample(FAM.empirical_oracle(train), 400, seed=0, steps=steps).astype(np.int32)
+    out = FAM.sample(FAM.empirical_oracle(train), 400, seed=0,
+                     sampler_steps=steps).astype(np.int32)
     if steps is None:
         assert np.isin(row_keys(out), row_keys(train)).all()
     else:
@@ -134,10 +135,18 @@ def test_empirical_oracle_generates_only_training_strings(steps):
 
 def test_skipping_sampler_gives_identical_strings_with_fewer_evaluations():
     net = _random_net(2)
-    a, stats_a = FAM.sample(net, 300, seed=7, steps=64, skip=True, return_stats=True)
-    b, stats_b = FAM.sample(net, 300, seed=7, steps=64, skip=False, return_stats=True)
+    a, stats_a = FAM.sample(net, 300, seed=7, sampler_steps=64, skip=True, return_stats=True)
+    b, stats_b = FAM.sample(net, 300, seed=7, sampler_steps=64, skip=False, return_stats=True)
     np.testing.assert_array_equal(a, b)
     assert stats_a["rows_evaluated"] < stats_b["rows_evaluated"] / 3
+    assert stats_a["steps"] == 64 and stats_b["network_calls"] == 64
+
+
+def test_sampler_steps_default_to_one_token_per_step():
+    _, stats = FAM.sample(_random_net(2), 10, seed=0, return_stats=True)
+    assert stats["steps"] == G.d and stats["network_calls"] == G.d
+    _, stats = FAM.sample(_random_net(2), 10, seed=0, sampler_steps=3, return_stats=True)
+    assert stats["steps"] == 3 and stats["network_calls"] <= 3
 
 
 def test_sampling_and_nelbo_reproduce_with_the_same_seed():
@@ -159,6 +168,13 @@ def test_bad_options_are_rejected():
         get_family("masked", v=5, d=8).grammar_oracle(G)
     with pytest.raises(SlopscopeError, match="bad option for family"):
         get_family("masked", v=4, d=8, schedule="cosine")
+    with pytest.raises(SlopscopeError, match="'steps'; allowed: eps") as info:
+        get_family("masked", v=4, d=8, steps=4)  # a sampler option, not the family's
+    assert "\n" not in str(info.value)
+    with pytest.raises(SlopscopeError, match="sampler_steps=0 is too small"):
+        FAM.sample(_random_net(), 2, seed=0, sampler_steps=0)
+    with pytest.raises(SlopscopeError, match="sampler_steps=2.5 must be an integer"):
+        FAM.sample(_random_net(), 2, seed=0, sampler_steps=2.5)
 
 
 def test_oracle_marginals_match_bayes_rule_on_a_hand_case():

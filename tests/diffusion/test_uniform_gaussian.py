@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from slopscope import SlopscopeError
 from slopscope.diffusion import get_family
+from slopscope.diffusion.base import categorical
 from slopscope.diffusion.schedules import make_schedule, stratified_steps
 from slopscope.grammar.sampling import row_keys
 from slopscope.models import build_denoiser
@@ -31,7 +33,7 @@ def test_stratified_steps_cover_every_step_evenly():
 
 
 def test_uniform_transitions_are_stochastic_and_cumulate_to_matrix_products():
-    fam = get_family("uniform", v=5, d=4, steps=12)
+    fam = get_family("uniform", v=5, d=4, chain_length=12)
     product = torch.eye(5, dtype=torch.float64)
     for k in range(1, 13):
         Q = fam.transition(k)
@@ -43,7 +45,7 @@ def test_uniform_transitions_are_stochastic_and_cumulate_to_matrix_products():
 
 def test_uniform_posterior_matches_bayes_rule_on_a_two_token_toy():
     """q(x_{k-1} | x_k, x0) = Q_k[x_{k-1}, x_k] Qbar_{k-1}[x0, x_{k-1}] / Qbar_k[x0, x_k]."""
-    fam = get_family("uniform", v=2, d=1, steps=5, schedule="linear")
+    fam = get_family("uniform", v=2, d=1, chain_length=5, schedule="linear")
     for k in range(1, 6):
         Q, Qprev, Qk = fam.transition(k), fam.cumulative(k - 1), fam.cumulative(k)
         for xk in range(2):
@@ -60,7 +62,7 @@ def test_uniform_posterior_matches_bayes_rule_on_a_two_token_toy():
 
 
 def test_uniform_corruption_keeps_x0_with_probability_alpha_bar_plus_chance():
-    fam = get_family("uniform", v=4, d=1, steps=10)
+    fam = get_family("uniform", v=4, d=1, chain_length=10)
     x0 = torch.zeros((40_000, 1), dtype=torch.long)
     for k in (2, 5, 9):
         x_k = fam.corrupt(x0, torch.full((40_000,), k), torch.Generator().manual_seed(k))
@@ -70,7 +72,7 @@ def test_uniform_corruption_keeps_x0_with_probability_alpha_bar_plus_chance():
 
 def test_gaussian_posterior_coefficients_match_gaussian_conditioning():
     """For x_{k-1} = sqrt(ab') x0 + ..., x_k = sqrt(a) x_{k-1} + ...: condition the joint."""
-    fam = get_family("gaussian", v=3, d=1, steps=20)
+    fam = get_family("gaussian", v=3, d=1, chain_length=20)
     for k in (2, 7, 20):
         ab_k, ab_p = float(fam.alpha_bar[k]), float(fam.alpha_bar[k - 1])
         a = ab_k / ab_p
@@ -84,7 +86,7 @@ def test_gaussian_posterior_coefficients_match_gaussian_conditioning():
 
 
 def test_gaussian_leaf_likelihood_differences_are_exact_log_density_differences():
-    fam = get_family("gaussian", v=3, d=2, steps=10, scale=1.5)
+    fam = get_family("gaussian", v=3, d=2, chain_length=10, scale=1.5)
     x0 = torch.tensor([[0, 2]])
     x_t = fam.corrupt(x0, torch.tensor([4]), torch.Generator().manual_seed(0))
     got = fam.leaf_log_likelihood(x_t, torch.tensor([0.4]))
@@ -98,14 +100,14 @@ def test_gaussian_leaf_likelihood_differences_are_exact_log_density_differences(
 def test_grammar_oracle_sampling_is_fully_grammatical(family, steps):
     """Reverse steps update positions independently, so a few strings can break at small T
     (uniform, measured on 2000 draws: 0.25 % invalid at T=100, 0.1 % at 300, 0 at 1000)."""
-    fam = get_family(family, v=G.v, d=G.d, steps=steps)
+    fam = get_family(family, v=G.v, d=G.d, chain_length=steps)
     out = fam.sample(fam.grammar_oracle(G), 300, seed=0)
     assert G.parse(out).valid.all()
 
 
 @pytest.mark.parametrize("family", ["uniform", "gaussian"])
 def test_empirical_oracle_sampling_returns_training_strings(family):
-    fam = get_family(family, v=G.v, d=G.d, steps=100)
+    fam = get_family(family, v=G.v, d=G.d, chain_length=100)
     train = G.sample(25, seed=3, unique=True)
     out = fam.sample(fam.empirical_oracle(train), 300, seed=1).astype(np.int32)
     assert np.isin(row_keys(out), row_keys(train)).all()
@@ -113,7 +115,7 @@ def test_empirical_oracle_sampling_returns_training_strings(family):
 
 @pytest.mark.parametrize("family", ["uniform", "gaussian"])
 def test_grammar_oracle_bound_is_close_to_and_not_below_minus_log_p(family):
-    fam = get_family(family, v=G.v, d=G.d, steps=50)
+    fam = get_family(family, v=G.v, d=G.d, chain_length=50)
     x = G.sample(3, seed=5)
     reps = np.stack([fam.nll_bound(fam.grammar_oracle(G), x, seed=s) for s in range(12)])
     mean, err = reps.mean(0), reps.std(0, ddof=1) / math.sqrt(reps.shape[0])
@@ -124,7 +126,7 @@ def test_grammar_oracle_bound_is_close_to_and_not_below_minus_log_p(family):
 
 @pytest.mark.parametrize("family", ["uniform", "gaussian"])
 def test_networks_train_reproducibly_for_time_conditioned_families(family):
-    fam = get_family(family, v=G.v, d=G.d, steps=20)
+    fam = get_family(family, v=G.v, d=G.d, chain_length=20)
     x0 = torch.from_numpy(G.sample(64, seed=0).astype(np.int64))
     losses = []
     for _ in range(2):
@@ -147,8 +149,32 @@ def test_networks_train_reproducibly_for_time_conditioned_families(family):
 
 @pytest.mark.parametrize("family", ["uniform", "gaussian"])
 def test_leaf_evidence_accepts_integer_steps_like_times(family):
-    fam = get_family(family, v=4, d=3, steps=10)
+    fam = get_family(family, v=4, d=3, chain_length=10)
     x0 = torch.tensor([[0, 1, 2]])
     x_t = fam.corrupt(x0, torch.tensor([2]), torch.Generator().manual_seed(0))
     torch.testing.assert_close(fam.leaf_log_likelihood(x_t, torch.tensor([2])),
                                fam.leaf_log_likelihood(x_t, torch.tensor([0.2])))
+
+
+@pytest.mark.parametrize("family", ["uniform", "gaussian"])
+def test_chain_length_is_the_option_and_is_named_in_errors(family):
+    assert get_family(family, v=4, d=3, chain_length=7).T == 7
+    with pytest.raises(SlopscopeError, match="chain_length=0 is too small"):
+        get_family(family, v=4, d=3, chain_length=0)
+    with pytest.raises(SlopscopeError, match="'steps'; allowed: chain_length, schedule"):
+        get_family(family, v=4, d=3, steps=10)
+
+
+def test_categorical_draws_by_inverse_cdf_from_unnormalised_rows():
+    from scipy import stats
+
+    p = torch.tensor([[2.0, 0.0, 6.0, 2.0]], dtype=torch.float64)  # probabilities .2 0 .6 .2
+    u = torch.tensor([0.0, 0.19, 0.2, 0.79, 0.8, 0.999])
+    got = categorical(p.expand(6, 4), u=u)
+    assert got.tolist() == [0, 0, 2, 2, 3, 3]  # token 1 (probability 0) is never drawn
+    draws = categorical(p.expand(20_000, 4), torch.Generator().manual_seed(0))
+    counts = torch.bincount(draws, minlength=4).numpy()
+    assert counts[1] == 0
+    assert stats.chisquare(counts[[0, 2, 3]], 20_000 * np.array([0.2, 0.6, 0.2])).pvalue > 1e-4
+    batched = categorical(p.expand(2, 3, 4), torch.Generator().manual_seed(1))
+    assert batched.shape == (2, 3)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from slopscope import SlopscopeError
+from slopscope.diffusion import MaskedDiffusion
 from slopscope.experiments import config_from_dict, load_config, preset_names
 from slopscope.experiments.config import parse_override
+from slopscope.experiments.measured_models import NetworkModel
 
 
 @pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop",
@@ -31,12 +34,13 @@ def test_presets_set_up_the_findings():
 
 def test_overrides_reach_nested_keys_with_toml_values():
     config = load_config("e4", ["train.steps=100", "grammar.zipf_levels=[3]",
-                                "diffusion.family=uniform", "diffusion.options.steps=50",
+                                "diffusion.family=uniform", "diffusion.options.chain_length=50",
                                 "model.backbone=unet", "model.options.width=32",
                                 "train.ema=0.99", "name=my run"])
     assert config.train.steps == 100 and config.train.ema == 0.99
     assert config.grammar.zipf_levels == [3]
-    assert config.diffusion.family == "uniform" and config.diffusion.options == {"steps": 50}
+    assert config.diffusion.family == "uniform"
+    assert config.diffusion.options == {"chain_length": 50}
     assert config.model.backbone == "unet" and config.model.options == {"width": 32}
     assert config.name == "my run"
     assert config.hash() != load_config("e4").hash()
@@ -57,7 +61,19 @@ def test_a_toml_file_works_like_a_preset(tmp_path):
     (["grammar.zipf_a=true"], "'grammar.zipf_a' = True has the wrong type"),
     (["diffusion.family=gauss"],
      "'diffusion.family' = 'gauss'; allowed: gaussian, masked, uniform"),
-    (["diffusion.options.T=5"], "unknown key 'diffusion.options.T'; allowed: eps, steps"),
+    (["diffusion.options.T=5"], "unknown key 'diffusion.options.T'; allowed: eps"),
+    (["diffusion.options.steps=5"], "unknown key 'diffusion.options.steps'; allowed: eps"),
+    (["diffusion.family=uniform", "diffusion.options.steps=5"],
+     "unknown key 'diffusion.options.steps'; allowed: chain_length, schedule, ce_weight"),
+    (["measure.sampler.steps=5"],
+     "unknown key 'measure.sampler.steps'; allowed: sampler_steps, skip"),
+    (["diffusion.family=gaussian", "measure.sampler.sampler_steps=5"],
+     "unknown key 'measure.sampler.sampler_steps'; allowed: none"),
+    (["measure.sampler.sampler_steps=0"], "measure.sampler: sampler_steps=0 is too small"),
+    (["measure.sampler.skip=1"], "measure.sampler: skip=1 must be true or false"),
+    (["measure.sampler=4"], "'measure.sampler' = 4 has the wrong type; allowed: dict"),
+    (["measure.sample_steps=4"], "unknown key 'measure.sample_steps'; allowed: generations"),
+    (["measure.batch_size=4"], "unknown key 'measure.batch_size'"),
     (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: oracle, transformer, unet"),
     (["model.options.depth=2"], "unknown key 'model.options.depth'; allowed: width, layers"),
     (["train.lr=-1"], "train: lr=-1.0 must be a positive number"),
@@ -90,3 +106,68 @@ def test_parse_override_reads_toml_literals_and_falls_back_to_strings():
     assert parse_override("a=[1, 2]") == (["a"], [1, 2])
     assert parse_override("a=masked") == (["a"], "masked")
     assert parse_override('a="x=y"') == (["a"], "x=y")
+
+
+TINY_MODEL = ["model.options.width=16", "model.options.layers=1", "model.options.heads=2",
+              "train.device=cpu"]
+
+
+def test_measure_sampler_reaches_the_sampler_and_is_not_part_of_the_identity(monkeypatch,
+                                                                            tmp_path):
+    config = load_config("e2", [*TINY_MODEL, "measure.sampler.sampler_steps=3"])
+    assert config.measure.sampler == {"sampler_steps": 3}
+    assert config.hash() == load_config("e2", TINY_MODEL).hash()
+    assert config.hash() == load_config("e2", [*TINY_MODEL, "measure.sampler.skip=false"]).hash()
+    seen = []
+    real = MaskedDiffusion.sample
+
+    def spy(self, denoiser, count, seed, **options):
+        out, stats = real(self, denoiser, count, seed, return_stats=True, **options)
+        seen.append((options, stats))
+        return out
+
+    monkeypatch.setattr(MaskedDiffusion, "sample", spy)
+    source = SimpleNamespace(v=4, d=8, kind="grammar")
+    for cfg, steps in ((config, 3), (load_config("e2", TINY_MODEL), 8)):
+        out = NetworkModel(cfg, source, {"model": 0}, tmp_path).generate(5, seed=0, step=0)
+        assert out.shape == (5, 8)
+        options, stats = seen[-1]
+        assert options == cfg.measure.sampler and stats["steps"] == steps
+
+
+def _saved(family: str, measure: dict, options: dict) -> dict:
+    data = load_config("e2", [f"diffusion.family={family}"]).to_dict()
+    data["measure"] = {k: v for k, v in data["measure"].items() if k != "sampler"} | measure
+    data["diffusion"]["options"] = options
+    return json.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize("family, measure, options, sampler, new_options", [
+    # the old runner passed measure.sample_steps (None too) to the masked sampler
+    ("masked", {"sample_steps": 16, "batch_size": 64}, {"steps": 4}, {"sampler_steps": 16}, {}),
+    ("masked", {"sample_steps": None, "batch_size": 64}, {"steps": 4, "eps": 0.01}, {},
+     {"eps": 0.01}),
+    ("masked", {"batch_size": 64}, {"steps": 4}, {"sampler_steps": 4}, {}),
+    ("masked", {}, {"steps": None}, {}, {}),
+    # and nothing to the others; their steps were the chain length
+    ("uniform", {"sample_steps": 16, "batch_size": 64}, {"steps": 50}, {},
+     {"chain_length": 50}),
+    ("gaussian", {"sample_steps": None}, {"steps": 20, "scale": 2.0}, {},
+     {"chain_length": 20, "scale": 2.0}),
+])
+def test_saved_configurations_of_older_versions_are_migrated(family, measure, options, sampler,
+                                                             new_options):
+    old = _saved(family, measure, options)
+    config = config_from_dict(old)
+    assert config.measure.sampler == sampler
+    assert config.diffusion.options == new_options
+    assert config.measure.generations == old["measure"]["generations"]
+    again = config_from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config
+
+
+def test_user_files_are_not_migrated(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text('[measure]\nsample_steps = 4\n')
+    with pytest.raises(SlopscopeError, match="unknown key 'measure.sample_steps'"):
+        load_config(str(path))

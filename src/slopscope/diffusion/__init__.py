@@ -2,12 +2,14 @@
 
     family = get_family("masked", v=16, d=8)
     loss = family.loss(denoiser, x0, generator)
-    strings = family.sample(denoiser, 1000, seed=0)
+    strings = family.sample(denoiser, 1000, seed=0)  # masked: sampler_steps=K for a K-step grid
     nelbo = family.nll_bound(denoiser, strings, seed=0)
     oracle = family.grammar_oracle(rhm)        # a denoiser, usable wherever a network is
 """
 
 from __future__ import annotations
+
+import inspect
 
 from slopscope.diffusion.base import DiffusionFamily
 from slopscope.diffusion.gaussian import GaussianDiffusion
@@ -29,7 +31,22 @@ def get_family(name: str, v: int, d: int, **options) -> DiffusionFamily:
     try:
         return FAMILIES[name](v=v, d=d, **options)
     except TypeError as exc:
-        raise SlopscopeError(f"bad option for family {name!r}: {exc}") from None
+        allowed = ", ".join(family_options(name)) or "none"
+        raise SlopscopeError(f"bad option for family {name!r}: {exc}; allowed: {allowed}"
+                             " (sampler options go to family.sample)") from None
+
+
+def family_options(name: str) -> list[str]:
+    """The keyword options of family `name` (its constructor: they define the model)."""
+    params = inspect.signature(FAMILIES[name].__init__).parameters
+    return [p for p in params if p not in ("self", "v", "d")]
+
+
+def sampler_options(name: str) -> list[str]:
+    """The keyword options of family `name`'s sampler that a measurement may set."""
+    params = inspect.signature(FAMILIES[name].sample).parameters
+    return [p for p in params
+            if p not in ("self", "denoiser", "count", "seed", "batch_size", "return_stats")]
 
 
 __all__ = [
@@ -38,5 +55,7 @@ __all__ = [
     "GaussianDiffusion",
     "MaskedDiffusion",
     "UniformDiffusion",
+    "family_options",
     "get_family",
+    "sampler_options",
 ]

@@ -24,6 +24,18 @@ def make_generator(seed, device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
+def categorical(probs: torch.Tensor, generator: torch.Generator | None = None,
+                u: torch.Tensor | None = None) -> torch.Tensor:
+    """One inverse-CDF draw per row of unnormalised probabilities probs (..., v), in float64,
+    with the uniforms u (...) given or drawn from `generator`. A row of zeros draws v - 1."""
+    cum = probs.double().cumsum(-1)
+    if u is None:
+        u = torch.rand(cum.shape[:-1], generator=generator, device=cum.device,
+                       dtype=torch.float64)
+    idx = torch.searchsorted(cum, (u.double() * cum[..., -1]).unsqueeze(-1), right=True)
+    return idx.squeeze(-1).clamp_max(probs.shape[-1] - 1)
+
+
 def device_of(denoiser) -> torch.device:
     """The device a denoiser computes on (CPU for oracles and parameter-free callables)."""
     if isinstance(denoiser, torch.nn.Module):
@@ -59,7 +71,14 @@ class DiffusionFamily(abc.ABC):
 
     @abc.abstractmethod
     def sample(self, denoiser, count: int, seed, **options) -> np.ndarray:
-        """`count` generated strings, an int64 array (count, d)."""
+        """`count` generated strings, an int64 array (count, d). Its keyword options (other than
+        batch_size and return_stats) are measurement settings, `measure.sampler` in a run."""
+
+    @classmethod
+    def check_sampler(cls, options: dict) -> None:
+        """One-line error for an invalid value of a `sample` option (checked before training);
+        the base class's samplers have no options to check."""
+        return None
 
     @abc.abstractmethod
     def nll_bound(self, denoiser, strings, seed, **options) -> np.ndarray:

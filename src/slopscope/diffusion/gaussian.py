@@ -17,15 +17,16 @@ from slopscope.errors import SlopscopeError, check_int
 
 
 class GaussianDiffusion(DiscreteTime, DiffusionFamily):
-    """Options: steps T (default 100), schedule ("cosine" | "linear"), scale of the codes."""
+    """Options: chain_length T (steps of the Markov chain, default 100), schedule ("cosine" |
+    "linear"), scale of the codes. The sampler runs the T reverse steps; it has no options."""
 
     name = "gaussian"
     needs_time = True
 
-    def __init__(self, v: int, d: int, steps: int = 100, schedule: str = "cosine",
+    def __init__(self, v: int, d: int, chain_length: int = 100, schedule: str = "cosine",
                  scale: float = 1.0):
         super().__init__(v, d)
-        self._init_schedule(steps, schedule)
+        self._init_schedule(chain_length, schedule)
         if not (scale > 0 and math.isfinite(scale)):
             raise SlopscopeError(f"scale={scale} must be a positive number")
         self.scale = float(scale)

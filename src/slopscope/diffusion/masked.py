@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, log_scores
+from slopscope.diffusion.base import DiffusionFamily, categorical, log_scores
 from slopscope.errors import SlopscopeError, check_int
 
 
@@ -29,19 +29,18 @@ def loss_weight(t: torch.Tensor) -> torch.Tensor:
 
 
 class MaskedDiffusion(DiffusionFamily):
-    """Absorbing-state diffusion. Options: eps (smallest training time, default 1e-3),
-    steps (sampler steps: None = d steps unmasking exactly one token each; K = the ancestral
-    sampler on a uniform time grid of K steps, which skips the network when nothing changed)."""
+    """Absorbing-state diffusion. Option: eps (smallest training time, default 1e-3). Sampler
+    options (measurement settings): sampler_steps (None = d steps unmasking exactly one token
+    each; K = the ancestral sampler on a uniform time grid of K steps) and skip."""
 
     name = "masked"
     needs_time = False  # with carry-over, the exact denoiser does not depend on t
 
-    def __init__(self, v: int, d: int, eps: float = 1e-3, steps: int | None = None):
+    def __init__(self, v: int, d: int, eps: float = 1e-3):
         super().__init__(v, d)
         if not 0.0 <= eps < 1.0:
             raise SlopscopeError(f"eps={eps} must be in [0, 1)")
         self.eps = float(eps)
-        self.steps = None if steps is None else check_int("steps", steps, minimum=1)
         self.mask = v
 
     @property
@@ -138,16 +137,23 @@ class MaskedDiffusion(DiffusionFamily):
         return total
 
     # ---- sampling -------------------------------------------------------------------------
-    def sample(self, denoiser, count, seed, steps="default", skip: bool = True,
+    @classmethod
+    def check_sampler(cls, options: dict) -> None:
+        if options.get("sampler_steps") is not None:
+            check_int("sampler_steps", options["sampler_steps"], minimum=1)
+        if not isinstance(options.get("skip", True), bool):
+            raise SlopscopeError(f"skip={options['skip']!r} must be true or false")
+
+    def sample(self, denoiser, count, seed, sampler_steps: int | None = None, skip: bool = True,
                batch_size: int = 1024, return_stats: bool = False):
-        """Ancestral sampling from all-mask. steps: None = d steps, one token unmasked per step
-        (a uniformly random masked position); K = uniform time grid of K steps where each masked
-        token is revealed with probability (t - s)/t, and (skip=True) rows whose state did not
-        change since the last call are not re-evaluated. Returns int64 (count, d) [and stats:
-        network calls and rows evaluated]."""
-        steps = self.steps if steps == "default" else steps
-        if steps is not None:
-            steps = check_int("steps", steps, minimum=1)
+        """Ancestral sampling from all-mask. sampler_steps: None = d steps, one token unmasked
+        per step (a uniformly random masked position); K = uniform time grid of K steps where
+        each masked token is revealed with probability (t - s)/t, and (skip=True) rows whose
+        state did not change since the last call are not re-evaluated (same strings, fewer
+        evaluations). Returns int64 (count, d) [and stats: network calls, rows evaluated and
+        the number of steps]."""
+        self.check_sampler({"sampler_steps": sampler_steps, "skip": skip})
+        steps = None if sampler_steps is None else int(sampler_steps)
         stats = {"network_calls": 0, "rows_evaluated": 0, "steps": steps or self.d}
 
         def one_batch(size, generator):
@@ -157,12 +163,6 @@ class MaskedDiffusion(DiffusionFamily):
 
         out = self.generate(denoiser, count, seed, batch_size, one_batch)
         return (out, stats) if return_stats else out
-
-    def _draw(self, logp: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """Inverse-CDF draws from rows of probabilities exp(logp) (N, v) with uniforms u (N,)."""
-        cum = logp.double().exp().cumsum(-1)
-        idx = torch.searchsorted(cum, (u.double() * cum[:, -1]).unsqueeze(-1), right=True)
-        return idx.squeeze(-1).clamp_max(self.v - 1)
 
     def _sample_one_per_step(self, denoiser, size, generator, stats):
         device = generator.device
@@ -176,7 +176,7 @@ class MaskedDiffusion(DiffusionFamily):
             pick = torch.rand((size, self.d), generator=generator, device=device)
             pos = torch.where(x == self.mask, pick, -1.0).argmax(dim=1)
             u = torch.rand(size, generator=generator, device=device)
-            x[rows, pos] = self._draw(logp[rows, pos], u)
+            x[rows, pos] = categorical(logp[rows, pos].double().exp(), u=u)
         return x
 
     def _sample_grid(self, denoiser, size, steps, skip, generator, stats):
@@ -197,6 +197,6 @@ class MaskedDiffusion(DiffusionFamily):
             reveal = (x == self.mask) & (reveal_u < (t - s) / t)
             where = reveal.nonzero(as_tuple=True)
             if where[0].numel():
-                x[where] = self._draw(logp[where], value_u[where])
+                x[where] = categorical(logp[where].double().exp(), u=value_u[where])
             stale = reveal.any(dim=1)
         return x

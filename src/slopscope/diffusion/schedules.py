@@ -28,7 +28,7 @@ SCHEDULES = {"cosine": cosine, "linear": linear}
 
 
 def make_schedule(name: str, T: int) -> torch.Tensor:
-    T = check_int("steps", T, minimum=1)
+    T = check_int("chain_length", T, minimum=1)
     if name not in SCHEDULES:
         raise SlopscopeError(f"schedule={name!r}; allowed: {', '.join(sorted(SCHEDULES))}")
     return SCHEDULES[name](T)
@@ -42,10 +42,11 @@ def stratified_steps(count: int, T: int, generator, device) -> torch.Tensor:
 
 
 class DiscreteTime:
-    """Mixin of the discrete-time families: T steps, a schedule, and t <-> step k."""
+    """Mixin of the discrete-time families: a chain of T = chain_length steps, a schedule, and
+    t <-> step k."""
 
-    def _init_schedule(self, steps: int, schedule: str) -> None:
-        self.T = check_int("steps", steps, minimum=1)
+    def _init_schedule(self, chain_length: int, schedule: str) -> None:
+        self.T = check_int("chain_length", chain_length, minimum=1)
         self.schedule = schedule
         self.alpha_bar = make_schedule(schedule, self.T)  # (T + 1,) float64
 

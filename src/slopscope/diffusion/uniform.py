@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, log_scores
+from slopscope.diffusion.base import DiffusionFamily, categorical, log_scores
 from slopscope.diffusion.schedules import DiscreteTime, stratified_steps
 from slopscope.errors import SlopscopeError, check_int
 
 
 class UniformDiffusion(DiscreteTime, DiffusionFamily):
-    """Options: steps T (default 100), schedule ("cosine" | "linear"), ce_weight (weight of the
-    auxiliary cross-entropy on x0 in the training loss, default 0.01 as in D3PM)."""
+    """Options: chain_length T (steps of the Markov chain, default 100), schedule ("cosine" |
+    "linear"), ce_weight (weight of the auxiliary cross-entropy on x0 in the training loss,
+    default 0.01 as in D3PM). The sampler runs the T reverse steps; it has no options."""
 
     name = "uniform"
     needs_time = True
 
-    def __init__(self, v: int, d: int, steps: int = 100, schedule: str = "cosine",
+    def __init__(self, v: int, d: int, chain_length: int = 100, schedule: str = "cosine",
                  ce_weight: float = 0.01):
         super().__init__(v, d)
-        self._init_schedule(steps, schedule)
+        self._init_schedule(chain_length, schedule)
         if not ce_weight >= 0:
             raise SlopscopeError(f"ce_weight={ce_weight} must be >= 0")
         self.ce_weight = float(ce_weight)
@@ -130,18 +131,10 @@ class UniformDiffusion(DiscreteTime, DiffusionFamily):
             for step in range(self.T, 0, -1):
                 t = torch.full((size,), step / self.T, device=device)
                 p0 = log_scores(denoiser, x, t, self.v).double().exp()
-                x = _categorical(self.reverse_probs(x, step, p0), generator)
+                x = categorical(self.reverse_probs(x, step, p0), generator)
             return x
 
         return self.generate(denoiser, count, seed, batch_size, one_batch)
-
-
-def _categorical(p: torch.Tensor, generator) -> torch.Tensor:
-    """One draw per row of unnormalised probabilities p (..., v)."""
-    cum = p.cumsum(-1)
-    u = torch.rand(p.shape[:-1], generator=generator, device=p.device, dtype=cum.dtype)
-    idx = torch.searchsorted(cum, (u * cum[..., -1]).unsqueeze(-1), right=True)
-    return idx.squeeze(-1).clamp_max(p.shape[-1] - 1)
 
 
 __all__ = ["UniformDiffusion"]

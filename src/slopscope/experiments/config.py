@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import json
 import tomllib
 import types
@@ -15,9 +14,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from slopscope.diffusion import FAMILIES
+from slopscope.diffusion import FAMILIES, family_options, sampler_options
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.controls import OracleConfig
+from slopscope.experiments.run_size import check_run_size
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import BACKBONES
 from slopscope.tokendata import FORMATS, TOKENIZERS
@@ -91,17 +91,15 @@ class ModelConfig:
 @dataclass(frozen=True)
 class MeasureConfig:
     generations: int = 10_000
-    sample_steps: int | None = None  # masked sampler steps (None = d steps, one token each)
+    # keyword options of the family's sampler, e.g. masked: sampler_steps (None = d steps, one
+    # token each; K = a K-step grid); measurement settings, not part of the run's identity
+    sampler: dict = field(default_factory=dict)
     likelihood: bool = True  # per-string NELBO of train and held-out strings at each checkpoint
     nelbo_samples: int = 1
-    batch_size: int = 1024
 
     def __post_init__(self):
         check_int("generations", self.generations, minimum=1)
-        if self.sample_steps is not None:
-            check_int("sample_steps", self.sample_steps, minimum=1)
         check_int("nelbo_samples", self.nelbo_samples, minimum=1)
-        check_int("batch_size", self.batch_size, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -216,7 +214,8 @@ def build(cls, data, path: str = ""):
 def _check_options(where: str, options: dict, allowed: list[str]) -> None:
     for key in options:
         if key not in allowed:
-            raise SlopscopeError(f"unknown key '{where}.{key}'; allowed: {', '.join(allowed)}")
+            raise SlopscopeError(f"unknown key '{where}.{key}'; allowed: "
+                                 f"{', '.join(allowed) or 'none'}")
 
 
 def validate(config: ExperimentConfig) -> ExperimentConfig:
@@ -224,10 +223,13 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
     if config.diffusion.family not in FAMILIES:
         raise SlopscopeError(f"'diffusion.family' = {config.diffusion.family!r}; allowed: "
                              f"{', '.join(sorted(FAMILIES))}")
-    family_cls = FAMILIES[config.diffusion.family]
-    allowed = [p for p in inspect.signature(family_cls.__init__).parameters
-               if p not in ("self", "v", "d")]
-    _check_options("diffusion.options", config.diffusion.options, allowed)
+    family = config.diffusion.family
+    _check_options("diffusion.options", config.diffusion.options, family_options(family))
+    _check_options("measure.sampler", config.measure.sampler, sampler_options(family))
+    try:
+        FAMILIES[family].check_sampler(config.measure.sampler)
+    except SlopscopeError as exc:
+        raise SlopscopeError(f"measure.sampler: {exc}") from None
     backbones = {**{name: cfg for name, (_, cfg) in BACKBONES.items()}, "oracle": OracleConfig}
     if config.model.backbone not in backbones:
         raise SlopscopeError(f"'model.backbone' = {config.model.backbone!r}; allowed: "
@@ -242,6 +244,7 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
                                  "generaliser samples it); token data (data.path) has none")
     if not config.seeds or any(not isinstance(s, int) or s < 0 for s in config.seeds):
         raise SlopscopeError(f"'seeds' = {config.seeds!r}; allowed: a non-empty list of ints >= 0")
+    check_run_size(config)  # grammar runs; token data is checked when read
     return config
 
 
@@ -315,5 +318,29 @@ def load_config(source: str | None = None, overrides: list[str] = ()) -> Experim
 
 
 def config_from_dict(data: dict) -> ExperimentConfig:
-    """Rebuild a saved (resolved) configuration."""
-    return validate(build(ExperimentConfig, data))
+    """Rebuild a saved (resolved) configuration, including one saved by an older version."""
+    return validate(build(ExperimentConfig, migrate(data)))
+
+
+def migrate(data: dict) -> dict:
+    """A saved configuration in today's keys: measure.batch_size (unused) is dropped; masked:
+    measure.sample_steps, else diffusion.options.steps -> measure.sampler.sampler_steps (the old
+    runner passed sample_steps, None too, to the masked sampler); uniform and gaussian:
+    diffusion.options.steps -> chain_length (sample_steps did not reach their samplers)."""
+    data = json.loads(json.dumps(data))  # deep copy of plain data
+    measure, diffusion = data.get("measure", {}), data.get("diffusion", {})
+    if not isinstance(measure, dict) or not isinstance(diffusion, dict):
+        return data  # build() names the bad section
+    masked = diffusion.get("family", "masked") == "masked"
+    options = diffusion.get("options") if isinstance(diffusion.get("options"), dict) else {}
+    measure.pop("batch_size", None)
+    steps = options.pop("steps", None) if masked else None
+    if "sample_steps" in measure:
+        old = measure.pop("sample_steps")
+        steps = old if masked else None
+    if steps is not None and isinstance(measure.get("sampler", {}), dict):
+        data["measure"] = {**measure, "sampler": {"sampler_steps": steps,
+                                                  **measure.get("sampler", {})}}
+    if "steps" in options:
+        options["chain_length"] = options.pop("steps")
+    return data

@@ -24,20 +24,23 @@ def build_network(config, source, model_seed: int):
 
 
 class NetworkModel:
+    """A trained network, sampled with the options of `measure.sampler`; with `train.ema` set it
+    is measured with its EMA weights (the usual practice), else with the raw ones."""
+
     def __init__(self, config, source, seeds: dict, run_dir):
         self.family, self.net = build_network(config, source, seeds["model"])
         self.checkpoints = run_dir / "checkpoints"
         self.measure = config.measure
+        self.use_ema = config.train.ema is not None
 
     def steps(self) -> list[int]:
         return list_checkpoints(self.checkpoints)
 
     def at(self, step: int) -> None:
-        load_weights(self.checkpoints, step, self.net).eval()
+        load_weights(self.checkpoints, step, self.net, use_ema=self.use_ema).eval()
 
     def generate(self, count: int, seed: int, step: int):
-        options = {"steps": self.measure.sample_steps} if self.family.name == "masked" else {}
-        return self.family.sample(self.net, count, seed, **options)
+        return self.family.sample(self.net, count, seed, **self.measure.sampler)
 
     def nll(self, strings, seed: int, step: int):
         return self.family.nll_bound(self.net, strings, seed=seed,

@@ -72,7 +72,10 @@ def test_an_interrupted_run_resumes_and_reproduces_its_results(finished, tmp_pat
     for path in (copy / "measurements").glob("step-00000500.*"):
         path.unlink()
     kept = (copy / "measurements" / "step-00000050.json").stat().st_mtime_ns
-    run_experiment(config, 0, tmp_path, progress=False)
+    # resumed with other verdict settings (not part of the run's identity): training resumes
+    changed = load_config("e2", [*TINY, "findings.d_copy_gate=0.06"])
+    assert changed.hash() == config.hash()
+    run_experiment(changed, 0, tmp_path, progress=False)
     assert (copy / "measurements" / "step-00000050.json").stat().st_mtime_ns == kept
     for table in ("checkpoints", "strings", "blocks"):
         assert pq.read_table(copy / "tables" / f"{table}.parquet").equals(

@@ -25,7 +25,7 @@ def _inputs(fam, batch=6, seed=0):
 @pytest.mark.parametrize("backbone", BACKBONES)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_backbone_serves_every_family(backbone, family):
-    fam = get_family(family, v=V, d=D, **({} if family == "masked" else {"steps": 10}))
+    fam = get_family(family, v=V, d=D, **({} if family == "masked" else {"chain_length": 10}))
     net = build_denoiser(fam, backbone, seed=0)
     x_t, t = _inputs(fam)
     out = net(x_t, t)

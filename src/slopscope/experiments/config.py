@@ -16,6 +16,7 @@ from pathlib import Path
 
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
 from slopscope.errors import SlopscopeError, check_int
+from slopscope.experiments.config_migration import migrate
 from slopscope.experiments.controls import OracleConfig
 from slopscope.experiments.run_size import check_run_size
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
@@ -146,12 +147,15 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def hash(self) -> str:
-        """Identity of a run: everything that changes data or weights (not the measurement
-        settings, the verdict rules or the description, which may change later)."""
-        data = {k: v for k, v in self.to_dict().items()
+    def identity(self) -> dict:
+        """Everything that changes data or weights (not the measurement settings, the verdict
+        rules or the description, which may change later)."""
+        return {k: v for k, v in self.to_dict().items()
                 if k not in ("measure", "findings", "description")}
-        text = json.dumps(data, sort_keys=True, default=str)
+
+    def hash(self) -> str:
+        """Identity of a run, hashed."""
+        text = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -320,27 +324,3 @@ def load_config(source: str | None = None, overrides: list[str] = ()) -> Experim
 def config_from_dict(data: dict) -> ExperimentConfig:
     """Rebuild a saved (resolved) configuration, including one saved by an older version."""
     return validate(build(ExperimentConfig, migrate(data)))
-
-
-def migrate(data: dict) -> dict:
-    """A saved configuration in today's keys: measure.batch_size (unused) is dropped; masked:
-    measure.sample_steps, else diffusion.options.steps -> measure.sampler.sampler_steps (the old
-    runner passed sample_steps, None too, to the masked sampler); uniform and gaussian:
-    diffusion.options.steps -> chain_length (sample_steps did not reach their samplers)."""
-    data = json.loads(json.dumps(data))  # deep copy of plain data
-    measure, diffusion = data.get("measure", {}), data.get("diffusion", {})
-    if not isinstance(measure, dict) or not isinstance(diffusion, dict):
-        return data  # build() names the bad section
-    masked = diffusion.get("family", "masked") == "masked"
-    options = diffusion.get("options") if isinstance(diffusion.get("options"), dict) else {}
-    measure.pop("batch_size", None)
-    steps = options.pop("steps", None) if masked else None
-    if "sample_steps" in measure:
-        old = measure.pop("sample_steps")
-        steps = old if masked else None
-    if steps is not None and isinstance(measure.get("sampler", {}), dict):
-        data["measure"] = {**measure, "sampler": {"sampler_steps": steps,
-                                                  **measure.get("sampler", {})}}
-    if "steps" in options:
-        options["chain_length"] = options.pop("steps")
-    return data

@@ -67,7 +67,7 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     if needs_training(config):
         family, net = build_network(config, source, seeds["model"])
         train(family, net, train_set, dataclasses.replace(config.train, seed=seeds["model"]),
-              run_dir / "checkpoints", extra_hash=config.to_dict(), progress=progress)
+              run_dir / "checkpoints", extra_hash=config.identity(), progress=progress)
     measure_run(run_dir, progress=progress)
     write_json(run_dir / "done.json", {"seconds": time.perf_counter() - began})
     return run_dir

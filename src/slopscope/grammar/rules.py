@@ -7,6 +7,7 @@ Within a level no tuple appears twice, so every valid string has exactly one par
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -14,18 +15,24 @@ import numpy as np
 from slopscope.errors import SlopscopeError, check_int
 
 MAX_TUPLES = 2**62  # tuple keys (base-v numbers with s digits) must fit in int64
+# A string has d = s**L tokens, and the grammar computes the exact string count
+# P_max = n * m**((d - 1)/(s - 1)) as a Python int: cap both so that making a grammar stays fast
+# (a 2**20-bit power takes milliseconds; 2**40 tokens would take hours and terabytes).
+MAX_LENGTH = 2**24
+MAX_COUNT_BITS = 2**20
 
 
 def check_sizes(v, n, m, s, L) -> tuple[int, int, int, int, int]:
-    """Validate the five size parameters; returns them as ints."""
+    """Validate the five size parameters; returns them as ints. Cheap for any input: no power
+    is computed before its size is known to be bounded."""
     v = check_int("v", v, minimum=2)
     n = check_int("n", n, minimum=1)
     m = check_int("m", m, minimum=1)
     s = check_int("s", s, minimum=2)
     L = check_int("L", L, minimum=1)
-    tuples = v**s
-    if tuples > MAX_TUPLES:
+    if s > 62 or v**s > MAX_TUPLES:  # v >= 2, so s > 62 alone means v**s > 2**62
         raise SlopscopeError(f"v**s = {v}**{s} is too large; allowed: v**s <= 2**62")
+    tuples = v**s
     if m > v ** (s - 1):
         raise SlopscopeError(
             f"m={m} exceeds v**(s-1)={v ** (s - 1)}: v*m={v * m} rules would need more than "
@@ -35,7 +42,36 @@ def check_sizes(v, n, m, s, L) -> tuple[int, int, int, int, int]:
         raise SlopscopeError(
             f"n*m={n * m} exceeds v**s={tuples} distinct s-tuples; allowed: n*m <= v**s"
         )
+    if not _length_ok(m, s, L):
+        limit = max(k for k in range(1, 64) if _length_ok(m, s, k))
+        length = f"{s}**{L}" if L > 64 else f"{s}**{L} = {s**L}"
+        count = ""
+        if m > 1 and L <= 64:  # bytes of P_max = n*m**((s**L-1)/(s-1)) as an exact integer
+            bits = (s**L - 1) // (s - 1) * math.log2(m)
+            count = (f" (the exact string count P_max = n*m**((s**L-1)/(s-1)) alone would be an "
+                     f"integer of ~2**{math.log2(bits):.0f} bits, ~{_decimal_bytes(bits / 8)})")
+        raise SlopscopeError(
+            f"L={L} is too large: strings of s**L = {length} tokens{count}; allowed: L <= {limit} "
+            f"for s={s}, m={m} (at most {MAX_LENGTH} tokens per string and a P_max of at most "
+            f"2**{MAX_COUNT_BITS.bit_length() - 1} bits)"
+        )
     return v, n, m, s, L
+
+
+def _length_ok(m: int, s: int, L: int) -> bool:
+    """Whether strings of s**L tokens and their count P_max stay within the caps above."""
+    if L > MAX_LENGTH.bit_length():  # s >= 2: s**L > MAX_LENGTH; never compute a huge power
+        return False
+    d = s**L
+    return d <= MAX_LENGTH and (d - 1) // (s - 1) * math.log2(m) <= MAX_COUNT_BITS
+
+
+def _decimal_bytes(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"):
+        if size < 999.5:
+            return f"{size:.3g} {unit}"
+        size /= 1000
+    return f"{size:.3g} YB"
 
 
 def parents_at(level: int, v: int, n: int) -> int:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.grammar.sampling import row_keys
-from slopscope.tokendata.files import Ragged
+from slopscope.rows import row_keys
+from slopscope.tokendata.files import IDS, Ragged, check_token_ids
 from slopscope.tokendata.vocab import Vocabulary
 
 
@@ -62,9 +62,12 @@ def fixed_length(ragged: Ragged, length: int | None, pad: bool) -> tuple[np.ndar
 
 def build_vocabulary(ragged: Ragged, rows: np.ndarray, kind: str, max_vocab: int):
     """(ids (N, d), Vocabulary): ids of sorted distinct tokens, the pad token last if any row is
-    padded."""
+    padded. `rows` holds the raw values, -1 at padding (so integer data must be ids >= 0)."""
     padded = rows == -1
     present = np.unique(rows[~padded])
+    if present.shape[0] == 0:
+        raise SlopscopeError(f"the sequences have no tokens (all {rows.shape[0]} are empty); "
+                             f"allowed: sequences of at least one token ({IDS} or text)")
     if present.shape[0] > max_vocab:
         raise SlopscopeError(f"the data has {present.shape[0]} distinct tokens; allowed: at most "
                              f"data.max_vocab={max_vocab} (raise it for a bigger model, or use "
@@ -89,6 +92,8 @@ def prepare(ragged: Ragged, kind: str, length: int | None = None, pad: bool = Fa
     """The token data set of `ragged` (see `fixed_length`); duplicates counted, and removed
     (first occurrence kept) when `dedup`."""
     max_vocab = check_int("data.max_vocab", max_vocab, minimum=2)
+    if ragged.symbols is None:  # integer data: read_sequences checks them; a hand-made Ragged too
+        check_token_ids(ragged.values, ragged.offsets, "the integer data")
     rows, _, _, info = fixed_length(ragged, length, pad)
     ids, vocab = build_vocabulary(ragged, rows, kind, max_vocab)
     _, first, counts = np.unique(row_keys(ids), return_index=True, return_counts=True)

@@ -19,6 +19,8 @@ ALLOWED = "a UTF-8 text file with one sequence per line, a .npy integer array or
           "of integer lists"
 # bytes in memory per byte of input while reading, by format (Python strings and lists for text)
 MEMORY_FACTOR = {"text": 12, "npy": 3, "parquet": 3}
+MAX_TOKEN_ID = 2**31 - 1  # integer data: token ids are 0..MAX_TOKEN_ID (-1 marks padding later)
+IDS = f"integer token ids 0..{MAX_TOKEN_ID}"
 
 
 @dataclass
@@ -134,14 +136,44 @@ def _read_npy(path: Path) -> Ragged:
                   else "not a .npy file")
         raise SlopscopeError(f"data.path={str(path)!r} is {reason}; allowed: {ALLOWED}") from None
     if not isinstance(array, np.ndarray) or array.ndim != 2 or \
-            not np.issubdtype(array.dtype, np.integer) or array.shape[0] == 0:
+            not np.issubdtype(array.dtype, np.integer) or 0 in array.shape:
         raise SlopscopeError(f"data.path={str(path)!r} holds a {array.dtype} array of shape "
-                             f"{array.shape}; allowed: a non-empty (sequences, length) integer "
-                             "array")
+                             f"{array.shape}{_not_an_id(array)}; allowed: a non-empty "
+                             f"(sequences, length) integer array of {IDS}")
     count, length = array.shape
-    values = np.asarray(array, dtype=np.int64).reshape(-1)
+    flat = array.reshape(-1)
     offsets = np.arange(count + 1, dtype=np.int64) * length
+    check_token_ids(flat, offsets, f"data.path={str(path)!r}")
+    values = np.asarray(flat, dtype=np.int64)
     return Ragged(values, offsets, None, {"format": "npy", "lines": count})
+
+
+def _not_an_id(array) -> str:
+    """' (value 3.5 at sequence 0, position 2)': the first value of a 2-D float array that is no
+    integer ('' for other arrays)."""
+    if not (isinstance(array, np.ndarray) and array.ndim == 2 and array.size
+            and np.issubdtype(array.dtype, np.floating)):
+        return ""
+    bad = ~np.isfinite(array) | (array != np.floor(array))
+    if not bad.any():
+        return f" (whole numbers stored as floats, e.g. {array[0, 0].item()!r})"
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    return f" (value {array[row, col].item()!r} at sequence {row}, position {col})"
+
+
+def check_token_ids(values: np.ndarray, offsets: np.ndarray, where: str) -> None:
+    """Raise a one-line error naming the first value of integer data that is not a token id
+    (negative, or above MAX_TOKEN_ID), with its sequence and position; no copy is made."""
+    if values.size == 0:
+        return
+    low, high = values.min(), values.max()
+    if low >= 0 and high <= MAX_TOKEN_ID:
+        return
+    index = int(np.argmax(values < 0)) if low < 0 else int(np.argmax(values > MAX_TOKEN_ID))
+    row = int(np.searchsorted(offsets, index, side="right")) - 1
+    hint = " (to pad, store shorter sequences and set data.pad=true)" if low < 0 else ""
+    raise SlopscopeError(f"{where} holds token id {int(values[index])} (sequence {row}, position "
+                         f"{index - int(offsets[row])}); allowed: {IDS}{hint}")
 
 
 def _read_parquet(path: Path, column: str) -> Ragged:
@@ -179,6 +211,11 @@ def _read_parquet(path: Path, column: str) -> Ragged:
         raise SlopscopeError(f"data.column={column!r} of {str(path)!r} has null tokens; "
                              "allowed: integer lists without nulls")
     offsets = np.asarray(array.offsets, dtype=np.int64)
-    values = np.asarray(flat, dtype=np.int64)
-    return Ragged(values, offsets - offsets[0], None,
+    offsets = offsets - offsets[0]
+    raw = flat.to_numpy(zero_copy_only=False)
+    if raw.size == 0:
+        raise SlopscopeError(f"data.column={column!r} of {str(path)!r} holds only empty lists; "
+                             f"allowed: lists of {IDS}")
+    check_token_ids(raw, offsets, f"data.column={column!r} of {str(path)!r}")
+    return Ragged(raw.astype(np.int64), offsets, None,
                   {"format": "parquet", "column": column, "lines": len(array)})

@@ -150,10 +150,10 @@ CASES = [
     ([*RUN, "model.options.heads=3"], "width=64 is not divisible by heads=3"),
     ([*RUN, "model.options.layers=two"], "model.options: layers='two' must be an integer"),
     ([*RUN, "model.backbone=oracle", "model.options.memorize=1.5"],
-     "'model.options.memorize' = 1.5; allowed: a share in [0, 1]"),
+     "model.options: 'memorize' = 1.5; allowed: a share in [0, 1]"),
     ([*RUN, "model.backbone=oracle", "model.options.memorize_set=most"],
-     "'model.options.memorize_set' = 'most'; allowed: all, typical, atypical"),
-    ([*RUN, "model.backbone=oracle", "model.options.sharpen=50"], "'model.options.sharpen' = 50"),
+     "model.options: 'memorize_set' = 'most'; allowed: all, typical, atypical"),
+    ([*RUN, "model.backbone=oracle", "model.options.sharpen=50"], "model.options: 'sharpen' = 50"),
     ([*RUN, "model.backbone=oracle", "data.path={tmp}/words.txt"], "needs a grammar"),
     # ---- seeds --------------------------------------------------------------------------------
     ([*RUN, "seeds=[]"], "'seeds' = []; allowed: a non-empty list of ints >= 0"),
@@ -245,6 +245,10 @@ CASES = [
     (["sweep", "e9"], "cannot read sweep file e9"),
     # ---- calibration --------------------------------------------------------------------------
     (["calibrate", "demo", "--runs", "0"], "runs=0 is too small; allowed: runs >= 1"),
+    (["calibrate", "demo", "--memorize", "1.5"], "memorize=1.5; allowed: a planted share"),
+    (["calibrate", "{tmp}/sweep_badvalue.toml"], "'train.steps' = 'x' has the wrong type"),
+    (["calibrate", "demo", "--runs", "x"], "argument --runs: invalid int value: 'x'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["calibrate", "e9"], "'e9' is neither a preset"),
     (["calibrate", "{tmp}/bad.toml"], "is not valid TOML"),
     (["calibrate", "{tmp}/sweep_seeds.toml"], "sweep seeds [1000] for calibration; allowed: "
@@ -257,6 +261,11 @@ CASES = [
     (["measure", "{tmp}/fake_run", "measure.generations=0"], "generations=0 is too small"),
     # ---- the grammar command ------------------------------------------------------------------
     (["grammar", "--m", "20", "--out", "{tmp}/g"], "m=20 exceeds v**(s-1)=16"),
+    (["run", "demo", "diffusion.options.eps=2"], "diffusion.options: eps=2 must be in [0, 1)"),
+    (["run", "demo", "train.grad_clip=-1"], "grad_clip=-1.0; allowed: a number >= 0"),
+    (["run", "demo", "train.weight_decay=-1"], "weight_decay=-1.0; allowed: a number >= 0"),
+    (["run", "demo", "model.backbone=oracle", "model.options.onset=-1"],
+     "model.options: onset=-1 is too small"),
     (["grammar", "--train", "300000", "--out", "{tmp}/g"], "allowed: count <= P_max"),
     (["grammar", "--grammar", "{tmp}/missing.json"], "cannot read grammar file"),
     (["grammar", "--grammar", "{tmp}/bad.toml"], "grammar JSON is malformed"),

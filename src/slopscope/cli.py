@@ -251,12 +251,19 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:+.3f}"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too: `slopscope: error: ...` (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"slopscope: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="slopscope",
         description="Measure which training samples a diffusion model memorizes, when and why.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _grammar_parser(sub)
     _run_parser(sub)
     return parser
@@ -264,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (one line) and --help
+        return exc.code
     try:
         return args.func(args)
     except SlopscopeError as exc:

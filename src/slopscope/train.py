@@ -43,6 +43,11 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise SlopscopeError(f"lr={self.lr} must be a positive number")
+        for key in ("weight_decay", "grad_clip"):
+            value = getattr(self, key)
+            if not (value >= 0 and math.isfinite(value)):
+                raise SlopscopeError(f"{key}={value}; allowed: a number >= 0"
+                                     + (" (0: no clipping)" if key == "grad_clip" else ""))
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise SlopscopeError(f"ema={self.ema}; allowed: a decay in (0, 1) or None")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):

@@ -133,6 +133,8 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     """Run the null and planted controls (and, for runs, the atypical and slop ones) and tabulate
     each verdict's false-positive rate and power. Returns (and saves) the calibration table."""
     runs = check_int("runs", runs, minimum=1)
+    if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
+        raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
     sweep = is_sweep(source)
     arms = ARMS[:2] if sweep else ARMS
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
@@ -143,6 +145,8 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
         for replicate in range(runs):
             base, arm_jobs = _jobs(source, arm, memorize, replicate)
             jobs += [(arm, replicate, job) for job in arm_jobs]
+    for overrides in dict.fromkeys(job.overrides for _, _, job in jobs):
+        load_config(base, list(overrides))  # every configuration is valid before anything runs
     report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
     results = EXECUTORS[executor](base, [j for _, _, j in jobs], out_dir, workers,
                                   report=lambda _: None)

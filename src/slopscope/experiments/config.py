@@ -229,6 +229,12 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
                              f"{', '.join(sorted(FAMILIES))}")
     family = config.diffusion.family
     _check_options("diffusion.options", config.diffusion.options, family_options(family))
+    try:  # option values (ranges), before any data are made
+        sizes = ((2, 2) if config.data.path else
+                 (config.grammar.v, config.grammar.s ** config.grammar.L))
+        FAMILIES[family](*sizes, **config.diffusion.options)
+    except SlopscopeError as exc:
+        raise SlopscopeError(f"diffusion.options: {exc}") from None
     _check_options("measure.sampler", config.measure.sampler, sampler_options(family))
     try:
         FAMILIES[family].check_sampler(config.measure.sampler)

@@ -39,14 +39,14 @@ class OracleConfig:
 
     def __post_init__(self):
         if not (isinstance(self.memorize, (int, float)) and 0.0 <= self.memorize <= 1.0):
-            raise SlopscopeError(f"'model.options.memorize' = {self.memorize!r}; allowed: a "
+            raise SlopscopeError(f"'memorize' = {self.memorize!r}; allowed: a "
                                  "share in [0, 1]")
         if self.memorize_set not in MEMORIZE_SETS:
-            raise SlopscopeError(f"'model.options.memorize_set' = {self.memorize_set!r}; "
+            raise SlopscopeError(f"'memorize_set' = {self.memorize_set!r}; "
                                  f"allowed: {', '.join(MEMORIZE_SETS)}")
-        check_int("model.options.onset", self.onset, minimum=0)
+        check_int("onset", self.onset, minimum=0)
         if not (isinstance(self.sharpen, (int, float)) and 0.0 <= self.sharpen <= 20.0):
-            raise SlopscopeError(f"'model.options.sharpen' = {self.sharpen!r}; allowed: a "
+            raise SlopscopeError(f"'sharpen' = {self.sharpen!r}; allowed: a "
                                  "number in [0, 20] (0: the grammar itself)")
 
 

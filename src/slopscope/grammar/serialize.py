@@ -22,7 +22,7 @@ def to_dict(g) -> dict:
         "m": g.m,
         "s": g.s,
         "L": g.L,
-        "P_max": str(g.P_max),
+        "P_max": str(g.P_max) if g.P_max.bit_length() < 10_000 else hex(g.P_max),  # informative
         "origin": g.origin,
         "rules": [t.tolist() for t in g.rules],
         "probs": [p.tolist() for p in g.probs],

@@ -11,8 +11,8 @@ import torch
 from slopscope import RHM, SlopscopeError
 from slopscope.diffusion import get_family
 from slopscope.diffusion.masked import alpha, loss_weight
-from slopscope.grammar.sampling import row_keys
 from slopscope.models import build_denoiser
+from slopscope.rows import row_keys
 from tests.tiny import GRAMMARS
 
 G = GRAMMARS["zipf_top_rootprior"]  # v=4, d=8, non-uniform with a root prior

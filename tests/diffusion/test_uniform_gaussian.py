@@ -12,8 +12,8 @@ from slopscope import SlopscopeError
 from slopscope.diffusion import get_family
 from slopscope.diffusion.base import categorical
 from slopscope.diffusion.schedules import make_schedule, stratified_steps
-from slopscope.grammar.sampling import row_keys
 from slopscope.models import build_denoiser
+from slopscope.rows import row_keys
 from tests.tiny import GRAMMARS
 
 G = GRAMMARS["zipf_top_rootprior"]

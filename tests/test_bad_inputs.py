@@ -8,6 +8,7 @@ Each case is (argv, fragment): `{tmp}` in argv is a folder holding the bad files
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -16,14 +17,7 @@ import pytest
 
 from slopscope.cli import main
 from slopscope.experiments import executors, runner
-from slopscope.experiments.config import (
-    ExperimentConfig,
-    build,
-    load_config,
-    preset_names,
-    read_toml,
-)
-from slopscope.experiments.run_size import check_run_size, estimate_run_size, human_bytes
+from slopscope.experiments.config import load_config
 from slopscope.tokendata import files
 
 
@@ -79,6 +73,12 @@ def _files(tmp) -> None:
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"config": load_config("demo").to_dict(),
                                                  "seed": 0}))
+    old = tmp / "old_run"  # measured by an older slopscope: a summary but not today's tables
+    shutil.copytree(run, old)
+    split = {"reproduced_fraction": 0.0, "median_generation_time": None, "generation_time": {}}
+    (old / "summary.json").write_text(json.dumps({"name": "demo", "seed": 0, "steps": [1],
+                                                  "final": {}, "splits": {"train": split,
+                                                                          "test": split}}))
 
 
 RUN = ["run", "--runs-dir", "{tmp}/runs", "e2"]  # the run command on the E2 preset
@@ -255,6 +255,8 @@ CASES = [
      "seeds in 0..999"),
     # ---- existing directories -----------------------------------------------------------------
     (["report", "{tmp}/not_a_run"], "not_a_run"),
+    (["report", "{tmp}/old_run"], "lacks tables/checkpoints.parquet (measured by an older "
+     "slopscope): run `slopscope measure"),
     (["measure", "{tmp}/not_a_run"], "not_a_run is not a run directory (no config.json)"),
     (["measure", "{tmp}/fake_run", "train.steps=5"], "override 'train.steps=5' would change a "
      "finished run; allowed: measure.* and findings.* keys only"),
@@ -262,6 +264,10 @@ CASES = [
     # ---- the grammar command ------------------------------------------------------------------
     (["grammar", "--m", "20", "--out", "{tmp}/g"], "m=20 exceeds v**(s-1)=16"),
     (["run", "demo", "diffusion.options.eps=2"], "diffusion.options: eps=2 must be in [0, 1)"),
+    (["run", "demo", "diffusion.family=uniform", "diffusion.options.chain_length=10000000000000"],
+     "chain_length=10000000000000 is too large; allowed: chain_length <= 100000"),
+    (["run", "demo", "measure.sampler.sampler_steps=1000000"], "sampler_steps=1000000 is too "
+     "large"),
     (["run", "demo", "train.grad_clip=-1"], "grad_clip=-1.0; allowed: a number >= 0"),
     (["run", "demo", "train.weight_decay=-1"], "weight_decay=-1.0; allowed: a number >= 0"),
     (["run", "demo", "model.backbone=oracle", "model.options.onset=-1"],
@@ -302,14 +308,3 @@ def test_a_bad_input_is_one_line_naming_it(folder, capsys, argv, fragment):
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("slopscope: error: "), captured.err
     assert fragment.replace("{tmp}", str(folder)) in lines[0]
-
-
-def test_the_presets_fit_in_a_few_gigabytes_and_the_estimate_is_cheap():
-    for name in preset_names():
-        config = build(ExperimentConfig, read_toml(name))
-        check_run_size(config, available=2 * 2**30)
-        assert sum(estimate_run_size(config).values()) < 100 * 2**20
-    huge = build(ExperimentConfig, {"grammar": {"L": 19}, "model": {"backbone": "unet"}})
-    assert sum(estimate_run_size(huge).values()) > 10**12  # exact ints, no allocation
-    assert [human_bytes(x) for x in (5, 8.8e12, 1.5e25, 10**400)] == \
-        ["5 B", "8.8 TB", "15 YB", "more than 1e300 B"]

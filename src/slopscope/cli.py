@@ -145,7 +145,6 @@ def _run_calibrate(args) -> int:
 
 
 def _run_sweep(args) -> int:
-    from slopscope.experiments.calibrate import calibration_path
     from slopscope.experiments.sweep import run_sweep
     from slopscope.report import build_sweep_report
     from slopscope.store import read_table
@@ -158,28 +157,28 @@ def _run_sweep(args) -> int:
     index = read_table(sweep_dir / "index.parquet").to_pylist()
     for row in index:
         if row["run_dir"] and has_summary(row["run_dir"]):
-            _report(Path(row["run_dir"]))
-    name = sweep_dir.name.rsplit("-", 1)[0]
-    print(f"report: {build_sweep_report(sweep_dir, calibration_path(args.runs_dir, name))}")
+            try:
+                _report(Path(row["run_dir"]))
+            except SlopscopeError as exc:  # e.g. a run measured by an older slopscope
+                print(f"no report for {row['run_dir']}: {exc}", file=sys.stderr)
+    print(f"report: {build_sweep_report(sweep_dir)}")
     return 1 if any(row["error"] for row in index) else 0
 
 
 def _report(run_dir: Path, force: bool = False) -> Path:
     """Build (or rebuild, when forced or when the summary or the calibration changed) a run's
     report, with the calibration of its configuration when one was saved next to it
-    (<runs>/calibration/)."""
-    from slopscope.experiments.calibrate import calibration_path
+    (<runs>/calibration/<name>.json)."""
     from slopscope.report import build_report
-    from slopscope.store import read_json
+    from slopscope.store import calibration_path, read_json
     from slopscope.summary import summary_path
 
     name = read_json(run_dir / "config.json")["config"]["name"]
-    calibration = calibration_path(run_dir.parent, name)
     page = run_dir / "report" / "report.html"
-    inputs = [summary_path(run_dir), calibration]
+    inputs = [summary_path(run_dir), calibration_path(run_dir.parent, name)]
     fresh = page.exists() and all(not p.exists() or p.stat().st_mtime <= page.stat().st_mtime
                                   for p in inputs)
-    return page if fresh and not force else build_report(run_dir, calibration)
+    return page if fresh and not force else build_report(run_dir)
 
 
 def _run_runs(args) -> int:
@@ -191,14 +190,14 @@ def _run_runs(args) -> int:
 
 
 def _run_report(args) -> int:
-    from slopscope.experiments.calibrate import calibration_path
-    from slopscope.report import build_sweep_report
     from slopscope.summary import read_summary
 
-    if (args.run_dir / "aggregate.parquet").exists():  # a sweep directory
-        name = args.run_dir.name.rsplit("-", 1)[0]
-        print(build_sweep_report(args.run_dir, calibration_path(args.run_dir.parent.parent,
-                                                                name)))
+    if (args.run_dir / "index.parquet").exists():  # a sweep directory
+        from slopscope.experiments.sweep import summarise_sweep
+        from slopscope.report import build_sweep_report
+
+        summarise_sweep(args.run_dir)  # its runs may have been measured again
+        print(build_sweep_report(args.run_dir))
         return 0
     read_summary(args.run_dir)  # a one-line error when the run has no measurements yet
     print(_report(args.run_dir, force=True))

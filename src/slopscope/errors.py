@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -56,3 +57,13 @@ def as_seed_generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(check_int("seed", seed, minimum=0))
+
+
+def human_bytes(size: int | float) -> str:
+    """'8.8 TB' (decimal units); beyond yottabytes as a power of ten."""
+    size = float(size) if size < 10**300 else math.inf
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"):
+        if size < 999.5:
+            return f"{size:.3g} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1000
+    return f"{size:.2g} YB" if math.isfinite(size) else "more than 1e300 B"

@@ -131,6 +131,16 @@ def file_digest(path) -> str:
     return digest.hexdigest()
 
 
+def calibration_path(runs_dir, name: str) -> Path:
+    """Where `slopscope calibrate` saves the calibration of a configuration or sweep `name`."""
+    return Path(runs_dir) / "calibration" / f"{name}.json"
+
+
+def sweep_name(sweep_dir) -> str:
+    """The name of a sweep directory runs/sweeps/<name>-<hash>."""
+    return Path(sweep_dir).name.rsplit("-", 1)[0]
+
+
 def read_json(path) -> dict:
     try:
         return json.loads(Path(path).read_text())

@@ -46,12 +46,12 @@ class SplitSummary:
 class RunSummary:
     name: str
     seed: int
-    source: str  # "grammar" or "tokens"
-    d: int
-    levels: int  # grammar depth L (0 for token data)
     steps: list
     final: dict  # the checkpoint scalars of the last checkpoint
     splits: dict  # {"train" | "test": SplitSummary}
+    source: str = "grammar"  # "grammar" or "tokens" (summaries before token data: grammar)
+    d: int | None = None  # string length (None: an old summary without it)
+    levels: int | None = None  # grammar depth L (0 for token data)
     delay: dict | None = None  # {"area", "onset"} (None: measured before delays existed)
     entropy: float | None = None  # H(X) in nats (None: token data)
     findings: dict = field(default_factory=dict)  # {"A" | "D": finding entry}

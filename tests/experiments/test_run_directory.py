@@ -134,3 +134,28 @@ def test_the_report_builds_from_a_copied_run_directory_alone(oracle_run, tmp_pat
     config = html.unescape(page.split("<h2>Configuration</h2><pre>")[1].split("</pre>")[0])
     saved = json.loads((oracle_run / "config.json").read_text())["config"]
     assert tomllib.loads(config)["model"] == saved["model"]  # the configuration as TOML
+
+
+def test_the_report_shows_the_calibration_saved_next_to_the_run(oracle_run, tmp_path):
+    runs = tmp_path / "runs"
+    copy = runs / oracle_run.name
+    shutil.copytree(oracle_run, copy)
+    rate = {"rate": 0.05, "low": 0.01, "high": 0.2, "hits": 1, "n": 20}
+    name = json.loads((copy / "config.json").read_text())["config"]["name"]
+    (runs / "calibration").mkdir()
+    (runs / "calibration" / f"{name}.json").write_text(json.dumps(
+        {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"false_positive_rate": rate}}}))
+    page = build_report(copy).read_text()
+    assert "20 replicates per arm" in page and "0.050 [0.010, 0.200] (1/20)" in page
+
+
+def test_the_catalogue_lists_a_run_whose_summary_is_of_an_older_layout(oracle_run, tmp_path):
+    from slopscope.experiments.catalog import catalog
+
+    copy = tmp_path / oracle_run.name
+    shutil.copytree(oracle_run, copy)
+    old = json.loads((copy / "summary.json").read_text())
+    del old["splits"]["train"]["reproduced_fraction"]
+    (copy / "summary.json").write_text(json.dumps(old))
+    (row,) = catalog(tmp_path)
+    assert row["status"] == "re-measure" and row.get("train_reproduced") is None

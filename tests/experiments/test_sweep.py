@@ -105,6 +105,11 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     page = (sweep_dir / "report.html").read_text()
     assert "train.steps=40" in page and page.count("<img") == 1
     assert (sweep_dir / "sweep.png").exists() and (sweep_dir / "sweep.svg").exists()
+    (sweep_dir / "aggregate.parquet").unlink()  # `report` on a sweep summarises it again
+    assert main(["report", str(sweep_dir)]) == 0
+    again = pq.read_table(sweep_dir / "aggregate.parquet").to_pylist()
+    assert [(r["point"], r["runs"], r["train_reproduced_mean"]) for r in again] == \
+        [(r["point"], r["runs"], r["train_reproduced_mean"]) for r in rows]
     images, problems = render(sweep_dir / "report.html")  # in a real headless browser
     assert len(images) == 1 and all(done and width > 0 for done, width in images)
     assert problems == []

@@ -17,6 +17,7 @@ import torch
 from slopscope.diffusion.base import DiffusionFamily, categorical, log_scores
 from slopscope.errors import SlopscopeError, check_int
 
+MAX_SAMPLER_STEPS = 100_000  # network calls per sampled batch
 
 def alpha(t: torch.Tensor) -> torch.Tensor:
     """Probability that a token is still clean at time t (log-linear schedule)."""
@@ -140,7 +141,8 @@ class MaskedDiffusion(DiffusionFamily):
     @classmethod
     def check_sampler(cls, options: dict) -> None:
         if options.get("sampler_steps") is not None:
-            check_int("sampler_steps", options["sampler_steps"], minimum=1)
+            check_int("sampler_steps", options["sampler_steps"], minimum=1,
+                      maximum=MAX_SAMPLER_STEPS)
         if not isinstance(options.get("skip", True), bool):
             raise SlopscopeError(f"skip={options['skip']!r} must be true or false")
 

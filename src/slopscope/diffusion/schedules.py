@@ -24,11 +24,12 @@ def linear(T: int) -> torch.Tensor:
     return 1.0 - torch.arange(T + 1, dtype=torch.float64) / T
 
 
+MAX_CHAIN_LENGTH = 100_000  # reverse steps of the discrete-time chains (a sampler makes T calls)
 SCHEDULES = {"cosine": cosine, "linear": linear}
 
 
 def make_schedule(name: str, T: int) -> torch.Tensor:
-    T = check_int("chain_length", T, minimum=1)
+    T = check_int("chain_length", T, minimum=1, maximum=MAX_CHAIN_LENGTH)
     if name not in SCHEDULES:
         raise SlopscopeError(f"schedule={name!r}; allowed: {', '.join(sorted(SCHEDULES))}")
     return SCHEDULES[name](T)
@@ -46,7 +47,7 @@ class DiscreteTime:
     t <-> step k."""
 
     def _init_schedule(self, chain_length: int, schedule: str) -> None:
-        self.T = check_int("chain_length", chain_length, minimum=1)
+        self.T = check_int("chain_length", chain_length, minimum=1, maximum=MAX_CHAIN_LENGTH)
         self.schedule = schedule
         self.alpha_bar = make_schedule(schedule, self.T)  # (T + 1,) float64
 

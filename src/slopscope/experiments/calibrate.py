@@ -31,7 +31,7 @@ from slopscope.experiments.config import load_config, read_toml
 from slopscope.experiments.executors import EXECUTORS
 from slopscope.experiments.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
 from slopscope.experiments.sweep_findings import sweep_findings
-from slopscope.store import write_json
+from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
 from slopscope.train import checkpoint_steps
@@ -180,11 +180,6 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     write_json(calibration_path(runs_dir, name), summary)
     report(format_calibration(summary))
     return summary
-
-
-def calibration_path(runs_dir, name: str) -> Path:
-    """Where the calibration of a configuration or sweep named `name` is saved."""
-    return Path(runs_dir) / "calibration" / f"{name}.json"
 
 
 def format_calibration(summary: dict) -> str:

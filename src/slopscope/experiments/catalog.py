@@ -31,8 +31,12 @@ def catalog(runs_dir) -> list[dict]:
                "backbone": config["model"]["backbone"], "P": config["data"]["train"],
                "P_max_fraction": None if from_file else config["data"]["train"] / p_max,
                "steps": config["train"]["steps"]}
-        if has_summary(run_dir):
-            summary = read_summary(run_dir)  # runs measured before verdicts have none
+        try:
+            summary = read_summary(run_dir) if has_summary(run_dir) else None
+        except SlopscopeError:  # a summary of an older layout: `slopscope measure` renews it
+            row["status"] = "re-measure"
+            summary = None
+        if summary is not None:  # runs measured before verdicts have none
             row.update(verdict_a=summary.verdict("A"), verdict_d=summary.verdict("D"),
                        copies=summary.copy_fraction,
                        train_reproduced=summary.train.reproduced_fraction,

@@ -12,20 +12,10 @@ from __future__ import annotations
 
 import math
 
-from slopscope.errors import SlopscopeError
+from slopscope.errors import SlopscopeError, human_bytes
 
 FLOAT = 4  # bytes of a float32 activation or parameter
 INT64_BITS = 63  # block ids beyond this many bits are Python ints in object arrays
-
-
-def human_bytes(size: int | float) -> str:
-    """'8.8 TB' (decimal units); beyond yottabytes as a power of ten."""
-    size = float(size) if size < 10**300 else math.inf
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"):
-        if size < 999.5:
-            return f"{size:.3g} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1000
-    return f"{size:.2g} YB" if math.isfinite(size) else "more than 1e300 B"
 
 
 def _grammar_bytes(v: int, n: int, m: int, s: int, L: int, d: int, internal: int) -> int:

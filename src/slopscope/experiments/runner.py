@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -109,8 +110,8 @@ def measure_run(run_dir, overrides=(), progress: bool = True,
         model.at(step)
         generations = model.generate(config.measure.generations, sampling_seed(seed, step), step)
         save_array(run_dir / "generations" / f"step-{step:08d}.npy", generations)
-        scalars, counts, rows, nn_hist = checkpoint_metrics(source, train_set, test_set, static,
-                                                   generations, sampling_seed(seed, step))
+        scalars, counts, rows, nn_hist = checkpoint_metrics(
+            source, train_set, test_set, static, generations, sampling_seed(seed, step))
         arrays = {f"count_{k}": v for k, v in counts.items()}
         if config.measure.likelihood:
             for split, strings in (("train", train_set), ("test", test_set)):
@@ -147,7 +148,14 @@ def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: 
     path = run_dir / "config.json"
     saved = {"config": config.to_dict(), "seed": seed, "hash": identity, "seeds": seeds}
     if path.exists():
-        if read_json(path).get("hash") != saved["hash"]:
+        before = read_json(path)
+        if before.get("hash") != saved["hash"]:
             raise SlopscopeError(f"{run_dir} holds a run of another configuration")
+        kept = config_from_dict(before["config"]).to_dict()  # in today's keys
+        changed = [key for key in ("measure", "findings") if kept[key] != saved["config"][key]]
+        if changed:
+            print(f"slopscope: note: {run_dir} exists with other {' and '.join(changed)} "
+                  f"settings and keeps them; to change them: slopscope measure {run_dir} "
+                  f"{changed[0]}.KEY=VALUE", file=sys.stderr)
         return
     atomic_write_text(path, json.dumps(saved, indent=2, sort_keys=True) + "\n")

@@ -112,11 +112,17 @@ def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
     workers = workers or int(sweep.get("workers", 2))
     results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
     write_index(sweep_dir, results)
-    write_aggregate(sweep_dir)
-    write_json(sweep_dir / "findings.json", sweep_findings(sweep_runs(sweep_dir)))
+    summarise_sweep(sweep_dir)
     failed = sum(r["error"] is not None for r in results)
     report(f"sweep {sweep_dir}: {len(results) - failed} runs done, {failed} failed")
     return sweep_dir
+
+
+def summarise_sweep(sweep_dir) -> None:
+    """(Re)write aggregate.parquet and findings.json from the runs of index.parquet (after a
+    sweep, or after its runs were measured again)."""
+    write_aggregate(sweep_dir)
+    write_json(Path(sweep_dir) / "findings.json", sweep_findings(sweep_runs(sweep_dir)))
 
 
 def write_index(sweep_dir: Path, results: list[dict]) -> None:

@@ -20,9 +20,7 @@ from slopscope import measure
 from slopscope.experiments.examples import example_rows
 from slopscope.experiments.findings import finding_a, finding_d
 from slopscope.store import load_array, read_json, write_table
-from slopscope.summary import RunSummary, SplitSummary, write_summary
-
-SPLITS = ("train", "test")
+from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
 
 
 def _load_npz(path) -> dict:
@@ -35,9 +33,9 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
     records = [read_json(run_dir / "measurements" / f"step-{s:08d}.json") for s in steps]
     arrays = [_load_npz(run_dir / "measurements" / f"step-{s:08d}.npz") for s in steps]
     tables = run_dir / "tables"
-    scalar_names = list(records[0]["scalars"])
+    scalar_names = list(dict.fromkeys(n for r in records for n in r["scalars"]))
     write_table(tables / "checkpoints.parquet", {
-        "step": np.array(steps), **{n: np.array([r["scalars"][n] for r in records])
+        "step": np.array(steps), **{n: np.array([r["scalars"].get(n, np.nan) for r in records])
                                     for n in scalar_names}})
     block_rows = [dict(row, step=r["step"]) for r in records for row in r["blocks"]]
     write_table(tables / "blocks.parquet", {k: [row[k] for row in block_rows]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from slopscope.errors import SlopscopeError, check_int
+from slopscope.errors import SlopscopeError, check_int, human_bytes
 
 MAX_TUPLES = 2**62  # tuple keys (base-v numbers with s digits) must fit in int64
 # A string has d = s**L tokens, and the grammar computes the exact string count
@@ -49,7 +49,7 @@ def check_sizes(v, n, m, s, L) -> tuple[int, int, int, int, int]:
         if m > 1 and L <= 64:  # bytes of P_max = n*m**((s**L-1)/(s-1)) as an exact integer
             bits = (s**L - 1) // (s - 1) * math.log2(m)
             count = (f" (the exact string count P_max = n*m**((s**L-1)/(s-1)) alone would be an "
-                     f"integer of ~2**{math.log2(bits):.0f} bits, ~{_decimal_bytes(bits / 8)})")
+                     f"integer of ~2**{math.log2(bits):.0f} bits, ~{human_bytes(bits / 8)})")
         raise SlopscopeError(
             f"L={L} is too large: strings of s**L = {length} tokens{count}; allowed: L <= {limit} "
             f"for s={s}, m={m} (at most {MAX_LENGTH} tokens per string and a P_max of at most "
@@ -64,14 +64,6 @@ def _length_ok(m: int, s: int, L: int) -> bool:
         return False
     d = s**L
     return d <= MAX_LENGTH and (d - 1) // (s - 1) * math.log2(m) <= MAX_COUNT_BITS
-
-
-def _decimal_bytes(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"):
-        if size < 999.5:
-            return f"{size:.3g} {unit}"
-        size /= 1000
-    return f"{size:.3g} YB"
 
 
 def parents_at(level: int, v: int, n: int) -> int:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from slopscope.errors import SlopscopeError
 from slopscope.report import plots
 from slopscope.report.html import escape, figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section, data_section, examples_section
-from slopscope.store import atomic_write_text, read_json, read_table
+from slopscope.store import atomic_write_text, calibration_path, read_json, read_table
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
 
@@ -45,12 +46,22 @@ def findings(summary: RunSummary) -> list[dict]:
     return rows
 
 
-def build_report(run_dir, calibration=None) -> Path:
+TABLES = ("checkpoints", "blocks", "typicality", "times", "quintiles", "neighbours", "examples")
+
+
+def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     """Write <run>/report/report.html (+ one PNG and SVG per figure); returns the page path.
-    `calibration`: a calibration file of this configuration (slopscope calibrate), if any."""
+    `calibration`: a calibration file of this configuration (slopscope calibrate); by default
+    the one saved next to the run (<runs>/calibration/<name>.json), when there is one."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
+    missing = [name for name in TABLES if not (run_dir / "tables" / f"{name}.parquet").exists()]
+    if missing:
+        raise SlopscopeError(f"{run_dir} lacks tables/{missing[0]}.parquet (measured by an older "
+                             f"slopscope): run `slopscope measure {run_dir}` first")
     config = read_json(run_dir / "config.json")["config"]
+    if calibration is None:
+        calibration = calibration_path(run_dir.parent, config["name"])
     out_dir = run_dir / "report"
     tables = functools.cache(lambda name: read_columns(run_dir / "tables" / f"{name}.parquet"))
     body = "\n".join(figure_html(fig, name, out_dir)

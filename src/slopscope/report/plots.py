@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
+from slopscope.summary import SPLITS  # noqa: E402
+
 
 def _log_steps(ax) -> None:
     """Log-scaled step axis without crowded minor labels."""
@@ -147,9 +149,6 @@ def sweep_points(labels, rows, numeric=None):
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-
-SPLITS = ("train", "test")
 
 
 def run_figures(tables, summary) -> list[tuple]:

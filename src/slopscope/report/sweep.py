@@ -11,7 +11,7 @@ import numpy as np
 from slopscope.report import plots
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section
-from slopscope.store import atomic_write_text, read_json, read_table
+from slopscope.store import atomic_write_text, calibration_path, read_json, read_table, sweep_name
 
 COLUMNS = (("train_reproduced", "train reproduced"), ("heldout_reproduced", "held-out reproduced"),
            ("median_tau_train", "median tau (train)"), ("rho_t1_train", "Spearman T1 (train)"),
@@ -52,10 +52,13 @@ def _fmt(triple) -> str:
     return f"{mean:.3g}"
 
 
-def build_sweep_report(sweep_dir, calibration=None) -> Path:
+def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path:
     """Write <sweep>/report.html (+ figure PNG/SVG); `calibration`: a calibration file of this
-    sweep (slopscope calibrate), if any."""
+    sweep (slopscope calibrate); by default the one saved under the runs directory
+    (<runs>/calibration/<name>.json), when there is one."""
     sweep_dir = Path(sweep_dir)
+    if calibration is None:
+        calibration = calibration_path(sweep_dir.parent.parent, sweep_name(sweep_dir))
     rows = read_aggregate(sweep_dir)
     labels = [r["label"] for r in rows]
     figure = figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
@@ -69,12 +72,12 @@ def build_sweep_report(sweep_dir, calibration=None) -> Path:
                        f["verdict"]) for key, f in found.items()],
                      ("finding", "measured (95 % intervals)", "verdict"),
                      [verdict_class(f["verdict"]) for f in found.values()])
-    name = sweep_dir.name.rsplit("-", 1)[0]
     body = "\n".join([
         "<p>Means over seeds with 95 % t-intervals; tau is the median first-reproduction step "
         "of training strings.</p>",
         f"<h2>Findings</h2>\n{findings}" if found else "",
-        f"<h2>Grid points</h2>\n{grid}", figure, calibration_section(calibration, name)])
+        f"<h2>Grid points</h2>\n{grid}", figure,
+        calibration_section(calibration, sweep_name(sweep_dir))])
     path = sweep_dir / "report.html"
     atomic_write_text(path, page(f"Sweep {sweep_dir.name}", body))
     return path

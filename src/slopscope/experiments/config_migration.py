@@ -1,5 +1,6 @@
-"""Saved configurations (config.json of older runs) in today's keys; user files are never
-migrated (their old keys are errors that name the new ones' section)."""
+"""Saved configurations (config.json of older runs) in today's keys. User files are never
+migrated: an old key there is an unknown-key error listing the keys allowed today (the sampler
+options moved to `measure.sampler`, the chain length is `diffusion.options.chain_length`)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from slopscope.store import (
 )
 from slopscope.tokendata import Vocabulary, load_token_data
 from slopscope.tokendata import split as split_tokens
+from slopscope.tokendata.files import ALLOWED
 
 
 def _save_split(run_dir: Path, train, test, info: dict) -> None:
@@ -127,8 +128,7 @@ class TokenSource:
         if not Path(path).is_file():
             hint = (" (the system word list: apt-get install wamerican)"
                     if path.startswith("/usr/share/dict/") else "")
-            raise SlopscopeError(f"data.path={path!r} is not a file{hint}; allowed: a text, "
-                                 ".npy or Parquet file of token sequences")
+            raise SlopscopeError(f"data.path={path!r} is not a file{hint}; allowed: {ALLOWED}")
         return hashlib.sha256(f"{config.hash()}:{file_digest(path)}".encode()).hexdigest()[:10]
 
     @classmethod

@@ -6,6 +6,7 @@
                                    "generation_time": {typicality: {"rho", "low", "high"} | null},
                                    "likelihood_flagged_fraction", "likelihood_time"}},
      "delay": {"area", "onset"}, "entropy" (nats; null for token data),
+     "onsets": {"memorisation": tau_mem, "rule": tau_rule} (steps; null: not within the run),
      "findings": {"A" | "D": {"verdict", "statistic", "low", "high", "measured", "rule", ...}}}
 
 Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
@@ -53,6 +54,7 @@ class RunSummary:
     d: int | None = None  # string length (None: an old summary without it)
     levels: int | None = None  # grammar depth L (0 for token data)
     delay: dict | None = None  # {"area", "onset"} (None: measured before delays existed)
+    onsets: dict | None = None  # {"memorisation": tau_mem, "rule": tau_rule} (null: never)
     entropy: float | None = None  # H(X) in nats (None: token data)
     findings: dict = field(default_factory=dict)  # {"A" | "D": finding entry}
 
@@ -71,6 +73,24 @@ class RunSummary:
     @property
     def delay_area(self) -> float | None:
         return None if self.delay is None else self.delay["area"]
+
+    @property
+    def tau_mem(self) -> float | None:
+        """Step at which copying begins (excess copies reach D's gate); inf: not within the
+        run; None: measured before onsets existed."""
+        if self.onsets is None:
+            return None
+        value = self.onsets.get("memorisation")
+        return math.inf if value is None else value
+
+    @property
+    def tau_rule(self) -> float | None:
+        """Step at which most generations are valid at every rule level; inf: not within the
+        run; None: not available (token data) or measured before onsets existed."""
+        if self.onsets is None or self.source == "tokens":
+            return None
+        value = self.onsets.get("rule")
+        return math.inf if value is None else value
 
     def verdict(self, name: str) -> str | None:
         """The verdict of finding `name` (A, D), or None when the run has none."""

@@ -82,6 +82,11 @@ def test_the_summary_has_one_typed_reader(oracle_run):
     assert summary.delay_area == raw["delay"]["area"]
     again = type(summary).from_dict(json.loads(json.dumps(summary.to_dict())))
     assert again.findings == summary.findings and again.steps == summary.steps
+    checkpoints = _columns(oracle_run / "tables" / "checkpoints.parquet")
+    assert summary.tau_mem == measure.crossing_step(checkpoints["excess_copy_fraction"],
+                                                    checkpoints["step"], 0.05)
+    assert summary.tau_rule == measure.crossing_step(checkpoints["valid"], checkpoints["step"],
+                                                     0.5) == checkpoints["step"][0]  # oracle
     never = dict(raw, splits={s: dict(raw["splits"][s], median_generation_time=None)
                               for s in ("train", "test")})
     assert type(summary).from_dict(never).test.median_generation_time == np.inf

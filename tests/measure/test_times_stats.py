@@ -220,3 +220,17 @@ def test_excess_slope_is_nan_without_three_training_units():
 
     ids = np.array([[1, 2], [1, 1]])
     assert np.isnan(excess_slope(ids, ids, ids, seed=0)["excess_slope"])
+
+
+def test_crossing_step_interpolates_in_log_step():
+    from slopscope.measure import crossing_step
+
+    steps = [10, 100, 1000, 10000]
+    # 0.04 at 100 and 0.06 at 1000: the crossing of 0.05 is half-way in log step
+    assert crossing_step([0, 0.04, 0.06, 0.2], steps, 0.05) == pytest.approx(10**2.5)
+    assert crossing_step([0, 0.05, 0.06, 0.2], steps, 0.05) == pytest.approx(100)
+    assert crossing_step([0.3, 0.4, 0.5, 0.6], steps, 0.05) == 10  # there from the start
+    assert crossing_step([0, 0.01, 0.02, 0.04], steps, 0.05) == np.inf  # censored
+    assert crossing_step([np.nan, np.nan, 0.1, 0.2], steps, 0.05) == 1000
+    with pytest.raises(SlopscopeError, match="3 values for 4 checkpoints"):
+        crossing_step([0, 1, 2], steps, 0.5)

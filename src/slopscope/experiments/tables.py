@@ -22,6 +22,8 @@ from slopscope.experiments.findings import finding_a, finding_d
 from slopscope.store import load_array, read_json, write_table
 from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
 
+RULE_SHARE = 0.5  # tau_rule: the share of generations valid at every level ("most")
+
 
 def _load_npz(path) -> dict:
     with np.load(path, allow_pickle=False) as data:
@@ -58,6 +60,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
                 for split in SPLITS},
         delay={"area": measure.memorisation_area(taus["train"], taus["test"], steps),
                "onset": measure.onset_step(taus["train"], taus["test"], steps)},
+        onsets=_onsets(records, steps, config.findings),
         entropy=source.entropy(),
         findings={"A": finding_a(taus, static, steps, config.findings, seed),
                   "D": finding_d(records, config.findings)})
@@ -85,6 +88,20 @@ def _string_tables(tables, steps, arrays, static) -> None:
         for key, value in static[split].items():
             typ_cols.setdefault(key, []).append(value)
     write_table(tables / "typicality.parquet", {k: np.concatenate(v) for k, v in typ_cols.items()})
+
+
+def _onsets(records, steps, findings) -> dict:
+    """tau_mem: the step at which the excess copy fraction of generations reaches D's copy gate
+    (copying begins); tau_rule: the step at which most generations (RULE_SHARE) are valid at
+    every rule level (None without a grammar); both interpolated in log step, inf: never."""
+    def scalar(name):
+        return [np.nan if r["scalars"].get(name) is None else r["scalars"][name] for r in records]
+
+    valid = scalar("valid")
+    return {"memorisation": measure.crossing_step(scalar("excess_copy_fraction"), steps,
+                                                  findings.d_copy_gate),
+            "rule": (None if np.isnan(valid).all()
+                     else measure.crossing_step(valid, steps, RULE_SHARE))}
 
 
 def _likelihood_times(arrays, typicality: dict, split: str, steps):

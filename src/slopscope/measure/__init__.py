@@ -41,6 +41,7 @@ from slopscope.measure.substrings import (
     token_keys,
 )
 from slopscope.measure.times import (
+    crossing_step,
     generation_times,
     likelihood_times,
     matched_heldout_score,
@@ -53,7 +54,7 @@ __all__ = [
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",
-    "excess_block_copying", "generation_times", "grammar_block_ids",
+    "crossing_step", "excess_block_copying", "generation_times", "grammar_block_ids",
     "is_copy", "js_divergence",
     "kgram_keys", "kgram_typicality",
     "likelihood_times", "longest_copied_block", "matched_heldout_score", "mean_ci",

@@ -58,3 +58,23 @@ def matched_heldout_score(nelbo_train, typ_train, nelbo_held, typ_held, bins: in
     means = np.array([nelbo_held[held_bin == b].mean() if (held_bin == b).any() else np.nan
                       for b in range(bins)])
     return np.asarray(nelbo_train, dtype=np.float64) - means[train_bin]
+
+
+def crossing_step(values, steps, threshold: float) -> float:
+    """First step at which a per-checkpoint figure (e.g. the excess copy fraction) reaches
+    `threshold`: interpolated linearly in log step between the last checkpoint below and the
+    first at or above it; the first checkpoint's step when it is there already; +inf if never
+    (censored). NaN values (not measured) never cross."""
+    values = np.asarray(values, dtype=np.float64)
+    steps = np.asarray(steps, dtype=np.float64)
+    if values.ndim != 1 or values.shape != steps.shape or np.any(steps <= 0):
+        raise SlopscopeError(f"{values.shape[0]} values for {steps.shape[0]} checkpoints; "
+                             "allowed: one value per positive, increasing step")
+    hit = np.flatnonzero(values >= threshold)
+    if not hit.size:
+        return float("inf")
+    i = int(hit[0])
+    if i == 0 or not np.isfinite(values[i - 1]):
+        return float(steps[i])
+    share = (threshold - values[i - 1]) / (values[i] - values[i - 1])
+    return float(np.exp(np.log(steps[i - 1]) + share * np.log(steps[i] / steps[i - 1])))

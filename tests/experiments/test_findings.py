@@ -75,7 +75,8 @@ def test_a_primary_statistic_is_declared_and_variants_are_secondary():
 def _runs(key, values, area, seeds=5, noise=0.01, entropy=10.0):
     rng = np.random.default_rng(1)
     return [{"values": {key: v}, "seed": s, "area": area(v) + noise * rng.normal(),
-             "entropy": entropy} for v in values for s in range(seeds)]
+             "entropy": entropy, "tau_mem": None, "tau_rule": None}
+            for v in values for s in range(seeds)]
 
 
 def test_b_and_e1_regress_the_delay_area_on_the_log_grid_value():
@@ -85,6 +86,25 @@ def test_b_and_e1_regress_the_delay_area_on_the_log_grid_value():
     assert flat["verdict"] == "not shown"
     e1 = sweep_findings(_runs("data.train", [128, 256, 512], lambda p: -0.05 * np.log(p)))["E1"]
     assert e1["verdict"] == "holds" and e1["high"] < 0
+
+
+def test_the_memorisation_time_exponent_is_recovered_and_censored_runs_are_counted():
+    from slopscope.experiments.scaling import memorisation_scaling
+
+    rng = np.random.default_rng(0)
+    runs = [{"values": {"data.train": p}, "seed": s, "tau_mem": 3.0 * p * np.exp(0.05 * z),
+             "tau_rule": 40.0} for p in (128, 256, 512, 1024) for s, z in
+            enumerate(rng.normal(size=6))]
+    fit = memorisation_scaling(runs)
+    assert fit["low"] < 1.0 < fit["high"] and fit["exponent"] == pytest.approx(1.0, abs=0.05)
+    assert fit["runs"] == 24 and fit["censored"] == 0
+    assert [w["tau_rule"] for w in fit["window"]] == pytest.approx([40.0] * 4)
+    exact = np.exp(np.mean([np.log(r["tau_mem"]) for r in runs[:6]]))
+    assert fit["window"][0]["tau_mem"] == pytest.approx(exact)
+    runs[-1]["tau_mem"] = np.inf  # one run at the largest P never copies: left out, counted
+    assert memorisation_scaling(runs)["censored"] == 1 and memorisation_scaling(runs)["runs"] == 23
+    flat = memorisation_scaling([dict(r, tau_mem=np.inf) for r in runs])
+    assert flat["exponent"] is None and "not measurable" in flat["measured"]
 
 
 def test_c_pairs_arms_by_seed_and_needs_matched_entropy():

@@ -30,7 +30,7 @@ from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config import load_config, read_toml
 from slopscope.experiments.executors import EXECUTORS
 from slopscope.experiments.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
-from slopscope.experiments.sweep_findings import sweep_findings
+from slopscope.experiments.sweep_findings import run_record, sweep_findings
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
@@ -104,8 +104,7 @@ def _verdicts(rows: list[dict], sweep: bool) -> dict:
     summaries = [read_summary(r["run_dir"]) for r in rows]
     out = {}
     if sweep:
-        runs = [{"values": dict(r["job"].point), "seed": r["job"].seed % 1000,
-                 "area": s.delay_area, "entropy": s.entropy}
+        runs = [run_record(dict(r["job"].point), r["job"].seed % 1000, s)
                 for r, s in zip(rows, summaries, strict=True)]
         out.update({k: [v] for k, v in sweep_findings(runs).items()})
     for name in ("A", "D"):

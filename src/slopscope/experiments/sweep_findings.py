@@ -22,6 +22,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.experiments.findings import entry, verdict
+from slopscope.experiments.scaling import memorisation_scaling
 from slopscope.store import read_table
 from slopscope.summary import has_summary, read_summary
 
@@ -38,9 +39,15 @@ def sweep_runs(sweep_dir) -> list[dict]:
         values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
         if s.delay_area is None:  # measured before delay statistics existed: slopscope measure it
             continue
-        out.append({"values": values, "seed": row["seed"], "area": s.delay_area,
-                    "entropy": s.entropy})
+        out.append(run_record(values, row["seed"], s))
     return out
+
+
+def run_record(values: dict, seed: int, summary) -> dict:
+    """What the sweep findings need of one run: its grid values, seed, delay area, entropy and
+    onsets."""
+    return {"values": values, "seed": seed, "area": summary.delay_area,
+            "entropy": summary.entropy, "tau_mem": summary.tau_mem, "tau_rule": summary.tau_rule}
 
 
 def _directed(fit: dict, sign: int) -> str:
@@ -105,7 +112,8 @@ def sweep_findings(runs: list[dict]) -> dict:
     keys = {k for r in runs for k in r["values"]}
     out = {}
     if "data.train" in keys:
-        out["E1"] = _trend(runs, "data.train", -1, "E1")
+        out["E1"] = {**_trend(runs, "data.train", -1, "E1"),
+                     "scaling": memorisation_scaling(runs)}
     if "grammar.zipf_a" in keys and "grammar.zipf_levels" not in keys:
         out["B"] = _trend(runs, "grammar.zipf_a", +1, "B")
     if "grammar.zipf_levels" in keys:

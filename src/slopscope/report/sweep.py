@@ -68,7 +68,8 @@ def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path
                  ("grid point", "runs (failed)", *(title for _, title in COLUMNS)))
     found_path = sweep_dir / "findings.json"
     found = read_json(found_path) if found_path.exists() else {}
-    findings = table([(f.get("title", key), f"{f['measured']} (rule: {f['rule']})",
+    findings = table([(f.get("title", key), f"{f['measured']} (rule: {f['rule']})"
+                       + (f"; {f['scaling']['measured']}" if "scaling" in f else ""),
                        f["verdict"]) for key, f in found.items()],
                      ("finding", "measured (95 % intervals)", "verdict"),
                      [verdict_class(f["verdict"]) for f in found.values()])

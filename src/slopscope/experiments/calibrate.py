@@ -155,6 +155,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
         raise SlopscopeError(f"{len(failed)} calibration runs failed: {failed[0]['error']}")
     table: dict = {}
     coverage: dict = {}
+    statistics: dict = {}  # {verdict: {arm: [[statistic, low, high] per run]}} (pooled rules)
     for arm in arms:
         for replicate in range(runs):
             rows = [by_job[(j.overrides, j.seed)] for a, r, j in jobs
@@ -164,13 +165,15 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                 cell[0] += sum(f["verdict"] == "holds" for f in found)
                 cell[1] += len(found)
                 cell[2] += sum(f["verdict"] != "not measurable" for f in found)
+                statistics.setdefault(verdict_name, {}).setdefault(arm, []).extend(
+                    [f["statistic"], f["low"], f["high"]] for f in found)
                 if arm == "null":
                     covered = [c for c in map(_covers_zero, found) if c is not None]
                     cov = coverage.setdefault(verdict_name, [0, 0])
                     cov[0] += sum(covered)
                     cov[1] += len(covered)
     summary = {"source": source, "replicates": runs, "memorize": memorize,
-               "sweep": sweep, "verdicts": {}}
+               "sweep": sweep, "verdicts": {}, "statistics": statistics}
     for verdict_name, arms_seen in table.items():
         summary["verdicts"][verdict_name] = {LABELS[a]: _rate(*hits) for a, hits in
                                              arms_seen.items()}

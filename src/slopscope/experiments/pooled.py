@@ -1,0 +1,44 @@
+"""A finding over seeds: the per-run statistic of A or D (one run per seed, a seed varying the
+grammar, the split and the initialisation) pooled as its mean over seeds with a Student-t 95 %
+interval (the seeds are the independent units, so the interval carries the variation between
+grammars). It holds when the interval lies above 0. Runs whose statistic cannot be formed are
+left out and counted. Its false-positive rate and power come from the calibration's null and
+planted runs, pooled in disjoint groups of as many runs as the row has seeds."""
+
+from __future__ import annotations
+
+from slopscope import measure
+from slopscope.experiments.findings import entry, verdict
+
+RULE = "mean over seeds of the per-run statistic, 95 % t-interval; holds when above 0"
+
+
+def pooled(entries: list[dict]) -> dict:
+    """The pooled verdict of per-run finding entries (one per seed)."""
+    values = [e["statistic"] for e in entries if e.get("statistic") is not None]
+    counts = {v: sum(e["verdict"] == v for e in entries) for v in
+              dict.fromkeys(e["verdict"] for e in entries)}
+    per_seed = ", ".join(f"{n} {v}" for v, n in counts.items())
+    if len(values) < 2:
+        return {**entry("not measurable", measured=f"{len(values)} measurable seed(s) of "
+                        f"{len(entries)} ({per_seed})", rule=RULE), "seeds": len(entries)}
+    mean, low, high = measure.mean_ci(values)
+    text = (f"mean {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(values)} seeds "
+            f"(per seed: {per_seed})")
+    return {**entry(verdict(mean, low, high), mean, low, high, text, RULE),
+            "seeds": len(entries), "per_seed": [e.get("statistic") for e in entries]}
+
+
+def pooled_rate(statistics: list, seeds: int) -> dict | None:
+    """How often the pooled rule holds over disjoint groups of `seeds` calibration runs
+    ([statistic, low, high] each, in replicate order), with a Wilson 95 % interval; None when
+    there is not one full group."""
+    groups = len(statistics) // seeds
+    if groups < 1 or seeds < 2:
+        return None
+    hits = sum(pooled([{"statistic": s[0], "verdict": "-"} for s in
+                       statistics[g * seeds:(g + 1) * seeds]])["verdict"] == "holds"
+               for g in range(groups))
+    low, high = measure.stats.wilson_interval(hits, groups)
+    return {"rate": hits / groups, "low": float(low), "high": float(high), "hits": hits,
+            "n": groups, "group": seeds}

@@ -135,6 +135,31 @@ def _run_parser(sub) -> None:
     k.add_argument("--workers", type=int, default=2)
     k.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
     k.set_defaults(func=_run_calibrate)
+    p = sub.add_parser("reproduce", help="run every row of the results page (A under three "
+                       "families, A on words, B, C, D, E1) with calibrations; write results.md",
+                       description="Run (or resume) the sweeps and calibrations behind the "
+                       "results page and write <out>/results.md, results.json and figures. "
+                       "--quick: fewer seeds and shorter runs, labelled quick.")
+    p.add_argument("--quick", action="store_true", help="a first look (minutes, not hours)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results directory (default results/, or results/quick/)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    p.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args) -> int:
+    from slopscope.experiments.reproduce import describe, reproduce
+    from slopscope.report.results import build_results
+    from slopscope.store import read_json
+
+    out = args.out or Path("results/quick" if args.quick else "results")
+    path = reproduce(out, args.runs_dir, args.quick, args.workers, args.executor)
+    for row in read_json(path)["rows"]:
+        print(describe(row))
+    print(f"results: {build_results(out)}")
+    return 0
 
 
 def _run_calibrate(args) -> int:

@@ -172,3 +172,39 @@ def run_figures(tables, summary) -> list[tuple]:
                                                   neighbours["fraction"][at == -1], summary.d)),
         ("blocks_over_training", blocks_over_training(tables("blocks"))),
     ]
+
+
+def results_statistics(rows: list[dict]):
+    """Each results row's statistic with its 95 % interval (filled: holds), one panel per kind
+    of statistic (they are on different scales)."""
+    shown = [r for r in rows if r.get("statistic") is not None]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(shown), 2) + 1.2))
+    for y, row in enumerate(shown):
+        holds = row["verdict"] == "holds"
+        ax.errorbar(row["statistic"], y, xerr=[[row["statistic"] - row["low"]],
+                                               [row["high"] - row["statistic"]]],
+                    fmt="o", color="C2" if holds else "C1", mfc="C2" if holds else "white",
+                    capsize=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(range(len(shown)), [r["key"] for r in shown])
+    ax.invert_yaxis()
+    ax.set(xlabel="statistic (each row's own scale; > 0: the finding's direction)",
+           title="Findings: statistic and 95 % interval (filled: holds)")
+    fig.tight_layout()
+    return fig
+
+
+def scaling(found: dict):
+    """tau_rule and tau_mem against the training-set size P (log-log), with the fitted exponent."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    sizes = np.array([w["P"] for w in found["window"]], dtype=float)
+    for key, label, marker in (("tau_mem", "tau_mem (copying begins)", "o-"),
+                               ("tau_rule", "tau_rule (most generations valid)", "s--")):
+        values = np.array([w[key] for w in found["window"]], dtype=float)
+        ax.plot(sizes, np.where(np.isfinite(values), values, np.nan), marker, label=label)
+    ax.set(xscale="log", yscale="log", xlabel="training-set size P", ylabel="training step",
+           title=found["measured"])
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

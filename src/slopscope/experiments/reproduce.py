@@ -1,0 +1,119 @@
+"""`slopscope reproduce`: run every row of the results page (experiments/presets/results.toml)
+and its calibration, and write <out>/results.json (the report turns it into results.md).
+
+Each finished row is saved as <out>/rows/<key>.json with the hash of its specification and
+skipped next time, so the job resumes row by row (and across machines, when the row files are
+committed); the runs themselves are skipped when their run directories are done."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from slopscope.experiments.calibrate import calibrate
+from slopscope.experiments.pooled import pooled, pooled_rate
+from slopscope.experiments.results_plan import RUN_FINDINGS, Row, estimate_seconds, read_rows
+from slopscope.experiments.sweep import run_sweep
+from slopscope.store import atomic_write_text, read_json, read_table, write_json
+from slopscope.summary import has_summary, read_summary
+from slopscope.toml_text import to_toml
+
+POWER_ARM = {"A": "planted", "D": "slop"}  # the control whose answer is "holds"
+
+
+def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int = 2,
+              executor: str = "local", report=print) -> Path:
+    """Run (or resume) the results page; returns the path of results.json."""
+    out, runs_dir = Path(out), Path(runs_dir)
+    rows = read_rows(quick)
+    plan = estimate_seconds(rows, workers)
+    report(f"reproduce{' --quick' if quick else ''}: {len(rows)} rows, {plan['trained_runs']} "
+           f"trained runs and their oracle calibrations; about "
+           f"{plan['seconds'] / 3600:.1f} h on {workers} workers (2-core estimate)")
+    began = time.perf_counter()
+    results, calibrations = [], {}
+    for i, row in enumerate(rows, start=1):
+        path = out / "rows" / f"{row.key}.json"
+        if path.exists() and read_json(path).get("spec") == row.spec_hash():
+            report(f"[{i}/{len(rows)}] {row.key}: done before")
+            result = read_json(path)
+        else:
+            report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
+                   f"({time.perf_counter() - began:.0f} s so far)")
+            calibration = _calibration(row, rows, calibrations, out, runs_dir, workers,
+                                       executor)
+            result = _row_result(row, _sweep(row, out, runs_dir, workers, executor, report),
+                                 calibration)
+            write_json(path, result)
+        results.append(result)
+    path = out / "results.json"
+    write_json(path, {"quick": quick, "rows": results,
+                      "seconds_this_call": time.perf_counter() - began})
+    return path
+
+
+def _sweep(row: Row, out: Path, runs_dir: Path, workers, executor, report) -> Path:
+    sweep_file = out / "sweeps" / f"{row.sweep['name']}.toml"
+    atomic_write_text(sweep_file, to_toml(row.sweep) + "\n")
+    return run_sweep(sweep_file, runs_dir, workers, report=report, executor=executor)
+
+
+def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
+                 executor) -> dict | None:
+    """The calibration table of the row (its own, or the one of the row it shares)."""
+    if row.calibration == "none":
+        return None
+    source = row if row.calibration == "self" else next(r for r in rows
+                                                        if r.key == row.calibration)
+    if source.key not in done:
+        if source.finding in RUN_FINDINGS:  # a run configuration: write it out as TOML
+            path = out / "sweeps" / f"{source.sweep['name']}-config.toml"
+            atomic_write_text(path, to_toml(source.config().to_dict()) + "\n")
+        else:
+            path = out / "sweeps" / f"{source.sweep['name']}.toml"
+            atomic_write_text(path, to_toml(source.sweep) + "\n")
+        done[source.key] = calibrate(str(path), source.calibration_runs, runs_dir=runs_dir,
+                                     workers=workers, executor=executor, report=lambda _: None)
+    return done[source.key]
+
+
+def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
+    index = read_table(sweep_dir / "index.parquet").to_pylist()
+    summaries = [read_summary(r["run_dir"]) for r in index
+                 if r["run_dir"] and has_summary(r["run_dir"])]
+    if row.finding in RUN_FINDINGS:
+        found = pooled([s.findings[row.finding] for s in summaries])
+    else:
+        found = read_json(sweep_dir / "findings.json").get(row.finding) or {
+            "verdict": "not measurable", "statistic": None, "low": None, "high": None,
+            "measured": "the sweep gave no runs to judge", "rule": ""}
+    return {"key": row.key, "title": row.title, "finding": row.finding, "quick": row.quick,
+            "spec": row.spec_hash(), "seeds": row.seeds, "points": row.points,
+            "runs": len(summaries), "failed": len(index) - len(summaries),
+            "sweep_dir": str(sweep_dir), **{k: found.get(k) for k in
+                                             ("verdict", "statistic", "low", "high", "measured",
+                                              "rule", "scaling")},
+            "calibration": _rates(row, calibration)}
+
+
+def _rates(row: Row, calibration: dict | None) -> dict | None:
+    """False-positive rate and power of the row's rule on the controls."""
+    if calibration is None:
+        return None
+    if row.finding in RUN_FINDINGS:  # the pooled rule, on groups of as many runs as seeds
+        stats = calibration["statistics"].get(row.finding, {})
+        return {"false_positive_rate": pooled_rate(stats.get("null", []), row.seeds),
+                "power": pooled_rate(stats.get(POWER_ARM[row.finding], []), row.seeds),
+                "replicates": calibration["replicates"], "pooled_over": row.seeds}
+    rates = calibration["verdicts"].get(row.finding, {})
+    return {"false_positive_rate": rates.get("false_positive_rate"), "power": rates.get("power"),
+            "replicates": calibration["replicates"], "pooled_over": None}
+
+
+def describe(result: dict) -> str:
+    """One line of a row for the console."""
+    stat = result.get("statistic")
+    text = "n/a" if stat is None or not math.isfinite(stat) else (
+        f"{stat:+.3f} [{result['low']:+.3f}, {result['high']:+.3f}]")
+    return f"{result['key']:10s} {result['verdict']:15s} {text}"

@@ -1,0 +1,100 @@
+"""The results page: its rows, the pooled rule over seeds (and its calibration), the page built
+from results.json, and (slow, not in CI) `slopscope reproduce --quick` end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from slopscope.experiments.pooled import pooled, pooled_rate
+from slopscope.experiments.results_plan import FINDINGS, estimate_seconds, read_rows
+from slopscope.experiments.sweep import expand
+from slopscope.report.results import build_results
+
+
+def test_every_row_has_at_least_six_seeds_and_the_grids_the_findings_need():
+    rows = {row.key: row for row in read_rows()}
+    assert {row.finding for row in rows.values()} == set(FINDINGS)
+    assert {"A-masked", "A-uniform", "A-gaussian", "A-words", "B", "C", "D", "E1"} <= set(rows)
+    assert all(row.seeds >= 6 for key, row in rows.items() if key != "A-words")
+    assert rows["A-words"].seeds >= 3
+    assert rows["B"].points >= 4 and rows["E1"].points >= 4
+    for row in rows.values():
+        assert len(expand(row.sweep)) == row.seeds * row.points  # every configuration is valid
+    assert rows["A-uniform"].config().diffusion.family == "uniform"
+    assert rows["A-uniform"].calibration == "A-masked"  # the oracle ignores the family
+    quick = read_rows(quick=True)
+    assert [row.key for row in quick] == list(rows)
+    assert all(row.sweep["name"].startswith("quick-") for row in quick)
+    assert estimate_seconds(quick, 2)["seconds"] < estimate_seconds(read_rows(), 2)["seconds"] / 10
+    assert rows["A-masked"].spec_hash() != quick[0].spec_hash()
+
+
+def test_the_pooled_rule_is_the_mean_over_seeds_with_a_t_interval():
+    entries = [{"statistic": s, "verdict": "holds" if s > 0.22 else "not shown"}
+               for s in (0.2, 0.3, 0.25, 0.35)]
+    found = pooled(entries)
+    mean, sd = np.mean([0.2, 0.3, 0.25, 0.35]), np.std([0.2, 0.3, 0.25, 0.35], ddof=1)
+    half = 3.182446305284263 * sd / 2  # t(0.975, 3) * sd / sqrt(4)
+    assert found["statistic"] == pytest.approx(mean)
+    assert (found["low"], found["high"]) == pytest.approx((mean - half, mean + half))
+    assert found["verdict"] == "holds" and "1 not shown, 3 holds" in found["measured"]
+    one = pooled([{"statistic": 0.2, "verdict": "holds"},
+                  {"statistic": None, "verdict": "not measurable"}])
+    assert one["verdict"] == "not measurable"
+
+
+def test_the_pooled_rule_keeps_its_false_positive_rate_on_a_null():
+    rng = np.random.default_rng(3)
+    null = [[float(x), 0.0, 0.0] for x in rng.normal(0.0, 1.0, 6 * 2000)]
+    rate = pooled_rate(null, 6)
+    assert rate["n"] == 2000 and rate["low"] < 0.025 < rate["high"] + 0.01
+    planted = [[float(x), 0.0, 0.0] for x in rng.normal(2.0, 1.0, 6 * 200)]
+    assert pooled_rate(planted, 6)["rate"] > 0.9
+    assert pooled_rate(null[:5], 6) is None
+
+
+def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
+    rate = {"rate": 0.02, "low": 0.0, "high": 0.1, "hits": 1, "n": 50}
+    rows = [
+        {"key": "A-masked", "title": "A", "finding": "A", "seeds": 6, "points": 1, "failed": 0,
+         "verdict": "holds", "statistic": 0.2, "low": 0.1, "high": 0.3, "measured": "m",
+         "rule": "r", "calibration": {"false_positive_rate": rate, "power": rate}},
+        {"key": "C", "title": "C", "finding": "C", "seeds": 6, "points": 2, "failed": 0,
+         "verdict": "not shown", "statistic": 0.01, "low": -0.02, "high": 0.04,
+         "measured": "diff", "rule": "r", "calibration": {"false_positive_rate": rate,
+                                                         "power": dict(rate, hits=9, n=20)}},
+        {"key": "E1", "title": "E1", "finding": "E1", "seeds": 6, "points": 4, "failed": 0,
+         "verdict": "holds", "statistic": -0.3, "low": -0.4, "high": -0.2, "measured": "m",
+         "rule": "r", "calibration": None, "scaling": {
+             "measured": "tau_mem ~ P^1.02 [0.9, 1.1]", "window": [
+                 {"P": p, "seeds": 6, "tau_rule": 50.0, "tau_mem": 3.0 * p, "censored": 0}
+                 for p in (64, 128, 256, 512)]}},
+    ]
+    (tmp_path / "results.json").write_text(json.dumps({"quick": True, "rows": rows}))
+    page = build_results(tmp_path).read_text()
+    assert page.startswith("# slopscope results (quick)") and "QUICK" in page
+    assert "| A-masked | A | 6 x 1 (0 failed) | +0.200 [+0.100, +0.300] | **holds** |" in page
+    assert "**C** does not reproduce here (not shown: diff)" in page and "(9/20)" in page
+    assert "| 512 | 6 | 50 | 1536 | 0 |" in page
+    assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "e1_scaling.png").exists()
+
+
+@pytest.mark.slow
+def test_reproduce_quick_runs_from_a_fresh_checkout_within_15_minutes(tmp_path):
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "slopscope.cli", "reproduce", "--quick",
+                           "--out", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs")],
+                          capture_output=True, text=True, timeout=20 * 60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.perf_counter() - began < 15 * 60
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["quick"] and len(data["rows"]) == 8
+    assert all(row["failed"] == 0 for row in data["rows"])
+    assert "(quick)" in (tmp_path / "out" / "results.md").read_text()

@@ -69,36 +69,37 @@ class UniformDiffusion(DiscreteTime, DiffusionFamily):
         return torch.log(a * same + (1 - a) / self.v)
 
     # ---- the reverse step -------------------------------------------------------------------
-    def reverse_probs(self, x_k: torch.Tensor, k: int, p0: torch.Tensor) -> torch.Tensor:
-        """p(x_{k-1} = a | x_k) (B, d, v) = sum_c q(a | x_k, c) p0(c), for x0 probabilities p0."""
-        a_k, ab_prev, ab_k = self.alpha(k), float(self.alpha_bar[k - 1]), float(self.alpha_bar[k])
+    def reverse_probs(self, x_k: torch.Tensor, k, p0: torch.Tensor) -> torch.Tensor:
+        """p(x_{k-1} = a | x_k) (B, d, v) = sum_c q(a | x_k, c) p0(c), for x0 probabilities p0;
+        k: one step for all rows, or a (B,) tensor of steps (one per row)."""
+        alpha_bar = self.alpha_bar.to(device=p0.device, dtype=p0.dtype)
+        if isinstance(k, torch.Tensor):
+            ab_prev, ab_k = alpha_bar[k - 1][:, None, None], alpha_bar[k][:, None, None]
+            a_k = torch.where(ab_prev > 0, ab_k / torch.where(ab_prev > 0, ab_prev, 1.0), 0.0)
+        else:
+            a_k, ab_prev, ab_k = self.alpha(k), float(alpha_bar[k - 1]), float(alpha_bar[k])
         onehot = torch.nn.functional.one_hot(x_k, self.v).to(p0.dtype)
         forward = a_k * onehot + (1 - a_k) / self.v  # q(x_k | x_{k-1} = a)
         evidence = ab_k * onehot + (1 - ab_k) / self.v  # q(x_k | x0 = c)
         w = p0 / evidence
         return forward * (ab_prev * w + (1 - ab_prev) / self.v * w.sum(-1, keepdim=True))
 
-    def posterior(self, x_k: torch.Tensor, k: int, x0: torch.Tensor) -> torch.Tensor:
-        """q(x_{k-1} | x_k, x0) (B, d, v) for known x0."""
+    def posterior(self, x_k: torch.Tensor, k, x0: torch.Tensor) -> torch.Tensor:
+        """q(x_{k-1} | x_k, x0) (B, d, v) for known x0 (k: a step, or one per row)."""
         return self.reverse_probs(x_k, k, torch.nn.functional.one_hot(x0, self.v).double())
 
     def _step_terms(self, denoiser, x0, x_k, k):
-        """Per-string bound term at step k (B,) and cross-entropy on x0 (B,)."""
+        """Per-string bound term at step k (B,) and cross-entropy on x0 (B,): the KL from the
+        posterior at k >= 2, the reconstruction -log p(x0 | x_1) at k = 1 (all rows at once)."""
         t = self._t(k).float()
         logp0 = log_scores(denoiser, x_k, t, self.v).double()
         ce = -logp0.gather(-1, x0[..., None]).squeeze(-1).sum(1)
-        out = torch.empty_like(ce)
-        for step in torch.unique(k).tolist():
-            rows = k == step
-            p = self.reverse_probs(x_k[rows], step, logp0[rows].exp())
-            if step == 1:  # reconstruction: -log p(x0 | x_1)
-                term = -torch.log(p.gather(-1, x0[rows][..., None]).squeeze(-1))
-            else:
-                q = self.posterior(x_k[rows], step, x0[rows])
-                term = (q * (torch.log(q.clamp_min(1e-300)) - torch.log(p.clamp_min(1e-300))))
-                term = term.sum(-1)
-            out[rows] = term.sum(1)
-        return out, ce
+        p = self.reverse_probs(x_k, k, logp0.exp())
+        q = self.posterior(x_k, k, x0)
+        kl = (q * (torch.log(q.clamp_min(1e-300)) - torch.log(p.clamp_min(1e-300)))).sum(-1)
+        reconstruction = -torch.log(p.gather(-1, x0[..., None]).squeeze(-1))
+        term = torch.where((k == 1)[:, None], reconstruction, kl)
+        return term.sum(1), ce
 
     def loss(self, denoiser, x0, generator):
         k = stratified_steps(x0.shape[0], self.T, generator, x0.device)

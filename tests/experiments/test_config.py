@@ -15,13 +15,27 @@ from slopscope.experiments.measured_models import NetworkModel
 
 
 @pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop",
-                                  "words", "english-words"])
+                                  "words", "english-words", "e2-gpu", "e4-gpu"])
 def test_every_preset_loads_and_round_trips(name):
     config = load_config(name)
     assert config.name.startswith(name[:2]) or config.name == "words"
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
-    assert preset_names() == ["demo", "e1", "e2", "e3", "e4", "e5", "words"]
+    assert preset_names() == ["demo", "e1", "e1-gpu", "e2", "e2-gpu", "e3", "e3-gpu", "e4",
+                              "e4-gpu", "e5", "e5-gpu", "words"]
+
+
+def test_paper_scale_presets_for_a_gpu():
+    from slopscope.grammar import RHM
+
+    for i in range(1, 6):
+        config = load_config(f"e{i}-gpu")
+        assert config.grammar.L == 4 and config.data.train >= 4096
+        assert config.model.options["width"] >= 256
+    top = load_config("e4-gpu").grammar
+    h_top = RHM(16, 16, 4, 2, 4, seed=0, zipf_a=top.zipf_a, zipf_levels=top.zipf_levels).entropy()
+    h_bottom = RHM(16, 16, 4, 2, 4, seed=0, zipf_a=0.0949, zipf_levels=[4]).entropy()
+    assert abs(h_top - h_bottom) / h_top < 0.001  # the arms of C at matched entropy
 
 
 def test_presets_set_up_the_findings():

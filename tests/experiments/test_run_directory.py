@@ -149,9 +149,12 @@ def test_the_report_shows_the_calibration_saved_next_to_the_run(oracle_run, tmp_
     name = json.loads((copy / "config.json").read_text())["config"]["name"]
     (runs / "calibration").mkdir()
     (runs / "calibration" / f"{name}.json").write_text(json.dumps(
-        {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"false_positive_rate": rate}}}))
-    page = build_report(copy).read_text()
+        {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"false_positive_rate": rate,
+                                                                "power": rate}}}))
+    page = html.unescape(build_report(copy).read_text())
     assert "20 replicates per arm" in page and "0.050 [0.010, 0.200] (1/20)" in page
+    assert "A: 'holds' is not trustworthy (false positives up to 20%); 'not shown' says little: " \
+           "a planted effect is detected in only 5% of runs." in page
 
 
 def test_the_catalogue_lists_a_run_whose_summary_is_of_an_older_layout(oracle_run, tmp_path):

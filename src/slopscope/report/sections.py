@@ -106,7 +106,33 @@ def calibration_section(path: Path | None, name: str) -> str:
         rows.append((verdict_name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "
                              f"{rates[k]['high']:.3f}] ({rates[k]['hits']}/{rates[k]['n']})"
                              if k in rates else "-" for k in labels)))
+    readings = "".join(f"<li>{html.escape(_reading(name, rates))}</li>"
+                       for name, rates in table["verdicts"].items() if _reading(name, rates))
     return (f"<h2>Calibration</h2><p>How often each verdict says \"holds\" on controls whose "
             f"answer is known ({table['replicates']} replicates per arm, planted share "
-            f"{table['memorize']}; Wilson 95 % intervals).</p>\n"
-            f"{_table(rows, ('verdict', *labels.values()))}")
+            f"{table['memorize']}; Wilson 95 % intervals; from "
+            f"<code>{html.escape(str(path))}</code>).</p>\n"
+            f"{_table(rows, ('verdict', *labels.values()))}\n"
+            f"<p>What the verdicts can tell at this size:</p><ul>{readings}</ul>")
+
+
+POWER_ARM = {"A": "power", "D": "slop_holds"}  # the control on which each verdict should hold
+
+
+def _reading(name: str, rates: dict) -> str | None:
+    """One sentence on what a verdict can tell at this configuration's size, from its
+    calibration: false positives (upper Wilson bound) and power (the arm with a true effect)."""
+    fpr, power = rates.get("false_positive_rate"), rates.get(POWER_ARM.get(name, "power"))
+    if fpr is None or power is None:
+        return None
+    parts = []
+    if fpr["high"] > 0.1:
+        parts.append(f"'holds' is not trustworthy (false positives up to {fpr['high']:.0%})")
+    else:
+        parts.append(f"'holds' is trustworthy (false positives at most {fpr['high']:.0%})")
+    if power["rate"] < 0.5:
+        parts.append(f"'not shown' says little: a planted effect is detected in only "
+                     f"{power['rate']:.0%} of runs")
+    else:
+        parts.append(f"a planted effect is detected in {power['rate']:.0%} of runs")
+    return f"{name}: " + "; ".join(parts) + "."

@@ -192,18 +192,31 @@ def _run_sweep(args) -> int:
 
 def _report(run_dir: Path, force: bool = False) -> Path:
     """Build (or rebuild, when forced or when the summary or the calibration changed) a run's
-    report, with the calibration of its configuration when one was saved next to it
-    (<runs>/calibration/<name>.json)."""
+    report, with the calibration of its configuration: the one saved next to it
+    (<runs>/calibration/<name>.json), else the one shipped with slopscope for its preset."""
     from slopscope.report import build_report
     from slopscope.store import calibration_path, read_json
     from slopscope.summary import summary_path
 
     name = read_json(run_dir / "config.json")["config"]["name"]
+    calibration = calibration_path(run_dir.parent, name)
+    if not calibration.exists():
+        calibration = _shipped_calibration(name) or calibration
     page = run_dir / "report" / "report.html"
-    inputs = [summary_path(run_dir), calibration_path(run_dir.parent, name)]
+    inputs = [summary_path(run_dir), calibration]
     fresh = page.exists() and all(not p.exists() or p.stat().st_mtime <= page.stat().st_mtime
                                   for p in inputs)
-    return page if fresh and not force else build_report(run_dir)
+    return page if fresh and not force else build_report(run_dir, calibration)
+
+
+def _shipped_calibration(name: str) -> Path | None:
+    """The calibration shipped with slopscope for preset `name` (experiments/presets/
+    calibrations/), if any."""
+    from importlib import resources
+
+    path = Path(str(resources.files("slopscope.experiments.presets"))) / "calibrations" / \
+        f"{name}.json"
+    return path if path.exists() else None
 
 
 def _run_runs(args) -> int:

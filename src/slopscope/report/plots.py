@@ -175,21 +175,22 @@ def run_figures(tables, summary) -> list[tuple]:
 
 
 def results_statistics(rows: list[dict]):
-    """Each results row's statistic with its 95 % interval (filled: holds), one panel per kind
-    of statistic (they are on different scales)."""
+    """Each results row's statistic with its 95 % interval on its own scale (one panel a row;
+    filled: holds), with the line at 0 that each verdict is judged against."""
     shown = [r for r in rows if r.get("statistic") is not None]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(shown), 2) + 1.2))
-    for y, row in enumerate(shown):
+    fig, axes = plt.subplots(len(shown) or 1, 1, figsize=(7, 0.7 * max(len(shown), 1) + 0.8),
+                             squeeze=False)
+    for ax, row in zip(axes[:, 0], shown, strict=False):
         holds = row["verdict"] == "holds"
-        ax.errorbar(row["statistic"], y, xerr=[[row["statistic"] - row["low"]],
+        ax.errorbar(row["statistic"], 0, xerr=[[row["statistic"] - row["low"]],
                                                [row["high"] - row["statistic"]]],
                     fmt="o", color="C2" if holds else "C1", mfc="C2" if holds else "white",
                     capsize=3)
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(range(len(shown)), [r["key"] for r in shown])
-    ax.invert_yaxis()
-    ax.set(xlabel="statistic (each row's own scale; > 0: the finding's direction)",
-           title="Findings: statistic and 95 % interval (filled: holds)")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks([0], [f"{row['key']}: {row['verdict']}"])
+        ax.tick_params(axis="x", labelsize=7)
+    axes[0, 0].set_title("Findings: statistic and 95 % interval, each on its own scale "
+                         "(filled: holds)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -200,7 +201,8 @@ def scaling(found: dict):
     sizes = np.array([w["P"] for w in found["window"]], dtype=float)
     for key, label, marker in (("tau_mem", "tau_mem (copying begins)", "o-"),
                                ("tau_rule", "tau_rule (most generations valid)", "s--")):
-        values = np.array([w[key] for w in found["window"]], dtype=float)
+        values = np.array([np.inf if w[key] is None else w[key] for w in found["window"]],
+                          dtype=float)
         ax.plot(sizes, np.where(np.isfinite(values), values, np.nan), marker, label=label)
     ax.set(xscale="log", yscale="log", xlabel="training-set size P", ylabel="training step",
            title=found["measured"])

@@ -39,6 +39,11 @@ def _plainly(row) -> str | None:
             f"{row['measured']}); the power of its rule on planted controls was {power}.")
 
 
+def _step(value) -> str:
+    """A training step, or 'not reached' (JSON null: never within the runs)."""
+    return "not reached" if value is None or not math.isfinite(value) else f"{value:.0f}"
+
+
 def _save(fig, path: Path) -> str:
     import io
 
@@ -81,7 +86,7 @@ def build_results(out="results") -> Path:
                   f"{scaling['measured']}. Window per P (geometric means over seeds; tau_rule: "
                   "most generations valid at every level; tau_mem: copying begins):", "",
                   "| P | seeds | tau_rule | tau_mem | censored |", "|---|---|---|---|---|"]
-        lines += [f"| {w['P']} | {w['seeds']} | {w['tau_rule']:.0f} | {w['tau_mem']:.0f} | "
+        lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
                   f"{w['censored']} |" for w in scaling["window"]]
         lines += ["", f"![tau against P]({_save(plots.scaling(scaling), out / 'e1_scaling.png')})"]
     path = out / "results.md"

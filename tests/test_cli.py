@@ -84,3 +84,12 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
     assert namespace["strings"].shape == (1000, namespace["g"].d)
     assert (tmp_path / "runs" / "demo" / "checkpoints").is_dir()
+
+
+def test_the_demo_ships_its_calibration_for_its_report():
+    from slopscope.cli import _shipped_calibration
+
+    path = _shipped_calibration("demo")
+    table = json.loads(path.read_text())
+    assert table["source"] == "demo" and table["replicates"] >= 50
+    assert {"A", "D"} <= set(table["verdicts"]) and _shipped_calibration("nope") is None

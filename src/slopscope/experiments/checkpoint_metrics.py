@@ -18,8 +18,10 @@ def _not_available(count: int) -> np.ndarray:
 
 def static_metrics(source, train, test, fresh) -> dict:
     """Per-string typicality and the held-out reference figures that do not change in training.
-    `fresh`: strings of the data distribution that are not training strings (the baseline of
-    excess block copying). Grammar-only typicalities are NaN (not available) for token data."""
+    `fresh`: what a perfect generaliser would generate, the baseline of excess block copying and
+    of D's null slope: G i.i.d. grammar samples (training strings among them at their own
+    probability), or for token data the held-out split (of its own size, not G). Grammar-only
+    typicalities are NaN (not available) for token data."""
     train_ids = source.block_ids(train)
     out = {"train_ids": train_ids, "fresh_ids": source.block_ids(fresh)}
     t2_by_split = source.rule_typicality(train, {"train": train, "test": test})

@@ -92,4 +92,7 @@ def test_the_demo_ships_its_calibration_for_its_report():
     path = _shipped_calibration("demo")
     table = json.loads(path.read_text())
     assert table["source"] == "demo" and table["replicates"] >= 50
+    from slopscope.experiments import load_config
+
+    assert table["config_hash"] == load_config("demo").hash()  # of the demo as shipped
     assert {"A", "D"} <= set(table["verdicts"]) and _shipped_calibration("nope") is None

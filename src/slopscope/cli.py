@@ -195,12 +195,13 @@ def _report(run_dir: Path, force: bool = False) -> Path:
     report, with the calibration of its configuration: the one saved next to it
     (<runs>/calibration/<name>.json), else the one shipped with slopscope for its preset."""
     from slopscope.report import build_report
+    from slopscope.report.build import calibration_matches
     from slopscope.store import calibration_path, read_json
     from slopscope.summary import summary_path
 
     name = read_json(run_dir / "config.json")["config"]["name"]
     calibration = calibration_path(run_dir.parent, name)
-    if not calibration.exists():
+    if not calibration_matches(calibration, run_dir):  # else the one shipped for the preset
         calibration = _shipped_calibration(name) or calibration
     page = run_dir / "report" / "report.html"
     inputs = [summary_path(run_dir), calibration]

@@ -146,16 +146,19 @@ def test_the_report_shows_the_calibration_saved_next_to_the_run(oracle_run, tmp_
     runs = tmp_path / "runs"
     copy = runs / oracle_run.name
     shutil.copytree(oracle_run, copy)
-    rate = {"rate": 0.05, "low": 0.01, "high": 0.2, "hits": 1, "n": 20}
+    rate = {"rate": 0.1, "low": 0.03, "high": 0.3, "hits": 2, "n": 20}
     name = json.loads((copy / "config.json").read_text())["config"]["name"]
     (runs / "calibration").mkdir()
     (runs / "calibration" / f"{name}.json").write_text(json.dumps(
         {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"false_positive_rate": rate,
                                                                 "power": rate}}}))
     page = html.unescape(build_report(copy).read_text())
-    assert "20 replicates per arm" in page and "0.050 [0.010, 0.200] (1/20)" in page
-    assert "A: 'holds' is not trustworthy (false positives up to 20%); 'not shown' says little: " \
-           "a planted effect is detected in only 5% of runs." in page
+    assert "20 replicates per arm" in page and "0.100 [0.030, 0.300] (2/20)" in page
+    assert "A: 'holds' is not trustworthy" in page and "'not shown' says little" in page
+    other = json.loads((runs / "calibration" / f"{name}.json").read_text())
+    other["config_hash"] = "0000000000"  # the calibration of another configuration: not shown
+    (runs / "calibration" / f"{name}.json").write_text(json.dumps(other))
+    assert "No calibration of these verdicts yet" in build_report(copy).read_text()
 
 
 def test_the_catalogue_lists_a_run_whose_summary_is_of_an_older_layout(oracle_run, tmp_path):

@@ -166,14 +166,17 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                 cell[1] += len(found)
                 cell[2] += sum(f["verdict"] != "not measurable" for f in found)
                 statistics.setdefault(verdict_name, {}).setdefault(arm, []).extend(
-                    [f["statistic"], f["low"], f["high"]] for f in found)
+                    [f.get("pooled_statistic", f["statistic"]), f["low"], f["high"]]
+                    for f in found)
                 if arm == "null":
                     covered = [c for c in map(_covers_zero, found) if c is not None]
                     cov = coverage.setdefault(verdict_name, [0, 0])
                     cov[0] += sum(covered)
                     cov[1] += len(covered)
     summary = {"source": source, "replicates": runs, "memorize": memorize,
-               "sweep": sweep, "verdicts": {}, "statistics": statistics}
+               "sweep": sweep, "verdicts": {}, "statistics": statistics,
+               # the configuration calibrated (a report shows a calibration of its own only)
+               "config_hash": None if sweep else load_config(source).hash()}
     for verdict_name, arms_seen in table.items():
         summary["verdicts"][verdict_name] = {LABELS[a]: _rate(*hits) for a, hits in
                                              arms_seen.items()}

@@ -126,6 +126,9 @@ def finding_d(records: list[dict], config) -> dict:
             f"{[s for s, r in rejected if r['excess_slope'] > 0]}, under-production at steps "
             f"{[s for s, r in rejected if r['excess_slope'] < 0]}")
     found = entry(result, row["excess_slope"], low, high, text, rule)
+    slopes = [r["excess_slope"] for _, r in window if np.isfinite(r["excess_slope"])]
     return {**found, "step": int(step), "block_size": int(size), "holm_p": float(adjusted[best]),
+            # over seeds D pools a fixed quantity: the mean excess slope over the window
+            "pooled_statistic": float(np.mean(slopes)) if slopes else None,
             "window": [int(s) for s, _ in window],
             "rejected": [int(s) for s, _ in rejected]}

@@ -1,6 +1,9 @@
-"""A finding over seeds: the per-run statistic of A or D (one run per seed, a seed varying the
+"""A finding over seeds: a per-run statistic of A or D (one run per seed, a seed varying the
 grammar, the split and the initialisation) pooled as its mean over seeds with a Student-t 95 %
-interval (the seeds are the independent units, so the interval carries the variation between
+interval. A pools its statistic (the excess contrast at the time rule's checkpoint); D pools the
+mean excess slope over its window (its per-run statistic is the one at the checkpoint with the
+smallest Holm p-value, a selected value whose mean over seeds would not estimate a fixed
+quantity) (the seeds are the independent units, so the interval carries the variation between
 grammars). It holds when the interval lies above 0. Runs whose statistic cannot be formed are
 left out and counted. Its false-positive rate and power come from the calibration's null and
 planted runs, pooled in disjoint groups of as many runs as the row has seeds."""
@@ -15,7 +18,7 @@ RULE = "mean over seeds of the per-run statistic, 95 % t-interval; holds when ab
 
 def pooled(entries: list[dict]) -> dict:
     """The pooled verdict of per-run finding entries (one per seed)."""
-    values = [e["statistic"] for e in entries if e.get("statistic") is not None]
+    values = [_value(e) for e in entries if _value(e) is not None]
     counts = {v: sum(e["verdict"] == v for e in entries) for v in
               dict.fromkeys(e["verdict"] for e in entries)}
     per_seed = ", ".join(f"{n} {v}" for v, n in counts.items())
@@ -26,7 +29,23 @@ def pooled(entries: list[dict]) -> dict:
     text = (f"mean {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(values)} seeds "
             f"(per seed: {per_seed})")
     return {**entry(verdict(mean, low, high), mean, low, high, text, RULE),
-            "seeds": len(entries), "per_seed": [e.get("statistic") for e in entries]}
+            "seeds": len(entries), "measurable": len(values),
+            "per_seed": [_value(e) for e in entries]}
+
+
+def _value(found: dict):
+    """The quantity a finding pools over seeds."""
+    return found.get("pooled_statistic", found.get("statistic"))
+
+
+def null_mean(statistics: list) -> dict | None:
+    """Mean of the pooled quantity over all null calibration runs with a t-interval: it should
+    cover 0 (a finer check than the group rate when groups are few)."""
+    values = [s[0] for s in statistics if s[0] is not None]
+    if len(values) < 2:
+        return None
+    mean, low, high = measure.mean_ci(values)
+    return {"mean": mean, "low": low, "high": high, "n": len(values)}
 
 
 def pooled_rate(statistics: list, seeds: int) -> dict | None:

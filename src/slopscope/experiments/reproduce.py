@@ -1,9 +1,10 @@
 """`slopscope reproduce`: run every row of the results page (experiments/presets/results.toml)
 and its calibration, and write <out>/results.json (the report turns it into results.md).
 
-Each finished row is saved as <out>/rows/<key>.json with the hash of its specification and
-skipped next time, so the job resumes row by row (and across machines, when the row files are
-committed); the runs themselves are skipped when their run directories are done."""
+Each finished row (no failed run) is saved as <out>/rows/<key>.json with the hash of its
+specification and skipped next time, so the job resumes row by row (and across machines, when
+the row files are committed); the runs themselves are skipped when their run directories are
+done. Each row records its own wall time, so a job spread over several calls still adds up."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 from slopscope.experiments.calibrate import calibrate
-from slopscope.experiments.pooled import pooled, pooled_rate
+from slopscope.experiments.pooled import null_mean, pooled, pooled_rate
 from slopscope.experiments.results_plan import RUN_FINDINGS, Row, estimate_seconds, read_rows
 from slopscope.experiments.sweep import run_sweep
 from slopscope.store import atomic_write_text, read_json, read_table, write_json
@@ -41,15 +42,20 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
         else:
             report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
                    f"({time.perf_counter() - began:.0f} s so far)")
+            row_began = time.perf_counter()
             calibration = _calibration(row, rows, calibrations, out, runs_dir, workers,
-                                       executor)
+                                       executor, report)
             result = _row_result(row, _sweep(row, out, runs_dir, workers, executor, report),
                                  calibration)
-            write_json(path, result)
+            result["seconds"] = time.perf_counter() - row_began
+            if result["failed"]:  # not saved as finished: the next call runs it again
+                report(f"{row.key}: {result['failed']} runs failed; the row is not final")
+            else:
+                write_json(path, result)
         results.append(result)
     path = out / "results.json"
     write_json(path, {"quick": quick, "rows": results,
-                      "seconds_this_call": time.perf_counter() - began})
+                      "seconds": sum(r.get("seconds", 0.0) for r in results)})
     return path
 
 
@@ -60,7 +66,7 @@ def _sweep(row: Row, out: Path, runs_dir: Path, workers, executor, report) -> Pa
 
 
 def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
-                 executor) -> dict | None:
+                 executor, report) -> dict | None:
     """The calibration table of the row (its own, or the one of the row it shares)."""
     if row.calibration == "none":
         return None
@@ -74,7 +80,7 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
             path = out / "sweeps" / f"{source.sweep['name']}.toml"
             atomic_write_text(path, to_toml(source.sweep) + "\n")
         done[source.key] = calibrate(str(path), source.calibration_runs, runs_dir=runs_dir,
-                                     workers=workers, executor=executor, report=lambda _: None)
+                                     workers=workers, executor=executor, report=report)
     return done[source.key]
 
 
@@ -94,21 +100,26 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
             "sweep_dir": str(sweep_dir), **{k: found.get(k) for k in
                                              ("verdict", "statistic", "low", "high", "measured",
                                               "rule", "scaling")},
-            "calibration": _rates(row, calibration)}
+            "note": row.note, "calibration": _rates(row, calibration, found)}
 
 
-def _rates(row: Row, calibration: dict | None) -> dict | None:
-    """False-positive rate and power of the row's rule on the controls."""
+def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:
+    """False-positive rate and power of the row's rule on the controls (power: on the control
+    with a true effect, planted memorisation, or for D planted slop)."""
     if calibration is None:
         return None
-    if row.finding in RUN_FINDINGS:  # the pooled rule, on groups of as many runs as seeds
+    if row.finding in RUN_FINDINGS:  # the pooled rule, on groups of as many runs as it pooled
         stats = calibration["statistics"].get(row.finding, {})
-        return {"false_positive_rate": pooled_rate(stats.get("null", []), row.seeds),
-                "power": pooled_rate(stats.get(POWER_ARM[row.finding], []), row.seeds),
-                "replicates": calibration["replicates"], "pooled_over": row.seeds}
+        group = found.get("measurable") or row.seeds
+        return {"false_positive_rate": pooled_rate(stats.get("null", []), group),
+                "power": pooled_rate(stats.get(POWER_ARM[row.finding], []), group),
+                "null_mean": null_mean(stats.get("null", [])),
+                "power_arm": POWER_ARM[row.finding], "replicates": calibration["replicates"],
+                "pooled_over": group}
     rates = calibration["verdicts"].get(row.finding, {})
     return {"false_positive_rate": rates.get("false_positive_rate"), "power": rates.get("power"),
-            "replicates": calibration["replicates"], "pooled_over": None}
+            "power_arm": "planted", "replicates": calibration["replicates"],
+            "pooled_over": None}
 
 
 def describe(result: dict) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tomllib
@@ -31,6 +32,8 @@ class Row:
     calibration: str  # "self", "none", or the key of the row whose calibration it shares
     calibration_runs: int
     quick: bool
+    note: str = ""  # shown on the page (e.g. the sampler steps and why)
+    calibration_sweep: dict | None = None  # the sweep of the row whose calibration it shares
 
     @property
     def seeds(self) -> int:
@@ -41,13 +44,19 @@ class Row:
         return len(grid_points(self.sweep))
 
     def spec_hash(self) -> str:
-        """Identity of the row's runs and rule: a finished row with the same hash is skipped."""
-        text = json.dumps([self.sweep, self.finding, self.calibration_runs], sort_keys=True)
+        """Identity of the row's runs, rule and calibration: every grid point's resolved
+        configuration (so an edited preset counts), the finding, and the calibration (with the
+        sweep of a shared one). A finished row with the same hash is skipped."""
+        configs = [self.config(point).to_dict() for point in grid_points(self.sweep)]
+        text = json.dumps([self.sweep, configs, self.finding, self.calibration,
+                           self.calibration_runs, self.calibration_sweep], sort_keys=True,
+                          default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
-    def config(self):
-        """The resolved configuration of the row's base with its overrides (first grid point)."""
-        point = grid_points(self.sweep)[0]
+    def config(self, point=None):
+        """The resolved configuration of the row's base with its overrides (at a grid point;
+        the first by default)."""
+        point = grid_points(self.sweep)[0] if point is None else point
         return load_config(self.sweep["base"], [*self.sweep["overrides"],
                                                 *(f"{k}={toml_value(v)}" for k, v in point)])
 
@@ -66,16 +75,31 @@ def read_rows(quick: bool = False) -> list[Row]:
             raw.get("seeds", spec["seeds"])
         overrides = [*raw.get("overrides", []), *(spec["quick_overrides"] if quick else []),
                      f"name={toml_value(prefix + raw['key'])}"]
+        # the sweep's name differs from its runs': a sweep's calibration is saved under the
+        # sweep's name and must not pass for the calibration of one of its runs
         sweep = {"base": raw["base"], "overrides": overrides, "seeds": list(range(seeds)),
-                 "name": prefix + raw["key"]}
+                 "name": f"{prefix}{raw['key']}-sweep"}
         for key in ("grid", "points"):
             if key in raw:
                 sweep[key] = raw[key]
         runs = spec["quick_calibration_runs"] if quick else \
             raw.get("calibration_runs", spec["calibration_runs"])
         rows.append(Row(raw["key"], raw["title"], raw["finding"], sweep,
-                        raw.get("calibration", "self"), runs, quick))
-    return rows
+                        raw.get("calibration", "self"), runs, quick, raw.get("note", "")))
+    return [_shared_calibration(row, rows) for row in rows]
+
+
+def _shared_calibration(row: Row, rows: list[Row]) -> Row:
+    """A row that shares another's calibration: that row must exist, calibrate itself and
+    judge the same finding."""
+    if row.calibration in ("self", "none"):
+        return row
+    source = next((r for r in rows if r.key == row.calibration), None)
+    if source is None or source.calibration != "self" or source.finding != row.finding:
+        raise SlopscopeError(f"results row {row.key}: calibration={row.calibration!r}; allowed: "
+                             "self, none, or the key of a row of the same finding that "
+                             "calibrates itself")
+    return dataclasses.replace(row, calibration_sweep=source.sweep)
 
 
 def estimate_seconds(rows: list[Row], workers: int) -> dict:
@@ -83,8 +107,12 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     trained = oracle = 0.0
     counted = set()
     for row in rows:
-        steps = row.config().train.steps
-        trained += row.seeds * row.points * TRAINED_RUN_SECONDS * steps / 5000
+        config = row.config()
+        # the uniform and Gaussian samplers (and the uniform NELBO) make T network calls
+        chain = config.diffusion.options.get("chain_length", 100)
+        factor = 1.0 if config.diffusion.family == "masked" else 1.0 + chain / 100
+        trained += (row.seeds * row.points * TRAINED_RUN_SECONDS * factor
+                    * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)
             arms = 2 if row.finding not in RUN_FINDINGS else 4

@@ -46,6 +46,15 @@ def findings(summary: RunSummary) -> list[dict]:
     return rows
 
 
+def calibration_matches(path, run_dir) -> bool:
+    """Whether the calibration file at `path` exists and calibrates this run's configuration
+    (its "config_hash" is the run's identity; files without one are accepted)."""
+    if path is None or not Path(path).exists():
+        return False
+    calibrated = read_json(path).get("config_hash")
+    return calibrated is None or calibrated == read_json(Path(run_dir) / "config.json")["hash"]
+
+
 TABLES = ("checkpoints", "blocks", "typicality", "times", "quintiles", "neighbours", "examples")
 
 
@@ -62,6 +71,8 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     config = read_json(run_dir / "config.json")["config"]
     if calibration is None:
         calibration = calibration_path(run_dir.parent, config["name"])
+    if not calibration_matches(calibration, run_dir):  # none, or of another configuration
+        calibration = None
     out_dir = run_dir / "report"
     tables = functools.cache(lambda name: read_columns(run_dir / "tables" / f"{name}.parquet"))
     body = "\n".join(figure_html(fig, name, out_dir)

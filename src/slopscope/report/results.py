@@ -34,14 +34,27 @@ def _plainly(row) -> str | None:
     """A sentence for a row that does not reproduce, with the power that was available."""
     if row["verdict"] == "holds":
         return None
-    _, power = _calibration(row)
+    found = row.get("calibration")
+    if found is None:
+        power = "not measured (no oracle controls for this data)"
+    else:
+        arm = {"slop": "planted slop"}.get(found.get("power_arm"), "planted memorisation")
+        power = f"{_rate(found.get('power'))} on {arm}"
     return (f"- **{row['key']}** does not reproduce here ({row['verdict']}: "
-            f"{row['measured']}); the power of its rule on planted controls was {power}.")
+            f"{row['measured']}); the power of its rule was {power}.")
 
 
 def _step(value) -> str:
     """A training step, or 'not reached' (JSON null: never within the runs)."""
     return "not reached" if value is None or not math.isfinite(value) else f"{value:.0f}"
+
+
+def _null_mean(row) -> str:
+    found = (row.get("calibration") or {}).get("null_mean")
+    if not found:
+        return ""
+    return (f" On its {found['n']} null calibration runs the pooled quantity averages "
+            f"{found['mean']:+.4f} [{found['low']:+.4f}, {found['high']:+.4f}] (should cover 0).")
 
 
 def _save(fig, path: Path) -> str:
@@ -65,7 +78,8 @@ def build_results(out="results") -> Path:
              " Each row: the statistic with its 95 % interval over seeds (a seed varies the "
              "grammar, the split and the initialisation), the verdict, and the calibration of "
              "that verdict on oracle controls whose answer is known (false-positive rate on the "
-             "null; power on planted memorisation). Rules: docs/verdicts.md.", "",
+             "null; power on planted memorisation, or for D on planted slop). Rules: "
+             "docs/verdicts.md.", "",
              "| row | finding | seeds x points | statistic [95 % interval] | verdict | "
              "false-positive rate | power |", "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -74,7 +88,9 @@ def build_results(out="results") -> Path:
                      f"({row['failed']} failed) | {_interval(row)} | **{row['verdict']}** | "
                      f"{fpr} | {power} |")
     lines += ["", "## What each row measured", ""]
-    lines += [f"- **{row['key']}**: {row['measured']} (rule: {row['rule']})" for row in rows]
+    lines += [f"- **{row['key']}**: {row['measured']} (rule: {row['rule']})"
+              + (f". {row['note']}" if row.get("note") else "")
+              + _null_mean(row) for row in rows]
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
         lines += ["", "## What does not reproduce", "", *misses]
@@ -82,9 +98,14 @@ def build_results(out="results") -> Path:
     lines += ["", f"![statistics with intervals]({figure})"]
     scaling = next((r["scaling"] for r in rows if r.get("scaling")), None)
     if scaling:
+        exponent = scaling.get("exponent")
+        anchor = ("" if exponent is None else " The literature's exponent 1 (onset linear in P) "
+                  + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
+                  + " this interval.")
         lines += ["", "## Memorisation time against training-set size (E1)", "",
-                  f"{scaling['measured']}. Window per P (geometric means over seeds; tau_rule: "
-                  "most generations valid at every level; tau_mem: copying begins):", "",
+                  f"{scaling['measured']}.{anchor} Window per P (geometric means over the "
+                  "seeds that reach each onset; tau_rule: most generations valid at every level; "
+                  "tau_mem: copying begins):", "",
                   "| P | seeds | tau_rule | tau_mem | censored |", "|---|---|---|---|---|"]
         lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
                   f"{w['censored']} |" for w in scaling["window"]]

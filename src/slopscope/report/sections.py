@@ -121,18 +121,22 @@ POWER_ARM = {"A": "power", "D": "slop_holds"}  # the control on which each verdi
 
 def _reading(name: str, rates: dict) -> str | None:
     """One sentence on what a verdict can tell at this configuration's size, from its
-    calibration: false positives (upper Wilson bound) and power (the arm with a true effect)."""
+    calibration: the false-positive rate (trustworthy up to twice the nominal 2.5 %) and the
+    power on the control with a true effect (little under 50 %), both point estimates shown
+    with their Wilson intervals."""
     fpr, power = rates.get("false_positive_rate"), rates.get(POWER_ARM.get(name, "power"))
     if fpr is None or power is None:
         return None
     parts = []
-    if fpr["high"] > 0.1:
-        parts.append(f"'holds' is not trustworthy (false positives up to {fpr['high']:.0%})")
+    rate = f"{fpr['rate']:.0%} [{fpr['low']:.0%}, {fpr['high']:.0%}]"
+    if fpr["rate"] > 0.05:
+        parts.append(f"'holds' is not trustworthy (false positives {rate})")
     else:
-        parts.append(f"'holds' is trustworthy (false positives at most {fpr['high']:.0%})")
+        parts.append(f"'holds' is trustworthy (false positives {rate})")
     if power["rate"] < 0.5:
         parts.append(f"'not shown' says little: a planted effect is detected in only "
-                     f"{power['rate']:.0%} of runs")
+                     f"{power['rate']:.0%} [{power['low']:.0%}, {power['high']:.0%}] of runs")
     else:
-        parts.append(f"a planted effect is detected in {power['rate']:.0%} of runs")
+        parts.append(f"a planted effect is detected in {power['rate']:.0%} "
+                     f"[{power['low']:.0%}, {power['high']:.0%}] of runs")
     return f"{name}: " + "; ".join(parts) + "."

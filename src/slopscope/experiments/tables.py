@@ -1,7 +1,7 @@
 """Assemble the per-checkpoint measurements of a run into Parquet tables and a summary: every
 figure the report shows is written here once, so the report only reads.
 
-    tables/checkpoints.parquet  step + every checkpoint scalar
+    tables/checkpoints.parquet  step + every checkpoint scalar + membership inference (mia_*)
     tables/blocks.parquet       step, unit (block | rule), size, width + block and slop figures
     tables/strings.parquet      step, split, index, count (copies generated), nelbo_per_token
     tables/typicality.parquet   split, index, t1, t1_<size>..., t1_kgram, t2, t3, true_nll
@@ -36,9 +36,11 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
     arrays = [_load_npz(run_dir / "measurements" / f"step-{s:08d}.npz") for s in steps]
     tables = run_dir / "tables"
     scalar_names = list(dict.fromkeys(n for r in records for n in r["scalars"]))
+    membership = [_membership(a, static) for a in arrays]
     write_table(tables / "checkpoints.parquet", {
         "step": np.array(steps), **{n: np.array([r["scalars"].get(n, np.nan) for r in records])
-                                    for n in scalar_names}})
+                                    for n in scalar_names},
+        **{n: np.array([m[n] for m in membership]) for n in membership[0]}})
     block_rows = [dict(row, step=r["step"]) for r in records for row in r["blocks"]]
     write_table(tables / "blocks.parquet", {k: [row[k] for row in block_rows]
                                             for k in block_rows[0]})
@@ -88,6 +90,19 @@ def _string_tables(tables, steps, arrays, static) -> None:
         for key, value in static[split].items():
             typ_cols.setdefault(key, []).append(value)
     write_table(tables / "typicality.parquet", {k: np.concatenate(v) for k, v in typ_cols.items()})
+
+
+def _membership(arrays: dict, static: dict) -> dict:
+    """Membership inference at one checkpoint, training (members) against held-out strings:
+    mia_* scores a string by minus its NELBO per token; mia_ref_* by the log likelihood ratio
+    against the grammar itself (true NLL - NELBO per token: the perfect generaliser as the
+    reference model, which removes how probable a string is anyway). NaN columns when the
+    likelihood was not measured, or (mia_ref_*) without a grammar."""
+    missing = np.full(1, np.nan)
+    score = {split: -arrays.get(f"nelbo_{split}", missing) for split in SPLITS}
+    ratio = {split: score[split] + static[split]["true_nll_per_token"] for split in SPLITS}
+    return {**measure.membership_columns(score["train"], score["test"]),
+            **measure.membership_columns(ratio["train"], ratio["test"], prefix="mia_ref")}
 
 
 def _onsets(records, steps, findings) -> dict:

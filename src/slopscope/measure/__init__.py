@@ -16,6 +16,7 @@ from slopscope.measure.excess import (
     onset_step,
 )
 from slopscope.measure.excess_slop import excess_slope
+from slopscope.measure.membership import auc_delong, membership_columns, tpr_at_fpr
 from slopscope.measure.neighbours import (
     distance_histogram,
     js_divergence,
@@ -50,7 +51,7 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "TIME_RULES", "excess_contrast", "excess_slope", "holm", "linear_fit",
+    "IGNORED", "TIME_RULES", "auc_delong", "membership_columns", "tpr_at_fpr", "excess_contrast", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",

@@ -151,6 +151,31 @@ def sweep_points(labels, rows, numeric=None):
     return fig
 
 
+def membership_inference(steps, table: dict):
+    """Membership inference per checkpoint from the NELBO: AUC of training against held-out
+    strings (DeLong 95 % band; 0.5 = no signal) and the true-positive rate at 1 % and 0.1 %
+    false positives; right: the same with the grammar as reference model (when there is one)."""
+    variants = [("mia", "score: -NELBO")]
+    if np.isfinite(table.get("mia_ref_auc", [np.nan])).any():
+        variants.append(("mia_ref", "score: log p_model / p_grammar"))
+    fig, axes = plt.subplots(1, len(variants), figsize=(4.8 * len(variants), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, (prefix, title) in zip(axes[0], variants, strict=True):
+        ax.plot(steps, table[f"{prefix}_auc"], "o-", label="AUC (training vs held-out)")
+        ax.fill_between(steps, table[f"{prefix}_auc_low"], table[f"{prefix}_auc_high"],
+                        alpha=0.2)
+        ax.plot(steps, table[f"{prefix}_tpr_at_1pct"], "s--", label="TPR at 1 % FPR")
+        ax.plot(steps, table[f"{prefix}_tpr_at_0_1pct"], "^:", label="TPR at 0.1 % FPR")
+        ax.axhline(0.5, color="grey", lw=0.8)
+        _log_steps(ax)
+        ax.set(xlabel="training step", ylim=(0, 1.02), title=f"Membership inference ({title})")
+        ax.title.set_fontsize(9)
+    axes[0, 0].set_ylabel("rate")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def run_figures(tables, summary) -> list[tuple]:
     """[(name, Figure)] of a run report. `tables(name)` gives the columns of
     tables/<name>.parquet as arrays; `summary` is the run's RunSummary."""
@@ -171,7 +196,8 @@ def run_figures(tables, summary) -> list[tuple]:
         ("nearest_neighbours", nearest_neighbours(neighbours["fraction"][at == steps[-1]],
                                                   neighbours["fraction"][at == -1], summary.d)),
         ("blocks_over_training", blocks_over_training(tables("blocks"))),
-    ]
+    ] + ([("membership_inference", membership_inference(steps, checkpoints))]
+         if np.isfinite(checkpoints.get("mia_auc", [np.nan])).any() else [])
 
 
 def results_statistics(rows: list[dict]):

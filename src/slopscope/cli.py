@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from slopscope.cli_grammar import grammar_parser
+from slopscope.cli_tools import tools_parser
 from slopscope.errors import SlopscopeError
 
 
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     grammar_parser(sub)
     _run_parser(sub)
+    tools_parser(sub)
     return parser
 
 

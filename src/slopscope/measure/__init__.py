@@ -51,7 +51,8 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "TIME_RULES", "auc_delong", "membership_columns", "tpr_at_fpr", "excess_contrast", "excess_slope", "holm", "linear_fit",
+    "IGNORED", "TIME_RULES", "auc_delong", "membership_columns", "tpr_at_fpr",
+    "excess_contrast", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",

@@ -52,3 +52,18 @@ def unique_split(grammar: RHM, n_train: int, n_test: int, seed: int) -> Split:
     mean_log_p = {name: float(grammar.log_prob(part).mean()) if part.shape[0] else None
                   for name, part in (("train", train), ("test", test))}
     return Split(train=train, test=test, seed=seed, draws=draws, mean_log_p=mean_log_p)
+
+
+def pool_half(train: np.ndarray, test: np.ndarray, seed: int, half: int):
+    """(train, test) of counterfactual model `half`: the pool (train + test, equally many) is
+    cut into two halves by a permutation seeded with (seed, half // 2); an even `half` trains on
+    the first, an odd one on the second. Models 2j and 2j + 1 thus train on disjoint,
+    complementary halves, and with an even number of models every pool string is in training for
+    exactly half of them. Rows keep their pool order within each half."""
+    pool = np.concatenate([np.asarray(train), np.asarray(test)])
+    size = pool.shape[0] // 2
+    order = np.random.default_rng([seed, half // 2]).permutation(pool.shape[0])
+    first, second = np.sort(order[:size]), np.sort(order[size:])
+    if half % 2:
+        first, second = second, first
+    return pool[first], pool[second]

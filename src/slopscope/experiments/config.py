@@ -66,10 +66,16 @@ class DataConfig:
     pad: bool = False  # pad shorter sequences with a pad token that the metrics leave out
     dedup: bool = True  # remove duplicate sequences (they are counted either way)
     max_vocab: int = 4096
+    half: int | None = None  # counterfactual model: train on this half of the pool (data.py)
 
     def __post_init__(self):
         check_int("train", self.train, minimum=1)
         check_int("test", self.test, minimum=1)
+        if self.half is not None:
+            check_int("half", self.half, minimum=0)
+            if self.train != self.test:
+                raise SlopscopeError(f"data.half={self.half} needs data.train = data.test (the "
+                                     f"two halves of one pool); got {self.train} and {self.test}")
         if self.seed is not None:
             check_int("seed", self.seed, minimum=0)
         check_int("max_vocab", self.max_vocab, minimum=2)
@@ -149,7 +155,10 @@ class ExperimentConfig:
     findings: FindingsConfig = field(default_factory=FindingsConfig)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if out["data"]["half"] is None:  # added later: left out when unset, so that the hashes
+            del out["data"]["half"]      # of runs and results rows made before stay the same
+        return out
 
     def identity(self) -> dict:
         """Everything that changes data or weights (not the measurement settings, the verdict

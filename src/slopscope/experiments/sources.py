@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
-from slopscope.data import unique_split
+from slopscope.data import pool_half, unique_split
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
 from slopscope.store import (
@@ -202,6 +202,9 @@ def build_data(run_dir, config, seeds: dict):
     if has_data(run_dir):
         return load_data(run_dir)
     source, train, test, info = source_class(config).build(config, seeds)
+    if config.data.half is not None:  # a counterfactual model: one half of the pool
+        train, test = pool_half(train, test, seeds["data"], config.data.half)
+        info = {**info, "half": config.data.half, "pool": train.shape[0] + test.shape[0]}
     source.save(run_dir, train, test, info)
     return source, train, test
 

@@ -1,0 +1,184 @@
+"""`slopscope counterfactual`: K models (default 8) trained on seeded halves of one pool, and
+each pool sample's counterfactual memorisation: its figure under the models that trained on it
+minus under the models that did not (slopscope.measure.counterfactual). No held-out split is
+needed, so this answers finding A a second way, free of the held-out control's confounds.
+
+The pool is the 2P strings a run of the configuration would split into P training and P
+held-out strings (`data.test` is set to `data.train`). The K models are the grid points
+`data.half = 0..K-1` of one sweep with a single seed: they share the grammar, the pool, the
+initialisation and the sampling noise, and differ only in their training half (models 2j and
+2j + 1 train on complementary halves, so every sample is in training for exactly K / 2 models).
+
+Written into the sweep directory:
+    counterfactual.parquet  step x pool sample: cf_reproduced (generated at that checkpoint, in
+                            minus out), cf_nelbo (NELBO per token, out minus in), each with a
+                            Welch interval over models; cf_area (cf_reproduced averaged over the
+                            log-spaced checkpoints); t1, t1_kgram, t3 (mean over the in-models)
+    counterfactual.json     agreement of disjoint-half pairs per step, Spearman of cf_area with
+                            each typicality, and the held-out-free verdict on A
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from slopscope import measure
+from slopscope.errors import SlopscopeError, check_int
+from slopscope.experiments.config import load_config
+from slopscope.experiments.sources import load_data
+from slopscope.experiments.sweep import run_sweep
+from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
+from slopscope.rows import row_keys
+from slopscope.store import atomic_write_text, load_array, read_json, read_table, write_json
+from slopscope.store import write_table
+from slopscope.toml_text import to_toml
+
+TYPICALITIES = ("t1", "t1_kgram", "t3")
+RULE = ("Spearman of T1 with cf_area (the counterfactual reproduction averaged over "
+        "checkpoints), 95 % bootstrap interval over samples; holds when above 0")
+
+
+def counterfactual_sweep(source: str, overrides=(), models: int = 8, seed: int = 0) -> dict:
+    """The sweep of K half-pool models of a preset or TOML file."""
+    check_int("models", models, minimum=2)
+    if models % 2:
+        raise SlopscopeError(f"--models {models}; allowed: an even number >= 2 (complementary "
+                             "pairs of halves)")
+    config = load_config(source, list(overrides))
+    overrides = [*overrides, f"data.test={config.data.train}"]
+    return {"base": str(source), "overrides": overrides, "seeds": [int(seed)],
+            "grid": {"data.half": list(range(models))}, "name": f"{config.name}-cf"}
+
+
+def run_counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0,
+                       runs_dir="runs", workers: int = 2, executor: str = "local",
+                       report=print) -> Path:
+    """Train (or resume) the K models and write the counterfactual tables; returns the sweep
+    directory."""
+    sweep = counterfactual_sweep(source, overrides, models, seed)
+    path = Path(runs_dir) / "counterfactual" / f"{sweep['name']}.toml"
+    atomic_write_text(path, to_toml(sweep) + "\n")
+    sweep_dir = run_sweep(path, runs_dir, workers, report=report, executor=executor)
+    analyse(sweep_dir, seed)
+    return sweep_dir
+
+
+def _columns(path) -> dict:
+    table = read_table(path)
+    return {n: table.column(n).to_numpy(zero_copy_only=False) for n in table.column_names}
+
+
+def _model_runs(sweep_dir: Path) -> list[Path]:
+    index = read_table(sweep_dir / "index.parquet").to_pylist()
+    failed = [r for r in index if r["error"] or not r["run_dir"]]
+    if failed:
+        raise SlopscopeError(f"{sweep_dir}: {len(failed)} of {len(index)} models failed; run "
+                             "the command again to resume them")
+    return [Path(r["run_dir"]) for r in sorted(index, key=lambda r: json.loads(r["data.half"]))]
+
+
+def _pool_position(pool_keys_sorted, order, strings) -> np.ndarray:
+    at = np.searchsorted(pool_keys_sorted, row_keys(strings))
+    return order[at]
+
+
+def load_models(sweep_dir) -> dict:
+    """Per model k and pool sample i: member[k, i], reproduced[k, c, i] (generated at
+    checkpoint c), nelbo[k, c, i] (per token), the typicalities, steps and run directories."""
+    runs = _model_runs(Path(sweep_dir))
+    _, train, test = load_data(runs[0])
+    pool = np.concatenate([train, test])
+    keys = row_keys(pool)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    steps = read_json(runs[0] / "summary.json")["steps"]
+    K, C, N = len(runs), len(steps), pool.shape[0]
+    out = {"member": np.zeros((K, N), bool), "reproduced": np.zeros((K, C, N)),
+           "nelbo": np.full((K, C, N), np.nan), "steps": steps, "runs": runs, "pool": N,
+           **{name: np.full((K, N), np.nan) for name in TYPICALITIES}}
+    for k, run in enumerate(runs):
+        _, train_k, test_k = load_data(run)
+        where = {"train": _pool_position(keys, order, train_k),
+                 "test": _pool_position(keys, order, test_k)}
+        out["member"][k, where["train"]] = True
+        strings, typ = _columns(run / "tables" / "strings.parquet"), \
+            _columns(run / "tables" / "typicality.parquet")
+        for split, at in where.items():
+            rows = typ["split"] == split
+            for name in TYPICALITIES:
+                out[name][k, at[typ["index"][rows]]] = typ[name][rows]
+            for c, step in enumerate(steps):
+                sel = (strings["split"] == split) & (strings["step"] == step)
+                i = at[strings["index"][sel]]
+                out["reproduced"][k, c, i] = strings["count"][sel] > 0
+                out["nelbo"][k, c, i] = strings["nelbo_per_token"][sel]
+    return out
+
+
+def analyse(sweep_dir, seed: int = 0) -> dict:
+    """Write counterfactual.parquet and counterfactual.json of a finished sweep; returns the
+    latter's content."""
+    sweep_dir = Path(sweep_dir)
+    m = load_models(sweep_dir)
+    member, steps, N = m["member"], m["steps"], m["pool"]
+    typical = {name: np.where(member, m[name], 0.0).sum(0) / member.sum(0)
+               for name in TYPICALITIES}
+    area = counterfactual_scores(m["reproduced"].mean(axis=1), member)
+    columns: dict = {}
+    for c, step in enumerate(steps):
+        rep = counterfactual_scores(m["reproduced"][:, c], member)
+        nll = counterfactual_scores(-m["nelbo"][:, c], member)
+        block = {"step": np.full(N, step), "index": np.arange(N),
+                 **{f"cf_reproduced{s}": v for s, v in zip(("", "_low", "_high"), rep)},
+                 **{f"cf_nelbo{s}": v for s, v in zip(("", "_low", "_high"), nll)},
+                 **{f"cf_area{s}": v for s, v in zip(("", "_low", "_high"), area)},
+                 **typical}
+        for key, value in block.items():
+            columns.setdefault(key, []).append(np.asarray(value))
+    write_table(sweep_dir / "counterfactual.parquet",
+                {k: np.concatenate(v) for k, v in columns.items()})
+    found = {"models": len(m["runs"]), "pool": N, "steps": steps,
+             "agreement": _agreement(m["runs"], steps),
+             "correlations": _correlations(area[0], typical, seed),
+             "finding_a": _verdict(area[0], typical["t1"], seed)}
+    write_json(sweep_dir / "counterfactual.json", found)
+    return found
+
+
+def _agreement(runs, steps) -> list[dict]:
+    """Per step: share of identical generations of the disjoint-half pairs (2j, 2j + 1), which
+    sample with the same noise (mean, min and max over pairs)."""
+    out = []
+    for step in steps:
+        pairs = [pair_agreement(load_array(runs[j] / "generations" / f"step-{step:08d}.npy"),
+                                load_array(runs[j + 1] / "generations" / f"step-{step:08d}.npy"))
+                 for j in range(0, len(runs) - 1, 2)]
+        out.append({"step": step, "mean": float(np.mean(pairs)), "min": float(np.min(pairs)),
+                    "max": float(np.max(pairs))})
+    return out
+
+
+def _correlations(score, typical: dict, seed: int) -> dict:
+    out = {}
+    for name, values in typical.items():
+        if np.isnan(values).all() or np.all(score == score[0]):
+            out[name] = None
+            continue
+        rho, low, high = measure.spearman_ci(values, score, seed=seed, n_boot=500)
+        out[name] = {"rho": rho, "low": low, "high": high}
+    return out
+
+
+def _verdict(score, t1, seed: int) -> dict:
+    """A without a held-out split: more typical samples (T1) have a larger counterfactual
+    reproduction area. The rule is fixed here, before any real run."""
+    if np.all(score == score[0]):
+        return {"verdict": "not measurable", "rule": RULE,
+                "measured": "no sample differs in counterfactual reproduction"}
+    rho, low, high = measure.spearman_ci(t1, score, seed=seed, n_boot=500)
+    return {"verdict": "holds" if low > 0 else "not shown", "rule": RULE, "statistic": rho,
+            "low": low, "high": high,
+            "measured": f"Spearman(T1, cf_area) = {rho:+.3f} [{low:+.3f}, {high:+.3f}]"}

@@ -32,8 +32,14 @@ from slopscope.experiments.sources import load_data
 from slopscope.experiments.sweep import run_sweep
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.rows import row_keys
-from slopscope.store import atomic_write_text, load_array, read_json, read_table, write_json
-from slopscope.store import write_table
+from slopscope.store import (
+    atomic_write_text,
+    load_array,
+    read_json,
+    read_table,
+    write_json,
+    write_table,
+)
 from slopscope.toml_text import to_toml
 
 TYPICALITIES = ("t1", "t1_kgram", "t3")
@@ -131,11 +137,8 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
     for c, step in enumerate(steps):
         rep = counterfactual_scores(m["reproduced"][:, c], member)
         nll = counterfactual_scores(-m["nelbo"][:, c], member)
-        block = {"step": np.full(N, step), "index": np.arange(N),
-                 **{f"cf_reproduced{s}": v for s, v in zip(("", "_low", "_high"), rep)},
-                 **{f"cf_nelbo{s}": v for s, v in zip(("", "_low", "_high"), nll)},
-                 **{f"cf_area{s}": v for s, v in zip(("", "_low", "_high"), area)},
-                 **typical}
+        block = {"step": np.full(N, step), "index": np.arange(N), **_named("cf_reproduced", rep),
+                 **_named("cf_nelbo", nll), **_named("cf_area", area), **typical}
         for key, value in block.items():
             columns.setdefault(key, []).append(np.asarray(value))
     write_table(sweep_dir / "counterfactual.parquet",
@@ -146,6 +149,11 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
              "finding_a": _verdict(area[0], typical["t1"], seed)}
     write_json(sweep_dir / "counterfactual.json", found)
     return found
+
+
+def _named(name: str, interval) -> dict:
+    """(score, low, high) as the columns name, name_low, name_high."""
+    return dict(zip((name, f"{name}_low", f"{name}_high"), interval, strict=True))
 
 
 def _agreement(runs, steps) -> list[dict]:

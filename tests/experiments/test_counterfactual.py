@@ -80,3 +80,15 @@ def test_counterfactual_inputs_give_one_line_errors():
         from slopscope.experiments import load_config
 
         load_config("e2", ["data.half=1", "data.train=10", "data.test=20"])
+
+
+def test_the_command_writes_the_report_with_the_verdict(tmp_path, capsys):
+    from slopscope.cli import main
+
+    assert main(["counterfactual", "e2", *ORACLE, "model.options.memorize=0.3",
+                 "model.options.memorize_set='typical'", "--models", "2",
+                 "--runs-dir", str(tmp_path), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "A without a held-out split: holds" in out
+    page = next(tmp_path.glob("sweeps/*/counterfactual.html")).read_text()
+    assert page.count("<img") == 2 and "holds" in page

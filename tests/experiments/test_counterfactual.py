@@ -32,6 +32,7 @@ def test_the_generaliser_scores_zero_and_its_disjoint_halves_agree(tmp_path):
     assert abs(cf["cf_reproduced"].mean()) < 0.05
     assert all(a["mean"] == 1.0 for a in found["agreement"])  # same noise, same strings
     assert found["finding_a"]["verdict"] != "holds"
+    assert all(m["lira_auc"] == 0.5 for m in found["membership"])  # no model differs
 
 
 def test_the_memoriser_scores_one_on_its_half_and_its_halves_never_agree(tmp_path):
@@ -39,6 +40,8 @@ def test_the_memoriser_scores_one_on_its_half_and_its_halves_never_agree(tmp_pat
     assert np.all(cf["cf_reproduced"] >= 0.99) and np.all(cf["cf_area"] >= 0.99)
     assert np.isposinf(cf["cf_nelbo"]).all()  # out-models cannot generate the sample at all
     assert all(a["max"] == 0.0 for a in found["agreement"])
+    assert all(m["lira_auc_min"] == 1.0 and m["lira_tpr_at_0_1pct"] == 1.0
+               for m in found["membership"])
 
 
 def test_a_planted_typical_memoriser_gives_a_held_out_free_a(tmp_path):

@@ -72,3 +72,22 @@ def test_unmeasured_scores_give_nan_and_bad_rates_a_clear_error():
         tpr_at_fpr([1.0], [0.0], 1.5)
     with pytest.raises(SlopscopeError, match="members and non-members"):
         auc_delong([], [0.0])
+
+
+def test_lira_ranks_a_sample_by_the_side_its_score_falls_on():
+    from slopscope.measure.membership import lira_scores
+
+    reference = np.array([[0.0, 1.0], [0.2, 1.2], [1.0, 0.0], [1.2, 0.2]])
+    member = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], bool)  # in-models score high
+    # each sample: in-models score 0.0, 0.2 (mean 0.1), out-models 1.0, 1.2 (mean 1.1)
+    scores = lira_scores(np.array([0.1, 1.1]), reference, member)
+    assert scores[0] > 0 > scores[1]  # at the in-mean: member-like; at the out-mean: not
+    # equal spreads: the ratio is the difference of squared distances over 2 sd^2, with sd
+    # pooled over samples (4 deviations of 0.1, one mean per sample: 2 degrees of freedom)
+    sd = np.sqrt(4 * 0.01 / 2)
+    assert scores[0] == pytest.approx(0.5 * (1.0 / sd) ** 2)
+    assert scores[1] == pytest.approx(-scores[0])
+    with pytest.raises(SlopscopeError, match="finite scores"):
+        lira_scores(np.array([np.inf, 0.0]), reference, member)
+    same = lira_scores(np.zeros(2), np.zeros((4, 2)), member)  # no spread at all: no evidence
+    np.testing.assert_array_equal(same, 0.0)

@@ -14,8 +14,9 @@ Written into the sweep directory:
                             minus out), cf_nelbo (NELBO per token, out minus in), each with a
                             Welch interval over models; cf_area (cf_reproduced averaged over the
                             log-spaced checkpoints); t1, t1_kgram, t3 (mean over the in-models)
-    counterfactual.json     agreement of disjoint-half pairs per step, Spearman of cf_area with
-                            each typicality, and the held-out-free verdict on A
+    counterfactual.json     agreement of disjoint-half pairs per step, membership inference per
+                            step with the other models as reference (LiRA), Spearman of cf_area
+                            with each typicality, and the held-out-free verdict on A
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from slopscope.store import (
 from slopscope.toml_text import to_toml
 
 TYPICALITIES = ("t1", "t1_kgram", "t3")
+NELBO_CAP = 100.0  # nats per token: a string a model cannot generate (NELBO inf) counts as this
 RULE = ("Spearman of T1 with cf_area (the counterfactual reproduction averaged over "
         "checkpoints), 95 % bootstrap interval over samples; holds when above 0")
 
@@ -145,10 +147,38 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
                 {k: np.concatenate(v) for k, v in columns.items()})
     found = {"models": len(m["runs"]), "pool": N, "steps": steps,
              "agreement": _agreement(m["runs"], steps),
+             "membership": _lira(m["nelbo"], member, steps),
              "correlations": _correlations(area[0], typical, seed),
              "finding_a": _verdict(area[0], typical["t1"], seed)}
     write_json(sweep_dir / "counterfactual.json", found)
     return found
+
+
+def _lira(nelbo, member, steps) -> list[dict] | None:
+    """Per step, membership inference on each model with the others as reference models (LiRA):
+    AUC and TPR at 1 % / 0.1 % FPR of its own training half against the other half, mean (and
+    min, max of the AUC) over target models; `loss_auc`: the same with the plain -NELBO score.
+    A NELBO above NELBO_CAP nats per token (a string the model cannot generate) counts as the
+    cap. None when the likelihood was not measured."""
+    if np.isnan(nelbo).any():
+        return None
+    score = -np.minimum(nelbo, NELBO_CAP)
+    models = member.shape[0]
+    out = []
+    for c, step in enumerate(steps):
+        lira, loss = [], []
+        for k in range(models):
+            others = np.arange(models) != k
+            ratio = measure.lira_scores(score[k, c], score[others, c], member[others])
+            lira.append(measure.membership_columns(ratio[member[k]], ratio[~member[k]]))
+            loss.append(measure.auc_delong(score[k, c][member[k]], score[k, c][~member[k]])[0])
+        aucs = [x["mia_auc"] for x in lira]
+        out.append({"step": step, "lira_auc": float(np.mean(aucs)),
+                    "lira_auc_min": float(np.min(aucs)), "lira_auc_max": float(np.max(aucs)),
+                    **{key.replace("mia_", "lira_"): float(np.mean([x[key] for x in lira]))
+                       for key in lira[0] if key.startswith("mia_tpr")},
+                    "loss_auc": float(np.mean(loss))})
+    return out
 
 
 def _named(name: str, interval) -> dict:

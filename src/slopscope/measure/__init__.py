@@ -16,7 +16,12 @@ from slopscope.measure.excess import (
     onset_step,
 )
 from slopscope.measure.excess_slop import excess_slope
-from slopscope.measure.membership import auc_delong, membership_columns, tpr_at_fpr
+from slopscope.measure.membership import (
+    auc_delong,
+    lira_scores,
+    membership_columns,
+    tpr_at_fpr,
+)
 from slopscope.measure.neighbours import (
     distance_histogram,
     js_divergence,
@@ -51,7 +56,7 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "TIME_RULES", "auc_delong", "membership_columns", "tpr_at_fpr",
+    "IGNORED", "TIME_RULES", "auc_delong", "lira_scores", "membership_columns", "tpr_at_fpr",
     "excess_contrast", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",

@@ -86,3 +86,26 @@ def membership_columns(members, nonmembers, prefix: str = "mia") -> dict:
 def _rate_name(rate: float) -> str:
     """0.01 -> '1pct', 0.001 -> '0_1pct'."""
     return f"{rate * 100:g}pct".replace(".", "_")
+
+
+def lira_scores(target, reference, reference_member, floor: float = 1e-6) -> np.ndarray:
+    """Per sample, the log likelihood ratio of a target model's score under the reference
+    models that trained on the sample against those that did not (LiRA, Carlini et al. 2022,
+    online, with one global standard deviation per side as the paper advises for few models).
+    `target`: (samples,); `reference`: (models, samples) scores; `reference_member`: (models,
+    samples) bool. Scores must be finite (cap them first); a side with no model gives NaN."""
+    ref = np.asarray(reference, dtype=np.float64)
+    member = np.asarray(reference_member, dtype=bool)
+    target = np.asarray(target, dtype=np.float64)
+    if not (np.isfinite(ref).all() and np.isfinite(target).all()):
+        raise SlopscopeError("LiRA needs finite scores: cap infinite likelihood bounds first")
+    out = {}
+    for side, mask in (("in", member), ("out", ~member)):
+        count = mask.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(mask, ref, 0.0).sum(axis=0) / count
+        spread = np.where(mask, ref - mean, 0.0)
+        dof = max(int(mask.sum() - (count > 0).sum()), 1)
+        sd = max(float(np.sqrt((spread**2).sum() / dof)), floor)
+        out[side] = np.where(count > 0, -0.5 * ((target - mean) / sd) ** 2 - np.log(sd), np.nan)
+    return out["in"] - out["out"]

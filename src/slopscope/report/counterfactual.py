@@ -75,6 +75,20 @@ def _interval(c: dict | None) -> str:
                      "" if c["low"] is None else f"[{c['low']:+.3f}, {c['high']:+.3f}]"])
 
 
+def _lira_table(found: dict) -> str:
+    rows = found.get("membership")
+    if not rows:
+        return "<p>Not measured (measure.likelihood = false).</p>"
+    return ("<p>Each model in turn is the target; the others are its reference models: a sample"
+            "'s score is the likelihood ratio of the target's NELBO under the models that "
+            "trained on it against those that did not. Means over targets.</p>\n" + table(
+                [(r["step"], f"{r['lira_auc']:.3f} ({r['lira_auc_min']:.3f}-"
+                  f"{r['lira_auc_max']:.3f})", f"{r['lira_tpr_at_1pct']:.3f}",
+                  f"{r['lira_tpr_at_0_1pct']:.3f}", f"{r['loss_auc']:.3f}") for r in rows],
+                ("step", "LiRA AUC (min-max)", "TPR at 1 % FPR", "TPR at 0.1 % FPR",
+                 "AUC of -NELBO alone")))
+
+
 def build_counterfactual_report(sweep_dir) -> Path:
     """Write <sweep>/counterfactual.html (+ figure PNG/SVG); returns its path."""
     sweep_dir = Path(sweep_dir)
@@ -96,6 +110,7 @@ def build_counterfactual_report(sweep_dir) -> Path:
         "cf_nelbo (in the table): NELBO per token, out minus in.</p>",
         f"<h2>Finding A, held-out free</h2>\n{verdict}\n{rho}",
         figure_html(score_vs_typicality(cf, found), "counterfactual_typicality", sweep_dir),
+        "<h2>Membership inference with reference models (LiRA)</h2>", _lira_table(found),
         "<h2>Disjoint-halves agreement</h2>",
         figure_html(agreement(found), "counterfactual_agreement", sweep_dir)])
     path = sweep_dir / "counterfactual.html"

@@ -159,8 +159,9 @@ def _lira(nelbo, member, steps) -> list[dict] | None:
     AUC and TPR at 1 % / 0.1 % FPR of its own training half against the other half, mean (and
     min, max of the AUC) over target models; `loss_auc`: the same with the plain -NELBO score.
     A NELBO above NELBO_CAP nats per token (a string the model cannot generate) counts as the
-    cap. None when the likelihood was not measured."""
-    if np.isnan(nelbo).any():
+    cap. None when the likelihood was not measured, or with fewer than 4 models (each sample
+    then lacks a reference model on one side)."""
+    if np.isnan(nelbo).any() or member.shape[0] < 4:
         return None
     score = -np.minimum(nelbo, NELBO_CAP)
     models = member.shape[0]

@@ -78,7 +78,8 @@ def _interval(c: dict | None) -> str:
 def _lira_table(found: dict) -> str:
     rows = found.get("membership")
     if not rows:
-        return "<p>Not measured (measure.likelihood = false).</p>"
+        return ("<p>Not measured: it needs the likelihood (measure.likelihood = true) and at "
+                "least 4 models.</p>")
     return ("<p>Each model in turn is the target; the others are its reference models: a sample"
             "'s score is the likelihood ratio of the target's NELBO under the models that "
             "trained on it against those that did not. Means over targets.</p>\n" + table(

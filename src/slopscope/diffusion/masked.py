@@ -159,38 +159,70 @@ class MaskedDiffusion(DiffusionFamily):
         stats = {"network_calls": 0, "rows_evaluated": 0, "steps": steps or self.d}
 
         def one_batch(size, generator):
-            if steps is None:
-                return self._sample_one_per_step(denoiser, size, generator, stats)
-            return self._sample_grid(denoiser, size, steps, skip, generator, stats)
+            x = torch.full((size, self.d), self.mask, dtype=torch.long, device=generator.device)
+            return self._unmask(denoiser, x, steps, skip, generator, stats)
 
         out = self.generate(denoiser, count, seed, batch_size, one_batch)
         return (out, stats) if return_stats else out
 
-    def _sample_one_per_step(self, denoiser, size, generator, stats):
-        device = generator.device
-        x = torch.full((size, self.d), self.mask, dtype=torch.long, device=device)
+    def complete(self, denoiser, strings, known, seed, sampler_steps: int | None = None,
+                 skip: bool = True, batch_size: int = 1024) -> np.ndarray:
+        """Fill in the unknown positions of `strings` (known: (B, d) bool, True = revealed) by
+        the same ancestral samplers, started at the time t = (share of unknown tokens) that the
+        partly masked string corresponds to (alpha(t) = 1 - t). Revealed tokens stay."""
+        self.check_sampler({"sampler_steps": sampler_steps, "skip": skip})
+        x0 = self.check_strings(strings)
+        known = torch.as_tensor(np.asarray(known, dtype=bool))
+        if known.shape != x0.shape:
+            raise SlopscopeError(f"known {tuple(known.shape)} must have the shape of the "
+                                 f"strings {tuple(x0.shape)}")
+        start = torch.where(known, x0, torch.full_like(x0, self.mask))
+        steps = None if sampler_steps is None else int(sampler_steps)
+        stats = {"network_calls": 0, "rows_evaluated": 0}
+        first = iter(range(0, start.shape[0], batch_size))
+
+        def one_batch(size, generator):
+            begin = next(first)
+            x = start[begin:begin + size].to(generator.device)
+            return self._unmask(denoiser, x, steps, skip, generator, stats)
+
+        return self.generate(denoiser, start.shape[0], seed, batch_size, one_batch)
+
+    def _unmask(self, denoiser, x, steps, skip, generator, stats):
+        if steps is None:
+            return self._sample_one_per_step(denoiser, x, generator, stats)
+        return self._sample_grid(denoiser, x, steps, skip, generator, stats)
+
+    def _sample_one_per_step(self, denoiser, x, generator, stats):
+        """One masked position per network call, at t = (masked share) of each row."""
+        device, size = generator.device, x.shape[0]
         rows = torch.arange(size, device=device)
-        for step in range(self.d):
-            t = torch.full((size,), (self.d - step) / self.d, device=device)
-            logp = self.log_probs(denoiser, x, t)
+        for _ in range(int((x == self.mask).sum(dim=1).max().item()) if size else 0):
+            masked = x == self.mask
+            t = masked.sum(dim=1).to(torch.float32) / self.d
+            active = masked.any(dim=1)
+            logp = self.log_probs(denoiser, x, torch.where(active, t, 1.0 / self.d))
             stats["network_calls"] += 1
             stats["rows_evaluated"] += size
             pick = torch.rand((size, self.d), generator=generator, device=device)
-            pos = torch.where(x == self.mask, pick, -1.0).argmax(dim=1)
+            pos = torch.where(masked, pick, -1.0).argmax(dim=1)
             u = torch.rand(size, generator=generator, device=device)
-            x[rows, pos] = categorical(logp[rows, pos].double().exp(), u=u)
+            value = categorical(logp[rows, pos].double().exp(), u=u)
+            x[rows, pos] = torch.where(active, value, x[rows, pos])
         return x
 
-    def _sample_grid(self, denoiser, size, steps, skip, generator, stats):
-        device = generator.device
-        x = torch.full((size, self.d), self.mask, dtype=torch.long, device=device)
+    def _sample_grid(self, denoiser, x, steps, skip, generator, stats):
+        """K steps from each row's start time t0 (its masked share) down to 0: at step k every
+        masked token is revealed with probability 1 / (K - k), the network told t0 (1 - k/K)."""
+        device, size = generator.device, x.shape[0]
+        t0 = (x == self.mask).sum(dim=1).to(torch.float32) / self.d
         logp = torch.empty((size, self.d, self.v), device=device)
         stale = torch.ones(size, dtype=torch.bool, device=device)
         for k in range(steps):
             t, s = 1.0 - k / steps, 1.0 - (k + 1) / steps
             rows = stale.nonzero().squeeze(1) if skip else torch.arange(size, device=device)
             if rows.numel():
-                tt = torch.full((rows.numel(),), t, device=device)
+                tt = t0[rows].clamp(min=1.0 / self.d) * t
                 logp[rows] = self.log_probs(denoiser, x[rows], tt).to(logp.dtype)
                 stats["network_calls"] += 1
                 stats["rows_evaluated"] += int(rows.numel())

@@ -1,8 +1,9 @@
-"""`slopscope counterfactual` and `slopscope export`: the tools beyond a run's own report
-(part of the command-line face; cli.py adds them to its parser)."""
+"""`slopscope counterfactual`, `slopscope probe` and `slopscope export`: the tools beyond a
+run's own report (part of the command-line face; cli.py adds them to its parser)."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from slopscope.export import TARGETS, export_run
@@ -24,6 +25,22 @@ def tools_parser(sub) -> None:
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
     c.set_defaults(func=_run_counterfactual)
+    p = sub.add_parser("probe", help="extraction probes: reveal part of each training string "
+                       "and let a masked-diffusion run complete it, checkpoint by checkpoint",
+                       description="For each checkpoint, mask shape, revealed share and "
+                       "sampler step count, complete every training and held-out string and "
+                       "count completions that reproduce it; write <run>/probe/ (probe.parquet, "
+                       "times.parquet, probe.json, probe.html).")
+    p.add_argument("run_dir", type=Path, metavar="RUN")
+    p.add_argument("--masks", type=_names, default=None,
+                   help="comma-separated shapes: prefix, suffix, ends, random (default all)")
+    p.add_argument("--reveal", type=_numbers(float), default=(0.25, 0.5),
+                   help="comma-separated revealed shares (default 0.25,0.5)")
+    p.add_argument("--sampler-steps", type=_numbers(int), default=(0,),
+                   help="comma-separated network calls per completion; 0 = one token per call "
+                   "(default 0)")
+    p.add_argument("--completions", type=int, default=2, help="per string (default 2)")
+    p.set_defaults(func=_run_probe)
     e = sub.add_parser("export", help="copy runs' per-checkpoint scalars to TensorBoard or "
                        "MLflow (local files; optional extras)",
                        description="Write every finite column of tables/checkpoints.parquet at "
@@ -48,6 +65,30 @@ def _run_counterfactual(args) -> int:
     print(f"A without a held-out split: {found['finding_a']['verdict']}: "
           f"{found['finding_a']['measured']}")
     print(f"report: {page}")
+    return 0
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _numbers(kind):
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(kind(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of "
+                                             f"{kind.__name__} values, like 1,2") from None
+    return parse
+
+
+def _run_probe(args) -> int:
+    from slopscope.experiments.probe import SHAPES, probe_run
+    from slopscope.report.probe import build_probe_report
+
+    probe_run(args.run_dir, args.masks or SHAPES, args.reveal, args.sampler_steps,
+              args.completions)
+    print(f"report: {build_probe_report(args.run_dir)}")
     return 0
 
 

@@ -17,7 +17,8 @@ def tools_parser(sub) -> None:
                        "pool (data.test is set to data.train: the pool is 2P samples), with the "
                        "same steps and checkpoints; write counterfactual.parquet, .json and "
                        "counterfactual.html into the sweep directory.")
-    c.add_argument("source", help="a run preset or TOML file")
+    c.add_argument("source", nargs="?", default="counterfactual",
+                   help="a run preset or TOML file (default: the counterfactual preset)")
     c.add_argument("overrides", nargs="*", help="key.sub=value")
     c.add_argument("--models", type=int, default=8, help="K, even (default 8)")
     c.add_argument("--seed", type=int, default=0, help="the grammar, pool and initialisation")

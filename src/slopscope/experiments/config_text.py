@@ -18,6 +18,7 @@ PRESET_ALIASES = {
     "e4": "e4", "e4-tail-level": "e4",
     "e5": "e5", "e5-slop": "e5",
     "words": "words", "english-words": "words",
+    "counterfactual": "counterfactual", "counterfactual-e2": "counterfactual",
     **{f"e{i}-gpu": f"e{i}-gpu" for i in range(1, 6)},
 }
 

@@ -17,21 +17,27 @@ def _label(setting: dict) -> str:
 
 
 def extraction_curves(found: dict):
-    """Extraction rate over training per setting: training strings (solid) against held-out
-    strings probed the same way (dashed, the control)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, setting in enumerate(found["settings"]):
-        steps = [e["step"] for e in setting["curve"]]
-        color = f"C{i % 10}"
-        ax.plot(steps, [e["train"]["rate"] for e in setting["curve"]], "o-", ms=3,
-                color=color, label=_label(setting))
-        ax.plot(steps, [e["test"]["rate"] for e in setting["curve"]], "--", color=color,
-                alpha=0.6)
-    _log_steps(ax)
-    ax.set(xlabel="training step", ylabel="completions that reproduce the string",
-           ylim=(0, 1.02), title="Extraction: training (solid) vs held-out control (dashed)")
-    ax.title.set_fontsize(9)
-    ax.legend(fontsize=6)
+    """Extraction rate over training, one panel per revealed share: training strings by mask
+    shape (colour) and sampler (solid: one token per call; dashed: the time-grid sampler), and
+    the held-out strings probed the same way (grey, the control)."""
+    shares = sorted({s["reveal"] for s in found["settings"]})
+    shapes = sorted({s["shape"] for s in found["settings"]})
+    fig, axes = plt.subplots(1, len(shares), figsize=(4.6 * len(shares), 3.8), sharey=True,
+                             squeeze=False)
+    for ax, share in zip(axes[0], shares, strict=True):
+        for setting in (s for s in found["settings"] if s["reveal"] == share):
+            steps = [e["step"] for e in setting["curve"]]
+            ax.plot(steps, [e["test"]["rate"] for e in setting["curve"]], "-", color="grey",
+                    lw=0.8, alpha=0.6)
+            k = setting["sampler_steps"]
+            ax.plot(steps, [e["train"]["rate"] for e in setting["curve"]],
+                    "o-" if k == 0 else "s--", ms=3, color=f"C{shapes.index(setting['shape'])}",
+                    label=f"{setting['shape']}, {'1 token/call' if k == 0 else f'{k} calls'}")
+        _log_steps(ax)
+        ax.set(xlabel="training step", ylim=(0, 1.02), title=f"{share:.0%} of tokens revealed")
+        ax.title.set_fontsize(9)
+    axes[0, 0].set_ylabel("completions that reproduce the string")
+    axes[0, 0].legend(fontsize=6, title="training strings (grey: held-out)", title_fontsize=6)
     fig.tight_layout()
     return fig
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from slopscope.cli_grammar import grammar_parser
-from slopscope.cli_tools import tools_parser
+from slopscope.cli_tools import execution_options, tools_parser
 from slopscope.errors import SlopscopeError
 
 
@@ -56,9 +56,7 @@ def _run_parser(sub) -> None:
                    "presets: e1-scaling, e3-fat-tails, e4-tail-level)"),
     k.add_argument("--runs", type=int, default=20, help="replicates per arm (default 20)")
     k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
-    k.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    k.add_argument("--workers", type=int, default=2)
-    k.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    execution_options(k)
     k.set_defaults(func=_run_calibrate)
     p = sub.add_parser("reproduce", help="run every row of the results page (A under three "
                        "families, A on words, B, C, D, E1) with calibrations; write results.md",
@@ -68,9 +66,7 @@ def _run_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="a first look (minutes, not hours)")
     p.add_argument("--out", type=Path, default=None,
                    help="results directory (default results/, or results/quick/)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    execution_options(p)
     p.set_defaults(func=_run_reproduce)
 
 

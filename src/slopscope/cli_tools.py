@@ -10,6 +10,13 @@ from slopscope.export import TARGETS, export_run
 from slopscope.store import read_json
 
 
+def execution_options(parser) -> None:
+    """--runs-dir, --workers and --executor of the commands that run many runs."""
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    parser.add_argument("--workers", type=int, default=2, help="parallel runs (default 2)")
+    parser.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+
+
 def tools_parser(sub) -> None:
     c = sub.add_parser("counterfactual", help="train K models on halves of one pool and score "
                        "each sample's counterfactual memorisation (no held-out split)",
@@ -22,9 +29,7 @@ def tools_parser(sub) -> None:
     c.add_argument("overrides", nargs="*", help="key.sub=value")
     c.add_argument("--models", type=int, default=8, help="K, even (default 8)")
     c.add_argument("--seed", type=int, default=0, help="the grammar, pool and initialisation")
-    c.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    c.add_argument("--workers", type=int, default=2)
-    c.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    execution_options(c)
     c.set_defaults(func=_run_counterfactual)
     p = sub.add_parser("probe", help="extraction probes: reveal part of each training string "
                        "and let a masked-diffusion run complete it, checkpoint by checkpoint",

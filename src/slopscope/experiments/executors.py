@@ -5,6 +5,9 @@ are optional extras: `pip install 'slopscope[cluster]'`."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -18,6 +21,19 @@ def single_thread() -> None:
 
     torch.set_num_threads(1)
     numba.set_num_threads(1)
+
+
+def local_worker(parent: int) -> None:
+    """Initializer of a local worker: exit when the process `parent` that started it is gone
+    (a killed `slopscope sweep` or `reproduce` must not leave its workers running), and one
+    thread."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    single_thread()
 
 
 def run_job(base: str, job, runs_dir: str) -> str:
@@ -49,7 +65,7 @@ def run_local(base, jobs, runs_dir, workers: int, report=print, **_) -> list[dic
     rows = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=single_thread) as pool:
+                             initializer=local_worker, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_job, base, job, str(runs_dir)): job for job in jobs}
         for future in as_completed(futures):
             try:

@@ -95,3 +95,20 @@ def test_the_command_writes_the_report_with_the_verdict(tmp_path, capsys):
     assert "A without a held-out split: holds" in out
     page = next(tmp_path.glob("sweeps/*/counterfactual.html")).read_text()
     assert page.count("<img") == 2 and "holds" in page
+
+
+def test_token_data_runs_counterfactually_with_one_pool_across_models(tmp_path):
+    """Your own token data: the K models cut one pool of 2P sequences into halves (T3 is not
+    available without a grammar)."""
+    from tests.experiments.test_token_runs import TINY, _words
+
+    path = _words(tmp_path / "words.txt")
+    options = [f"data.path={path}", *TINY, "train.steps=60", "train.checkpoints=2"]
+    sweep_dir = run_counterfactual("e2", options, models=4, seed=0, runs_dir=tmp_path,
+                                   workers=2, report=lambda *_: None)
+    found = read_json(sweep_dir / "counterfactual.json")
+    assert found["pool"] == 80 and found["correlations"]["t3"] is None
+    assert found["finding_a"]["verdict"] in ("holds", "not shown", "not measurable")
+    cf = read_table(sweep_dir / "counterfactual.parquet").to_pydict()
+    assert len(cf["cf_reproduced"]) == 80 * len(found["steps"])
+    assert np.isfinite(cf["cf_nelbo"]).all() and len(found["membership"]) == 2

@@ -38,6 +38,8 @@ def test_the_generaliser_scores_zero_and_its_disjoint_halves_agree(tmp_path):
 def test_the_memoriser_scores_one_on_its_half_and_its_halves_never_agree(tmp_path):
     cf, found, _ = _run(tmp_path, "model.options.memorize=1.0")
     assert np.all(cf["cf_reproduced"] >= 0.99) and np.all(cf["cf_area"] >= 0.99)
+    # in-models copy each of their 64 strings at rate 1/64, out-models never
+    np.testing.assert_allclose(cf["cf_rate"].mean(), 1 / 64, rtol=0.05)
     assert np.isposinf(cf["cf_nelbo"]).all()  # out-models cannot generate the sample at all
     assert all(a["max"] == 0.0 for a in found["agreement"])
     assert all(m["lira_auc_min"] == 1.0 and m["lira_tpr_at_0_1pct"] == 1.0

@@ -11,9 +11,11 @@ initialisation and the sampling noise, and differ only in their training half (m
 
 Written into the sweep directory:
     counterfactual.parquet  step x pool sample: cf_reproduced (generated at that checkpoint, in
-                            minus out), cf_nelbo (NELBO per token, out minus in), each with a
-                            Welch interval over models; cf_area (cf_reproduced averaged over the
-                            log-spaced checkpoints); t1, t1_kgram, t3 (mean over the in-models)
+                            minus out), cf_rate (the share of the G generations that are the
+                            sample, in minus out), cf_nelbo (NELBO per token, out minus in),
+                            each with a Welch interval over models; cf_area (cf_reproduced
+                            averaged over the log-spaced checkpoints); t1, t1_kgram, t3 (mean
+                            over the in-models)
     counterfactual.json     agreement of disjoint-half pairs per step, membership inference per
                             step with the other models as reference (LiRA), Spearman of cf_area
                             with each typicality, and the held-out-free verdict on A
@@ -95,7 +97,8 @@ def _pool_position(pool_keys_sorted, order, strings) -> np.ndarray:
 
 def load_models(sweep_dir) -> dict:
     """Per model k and pool sample i: member[k, i], reproduced[k, c, i] (generated at
-    checkpoint c), nelbo[k, c, i] (per token), the typicalities, steps and run directories."""
+    checkpoint c), rate[k, c, i] (its share of the generations), nelbo[k, c, i] (per token),
+    the typicalities, steps and run directories."""
     runs = _model_runs(Path(sweep_dir))
     _, train, test = load_data(runs[0])
     pool = np.concatenate([train, test])
@@ -105,10 +108,12 @@ def load_models(sweep_dir) -> dict:
     steps = read_json(runs[0] / "summary.json")["steps"]
     K, C, N = len(runs), len(steps), pool.shape[0]
     out = {"member": np.zeros((K, N), bool), "reproduced": np.zeros((K, C, N)),
+           "rate": np.zeros((K, C, N)),
            "nelbo": np.full((K, C, N), np.nan), "steps": steps, "runs": runs, "pool": N,
            **{name: np.full((K, N), np.nan) for name in TYPICALITIES}}
     for k, run in enumerate(runs):
         _, train_k, test_k = load_data(run)
+        generations = read_json(run / "config.json")["config"]["measure"]["generations"]
         where = {"train": _pool_position(keys, order, train_k),
                  "test": _pool_position(keys, order, test_k)}
         out["member"][k, where["train"]] = True
@@ -122,6 +127,7 @@ def load_models(sweep_dir) -> dict:
                 sel = (strings["split"] == split) & (strings["step"] == step)
                 i = at[strings["index"][sel]]
                 out["reproduced"][k, c, i] = strings["count"][sel] > 0
+                out["rate"][k, c, i] = strings["count"][sel] / generations
                 out["nelbo"][k, c, i] = strings["nelbo_per_token"][sel]
     return out
 
@@ -138,8 +144,10 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
     columns: dict = {}
     for c, step in enumerate(steps):
         rep = counterfactual_scores(m["reproduced"][:, c], member)
+        rate = counterfactual_scores(m["rate"][:, c], member)
         nll = counterfactual_scores(-m["nelbo"][:, c], member)
-        block = {"step": np.full(N, step), "index": np.arange(N), **_named("cf_reproduced", rep),
+        block = {"step": np.full(N, step), "index": np.arange(N),
+                 **_named("cf_reproduced", rep), **_named("cf_rate", rate),
                  **_named("cf_nelbo", nll), **_named("cf_area", area), **typical}
         for key, value in block.items():
             columns.setdefault(key, []).append(np.asarray(value))

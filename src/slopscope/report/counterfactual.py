@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from slopscope.report.html import figure_html, page, table, verdict_class
-from slopscope.report.plots import _log_steps, plt
+from slopscope.report.plots import log_step_axis, plt
 from slopscope.store import atomic_write_text, read_json, read_table
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
@@ -40,7 +40,7 @@ def score_vs_typicality(cf: dict, found: dict):
         means = [cf["cf_reproduced"][(groups == q) & (cf["step"] == s)].mean()
                  for s in found["steps"]]
         right.plot(found["steps"], means, "o-", ms=3, label=f"T1 quintile {q + 1}")
-    _log_steps(right)
+    log_step_axis(right)
     right.axhline(0, color="grey", lw=0.8)
     right.set(xlabel="training step", ylabel="mean cf_reproduced",
               title="Counterfactual reproduction by T1 quintile (5 = most typical)")
@@ -58,7 +58,7 @@ def agreement(found: dict):
     ax.plot(steps, [r["mean"] for r in rows], "o-", label="mean over pairs")
     ax.fill_between(steps, [r["min"] for r in rows], [r["max"] for r in rows], alpha=0.2,
                     label="min-max over pairs")
-    _log_steps(ax)
+    log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="identical generations", ylim=(0, 1.02),
            title="Disjoint halves: same noise, same string? (1: generalise, 0: memorise)")
     ax.title.set_fontsize(8)

@@ -14,7 +14,7 @@ from matplotlib.ticker import NullFormatter  # noqa: E402
 from slopscope.summary import SPLITS  # noqa: E402
 
 
-def _log_steps(ax) -> None:
+def log_step_axis(ax) -> None:
     """Log-scaled step axis without crowded minor labels."""
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -29,7 +29,7 @@ def copies_and_validity(steps, table: dict, L: int):
     for level in range(1, L + 1):
         ax.plot(steps, table[f"valid_from_level_{level}"], ":", alpha=0.8,
                 label=f"valid rule levels {level}..{L}")
-    _log_steps(ax)
+    log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
     ax.legend(fontsize=7)
     ax.set_title("Exact copies and grammatical validity" if L else
@@ -50,7 +50,7 @@ def memorized_by_quintile(curves: dict):
             ax.fill_between(step, np.asarray(curves["low"])[rows],
                             np.asarray(curves["high"])[rows], alpha=0.15)
         title = "training strings" if split == "train" else "held-out control"
-        _log_steps(ax)
+        log_step_axis(ax)
         ax.set(xlabel="training step", title=f"Reproduced by step: {title}")
     axes[0].set_ylabel("fraction reproduced")
     axes[0].legend(fontsize=7)
@@ -109,7 +109,7 @@ def blocks_over_training(blocks: dict):
     axes[2].set(title="Over-production of the top-10 blocks")
     axes[2].axhline(1.0, color="grey", lw=0.8)
     for ax in axes:
-        _log_steps(ax)
+        log_step_axis(ax)
         ax.set(xlabel="training step")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -167,7 +167,7 @@ def membership_inference(steps, table: dict):
         ax.plot(steps, table[f"{prefix}_tpr_at_1pct"], "s--", label="TPR at 1 % FPR")
         ax.plot(steps, table[f"{prefix}_tpr_at_0_1pct"], "^:", label="TPR at 0.1 % FPR")
         ax.axhline(0.5, color="grey", lw=0.8)
-        _log_steps(ax)
+        log_step_axis(ax)
         ax.set(xlabel="training step", ylim=(0, 1.02), title=f"Membership inference ({title})")
         ax.title.set_fontsize(9)
     axes[0, 0].set_ylabel("rate")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slopscope.report.html import escape, figure_html, page, table
-from slopscope.report.plots import _log_steps, plt
+from slopscope.report.plots import log_step_axis, plt
 from slopscope.store import atomic_write_text, read_json
 
 
@@ -33,7 +33,7 @@ def extraction_curves(found: dict):
             ax.plot(steps, [e["train"]["rate"] for e in setting["curve"]],
                     "o-" if k == 0 else "s--", ms=3, color=f"C{shapes.index(setting['shape'])}",
                     label=f"{setting['shape']}, {'1 token/call' if k == 0 else f'{k} calls'}")
-        _log_steps(ax)
+        log_step_axis(ax)
         ax.set(xlabel="training step", ylim=(0, 1.02), title=f"{share:.0%} of tokens revealed")
         ax.title.set_fontsize(9)
     axes[0, 0].set_ylabel("completions that reproduce the string")

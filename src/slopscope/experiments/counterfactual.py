@@ -90,8 +90,14 @@ def _model_runs(sweep_dir: Path) -> list[Path]:
     return [Path(r["run_dir"]) for r in sorted(index, key=lambda r: json.loads(r["data.half"]))]
 
 
-def _pool_position(pool_keys_sorted, order, strings) -> np.ndarray:
-    at = np.searchsorted(pool_keys_sorted, row_keys(strings))
+def _pool_position(pool_keys_sorted, order, strings, run) -> np.ndarray:
+    """Pool index of each string (the pool of the first model; every model's split is a cut
+    of the same pool, or the models are not counterfactual partners)."""
+    keys = row_keys(strings)
+    at = np.minimum(np.searchsorted(pool_keys_sorted, keys), pool_keys_sorted.shape[0] - 1)
+    if not np.array_equal(pool_keys_sorted[at], keys):
+        raise SlopscopeError(f"{run} holds strings outside the pool of the first model: not a "
+                             "half of the same pool")
     return order[at]
 
 
@@ -114,8 +120,8 @@ def load_models(sweep_dir) -> dict:
     for k, run in enumerate(runs):
         _, train_k, test_k = load_data(run)
         generations = read_json(run / "config.json")["config"]["measure"]["generations"]
-        where = {"train": _pool_position(keys, order, train_k),
-                 "test": _pool_position(keys, order, test_k)}
+        where = {"train": _pool_position(keys, order, train_k, run),
+                 "test": _pool_position(keys, order, test_k, run)}
         out["member"][k, where["train"]] = True
         strings, typ = _columns(run / "tables" / "strings.parquet"), \
             _columns(run / "tables" / "typicality.parquet")

@@ -29,6 +29,9 @@ def tools_parser(sub) -> None:
     c.add_argument("overrides", nargs="*", help="key.sub=value")
     c.add_argument("--models", type=int, default=8, help="K, even (default 8)")
     c.add_argument("--seed", type=int, default=0, help="the grammar, pool and initialisation")
+    c.add_argument("--calibrate", type=int, default=None, metavar="N",
+                   help="instead: the verdict's false-positive rate and power on N replicates "
+                   "of oracle controls per arm (no training)")
     execution_options(c)
     c.set_defaults(func=_run_counterfactual)
     p = sub.add_parser("probe", help="extraction probes: reveal part of each training string "
@@ -62,8 +65,14 @@ def tools_parser(sub) -> None:
 
 def _run_counterfactual(args) -> int:
     from slopscope.experiments.counterfactual import run_counterfactual
+    from slopscope.experiments.counterfactual_calibration import calibrate_counterfactual
     from slopscope.report.counterfactual import build_counterfactual_report
 
+    if args.calibrate is not None:
+        calibrate_counterfactual(args.source, args.overrides, args.calibrate, args.models,
+                                 runs_dir=args.runs_dir, workers=args.workers,
+                                 executor=args.executor)
+        return 0
     sweep_dir = run_counterfactual(args.source, args.overrides, args.models, args.seed,
                                    args.runs_dir, args.workers, args.executor)
     page = build_counterfactual_report(sweep_dir)

@@ -121,3 +121,17 @@ def test_token_data_runs_counterfactually_with_one_pool_across_models(tmp_path):
     cf = read_table(sweep_dir / "counterfactual.parquet").to_pydict()
     assert len(cf["cf_reproduced"]) == 80 * len(found["steps"])
     assert np.isfinite(cf["cf_nelbo"]).all() and len(found["membership"]) == 2
+
+
+def test_calibration_counts_holds_on_null_and_planted_oracles_and_the_page_shows_it(tmp_path):
+    from slopscope.experiments.counterfactual_calibration import calibrate_counterfactual
+    from slopscope.report.counterfactual import build_counterfactual_report
+
+    found = calibrate_counterfactual("e2", ORACLE, replicates=3, models=2, runs_dir=tmp_path,
+                                     workers=2, report=lambda *_: None)
+    assert found["arms"]["null"]["hits"] == 0 and found["arms"]["planted"]["hits"] == 3
+    assert (tmp_path / "calibration" / "e2-prototypical-cf.json").exists()
+    sweep_dir = run_counterfactual("e2", [*ORACLE, "model.options.memorize=0.0"], models=2,
+                                   runs_dir=tmp_path, workers=2, report=lambda *_: None)
+    page = build_counterfactual_report(sweep_dir).read_text()
+    assert "false positives 0/3 = 0%" in page and "power 3/3 = 100%" in page

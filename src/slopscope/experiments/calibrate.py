@@ -50,7 +50,7 @@ def is_sweep(source: str) -> bool:
     return Path(source).is_file() and "base" in read_toml(source)
 
 
-def _oracle(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
+def oracle_overrides(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
     extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
     return ["model.backbone=oracle", f"model.options.memorize={memorize}",
             f"model.options.memorize_set={toml_value(which)}", f"model.options.onset={onset}",
@@ -80,7 +80,8 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
         share, which = {"null": (0.0, "all"), "slop": (0.0, "all"),
                         "planted": (memorize, "typical"), "atypical": (memorize, "atypical")}[arm]
         sharpen = 1.0 if arm == "slop" else 0.0
-        return source, [Job(tuple(_oracle(share, which, steps[0], sharpen)), (), replicate)]
+        overrides = tuple(oracle_overrides(share, which, steps[0], sharpen))
+        return source, [Job(overrides, (), replicate)]
     sweep = read_sweep(source)
     points = grid_points(sweep)
     base = list(sweep.get("overrides", []))
@@ -93,7 +94,7 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
     jobs = []
     for point, onset in zip(points, onsets, strict=True):
         share = 0.0 if arm == "null" else memorize
-        extra = _oracle(share, "typical" if share else "all", onset)
+        extra = oracle_overrides(share, "typical" if share else "all", onset)
         overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point] + extra)
         jobs += [Job(overrides, point, 1000 * replicate + int(s)) for s in seeds]
     return sweep["base"], jobs

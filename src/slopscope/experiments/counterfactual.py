@@ -81,8 +81,10 @@ def _columns(path) -> dict:
     return {n: table.column(n).to_numpy(zero_copy_only=False) for n in table.column_names}
 
 
-def _model_runs(sweep_dir: Path) -> list[Path]:
-    index = read_table(sweep_dir / "index.parquet").to_pylist()
+def _model_runs(sweep_dir: Path, seed: int | None = None) -> list[Path]:
+    """The runs of the sweep (of one seed, when the sweep holds several), in half order."""
+    index = [r for r in read_table(sweep_dir / "index.parquet").to_pylist()
+             if seed is None or r["seed"] == seed]
     failed = [r for r in index if r["error"] or not r["run_dir"]]
     if failed:
         raise SlopscopeError(f"{sweep_dir}: {len(failed)} of {len(index)} models failed; run "
@@ -101,11 +103,11 @@ def _pool_position(pool_keys_sorted, order, strings, run) -> np.ndarray:
     return order[at]
 
 
-def load_models(sweep_dir) -> dict:
+def load_models(sweep_dir, seed: int | None = None) -> dict:
     """Per model k and pool sample i: member[k, i], reproduced[k, c, i] (generated at
     checkpoint c), rate[k, c, i] (its share of the generations), nelbo[k, c, i] (per token),
     the typicalities, steps and run directories."""
-    runs = _model_runs(Path(sweep_dir))
+    runs = _model_runs(Path(sweep_dir), seed)
     _, train, test = load_data(runs[0])
     pool = np.concatenate([train, test])
     keys = row_keys(pool)
@@ -144,9 +146,7 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
     sweep_dir = Path(sweep_dir)
     m = load_models(sweep_dir)
     member, steps, N = m["member"], m["steps"], m["pool"]
-    typical = {name: np.where(member, m[name], 0.0).sum(0) / member.sum(0)
-               for name in TYPICALITIES}
-    area = counterfactual_scores(m["reproduced"].mean(axis=1), member)
+    typical, area = _typical_and_area(m)
     columns: dict = {}
     for c, step in enumerate(steps):
         rep = counterfactual_scores(m["reproduced"][:, c], member)
@@ -166,6 +166,21 @@ def analyse(sweep_dir, seed: int = 0) -> dict:
              "finding_a": _verdict(area[0], typical["t1"], seed)}
     write_json(sweep_dir / "counterfactual.json", found)
     return found
+
+
+def _typical_and_area(m: dict):
+    """Typicalities (mean over the in-models) and the counterfactual reproduction area."""
+    member = m["member"]
+    typical = {name: np.where(member, m[name], 0.0).sum(0) / member.sum(0)
+               for name in TYPICALITIES}
+    return typical, counterfactual_scores(m["reproduced"].mean(axis=1), member)
+
+
+def held_out_free_a(sweep_dir, seed: int) -> dict:
+    """The verdict on A of the models of one seed of a counterfactual sweep (no tables written:
+    the calibration judges many seeds of one sweep)."""
+    typical, area = _typical_and_area(load_models(sweep_dir, seed))
+    return _verdict(area[0], typical["t1"], seed)
 
 
 def _lira(nelbo, member, steps) -> list[dict] | None:

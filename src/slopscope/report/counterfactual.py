@@ -9,7 +9,7 @@ import numpy as np
 
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.plots import log_step_axis, plt
-from slopscope.store import atomic_write_text, read_json, read_table
+from slopscope.store import atomic_write_text, calibration_path, read_json, read_table, sweep_name
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
 
@@ -67,6 +67,21 @@ def agreement(found: dict):
     return fig
 
 
+def _calibration(sweep_dir: Path) -> str:
+    """False-positive rate and power of the verdict, when `slopscope counterfactual --calibrate`
+    saved them under the same runs directory."""
+    path = calibration_path(sweep_dir.parent.parent, sweep_name(sweep_dir))
+    if not path.exists():
+        return "none yet: slopscope counterfactual --calibrate 20"
+    arms = read_json(path)["arms"]
+
+    def rate(arm):
+        r = arms[arm]
+        return f"{r['hits']}/{r['n']} = {r['rate']:.0%} [{r['low']:.0%}, {r['high']:.0%}]"
+
+    return f"false positives {rate('null')}; power {rate('planted')}"
+
+
 def _interval(c: dict | None) -> str:
     """rho [low, high]; n/a for a figure that could not be computed (saved as null)."""
     if c is None:
@@ -97,7 +112,8 @@ def build_counterfactual_report(sweep_dir) -> Path:
     cf = _columns(sweep_dir / "counterfactual.parquet")
     a = found["finding_a"]
     verdict = table([("A without a held-out split", f"{a['measured']} (rule: {a['rule']})",
-                      a["verdict"])], ("finding", "measured", "verdict"),
+                      _calibration(sweep_dir), a["verdict"])],
+                    ("finding", "measured", "calibration on oracle controls", "verdict"),
                     [verdict_class(a["verdict"])])
     rho = table([(NAMES.get(name, name), _interval(c))
                  for name, c in found["correlations"].items()],

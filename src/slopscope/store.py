@@ -122,6 +122,13 @@ def read_table(path):
         raise SlopscopeError(f"cannot read table {path}: {exc}") from None
 
 
+def read_columns(path) -> dict:
+    """A Parquet table as {column: NumPy array}."""
+    data = read_table(path)
+    return {name: data.column(name).to_numpy(zero_copy_only=False)
+            for name in data.column_names}
+
+
 def file_digest(path) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()

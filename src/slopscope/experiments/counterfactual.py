@@ -38,6 +38,7 @@ from slopscope.rows import row_keys
 from slopscope.store import (
     atomic_write_text,
     load_array,
+    read_columns,
     read_json,
     read_table,
     write_json,
@@ -74,11 +75,6 @@ def run_counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0
     sweep_dir = run_sweep(path, runs_dir, workers, report=report, executor=executor)
     analyse(sweep_dir, seed)
     return sweep_dir
-
-
-def _columns(path) -> dict:
-    table = read_table(path)
-    return {n: table.column(n).to_numpy(zero_copy_only=False) for n in table.column_names}
 
 
 def _model_runs(sweep_dir: Path, seed: int | None = None) -> list[Path]:
@@ -125,8 +121,8 @@ def load_models(sweep_dir, seed: int | None = None) -> dict:
         where = {"train": _pool_position(keys, order, train_k, run),
                  "test": _pool_position(keys, order, test_k, run)}
         out["member"][k, where["train"]] = True
-        strings, typ = _columns(run / "tables" / "strings.parquet"), \
-            _columns(run / "tables" / "typicality.parquet")
+        strings, typ = read_columns(run / "tables" / "strings.parquet"), \
+            read_columns(run / "tables" / "typicality.parquet")
         for split, at in where.items():
             rows = typ["split"] == split
             for name in TYPICALITIES:

@@ -13,16 +13,14 @@ from slopscope.errors import SlopscopeError
 from slopscope.report import plots
 from slopscope.report.html import escape, figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section, data_section, examples_section
-from slopscope.store import atomic_write_text, calibration_path, read_json, read_table
+from slopscope.store import (
+    atomic_write_text,
+    calibration_path,
+    read_columns,
+    read_json,
+)
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
-
-
-def read_columns(path) -> dict:
-    """A Parquet table as {column: NumPy array}."""
-    data = read_table(path)
-    return {name: data.column(name).to_numpy(zero_copy_only=False)
-            for name in data.column_names}
 
 
 def findings(summary: RunSummary) -> list[dict]:

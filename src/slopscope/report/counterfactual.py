@@ -9,14 +9,15 @@ import numpy as np
 
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.plots import log_step_axis, plt
-from slopscope.store import atomic_write_text, calibration_path, read_json, read_table, sweep_name
+from slopscope.store import (
+    atomic_write_text,
+    calibration_path,
+    read_columns,
+    read_json,
+    sweep_name,
+)
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
-
-
-def _columns(path) -> dict:
-    data = read_table(path)
-    return {n: data.column(n).to_numpy(zero_copy_only=False) for n in data.column_names}
 
 
 def score_vs_typicality(cf: dict, found: dict):
@@ -109,7 +110,7 @@ def build_counterfactual_report(sweep_dir) -> Path:
     """Write <sweep>/counterfactual.html (+ figure PNG/SVG); returns its path."""
     sweep_dir = Path(sweep_dir)
     found = read_json(sweep_dir / "counterfactual.json")
-    cf = _columns(sweep_dir / "counterfactual.parquet")
+    cf = read_columns(sweep_dir / "counterfactual.parquet")
     a = found["finding_a"]
     verdict = table([("A without a held-out split", f"{a['measured']} (rule: {a['rule']})",
                       _calibration(sweep_dir), a["verdict"])],

@@ -74,7 +74,7 @@ def test_the_report_decodes_tokens_and_marks_grammar_figures_not_available(token
     typical = "".join(vocab[i] for i in train[0])
     assert typical in page or any("".join(vocab[i] for i in row) in page for row in train)
     images, problems = render(run_dir / "report" / "report.html")
-    assert len(images) == 5 and all(done and width > 0 for done, width in images)
+    assert len(images) == 6 and all(done and width > 0 for done, width in images)
     assert problems == []
 
 

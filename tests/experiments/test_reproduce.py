@@ -81,9 +81,23 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
     assert page.startswith("# slopscope results (quick)") and "QUICK" in page
     assert "| A-masked | A | 6 x 1 (0 failed) | +0.200 [+0.100, +0.300] | **holds** |" in page
     assert "**C** does not reproduce here (not shown: diff)" in page and "(9/20)" in page
-    assert "| 512 | 6 | 50 | 1536 | 0 |" in page
+    assert "| 512 | 6 | 50 | 1536 | 0 | 50 to 1536 |" in page and "no stopping window" not in page
     assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "e1_scaling.png").exists()
+
+
+def test_the_results_page_says_when_copying_begins_before_the_rules(tmp_path):
+    window = [{"P": 64, "seeds": 6, "tau_rule": 2000.0, "tau_mem": 450.0, "censored": 0},
+              {"P": 512, "seeds": 6, "tau_rule": None, "tau_mem": 3000.0, "censored": 0}]
+    row = {"key": "E1", "title": "E1", "finding": "E1", "seeds": 6, "points": 2, "failed": 0,
+           "verdict": "holds", "statistic": -0.3, "low": -0.4, "high": -0.2, "measured": "m",
+           "rule": "r", "note": "a note.", "calibration": None,
+           "scaling": {"measured": "tau_mem ~ P^0.9 [0.8, 1.0]", "window": window}}
+    (tmp_path / "results.json").write_text(json.dumps({"quick": False, "rows": [row]}))
+    page = build_results(tmp_path).read_text()
+    assert "| 64 | 6 | 2000 | 450 | 0 | none: copying begins first |" in page
+    assert "| 512 | 6 | not reached | 3000 | 0 | none: most generations never valid |" in page
+    assert "leave no stopping window" in page and "(rule: r). a note." in page
 
 
 @pytest.mark.slow

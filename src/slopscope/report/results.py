@@ -49,6 +49,16 @@ def _step(value) -> str:
     return "not reached" if value is None or not math.isfinite(value) else f"{value:.0f}"
 
 
+def _window(w) -> str:
+    """The stopping range of one P: generations mostly valid (tau_rule) before copying begins."""
+    rule, mem = w["tau_rule"], w["tau_mem"]
+    if rule is None or not math.isfinite(rule):
+        return "none: most generations never valid"
+    if mem is not None and math.isfinite(mem) and mem <= rule:
+        return "none: copying begins first"
+    return f"{rule:.0f} to {_step(mem)}"
+
+
 def _null_mean(row) -> str:
     found = (row.get("calibration") or {}).get("null_mean")
     if not found:
@@ -88,8 +98,8 @@ def build_results(out="results") -> Path:
                      f"({row['failed']} failed) | {_interval(row)} | **{row['verdict']}** | "
                      f"{fpr} | {power} |")
     lines += ["", "## What each row measured", ""]
-    lines += [f"- **{row['key']}**: {row['measured']} (rule: {row['rule']})"
-              + (f". {row['note']}" if row.get("note") else "")
+    lines += [f"- **{row['key']}**: {row['measured']} (rule: {row['rule']})."
+              + (f" {row['note'].rstrip('.')}." if row.get("note") else "")
               + _null_mean(row) for row in rows]
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
@@ -106,9 +116,14 @@ def build_results(out="results") -> Path:
                   f"{scaling['measured']}.{anchor} Window per P (geometric means over the "
                   "seeds that reach each onset; tau_rule: most generations valid at every level; "
                   "tau_mem: copying begins):", "",
-                  "| P | seeds | tau_rule | tau_mem | censored |", "|---|---|---|---|---|"]
+                  "| P | seeds | tau_rule | tau_mem | censored | window |",
+                  "|---|---|---|---|---|---|"]
         lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
-                  f"{w['censored']} |" for w in scaling["window"]]
+                  f"{w['censored']} | {_window(w)} |" for w in scaling["window"]]
+        if all(_window(w).startswith("none") for w in scaling["window"]):
+            lines += ["", "At no P do most generations become valid before copying begins: "
+                      "these settings leave no "
+                      "stopping window."]
         lines += ["", f"![tau against P]({_save(plots.scaling(scaling), out / 'e1_scaling.png')})"]
     path = out / "results.md"
     atomic_write_text(path, "\n".join(lines) + "\n")

@@ -100,6 +100,20 @@ def test_the_results_page_says_when_copying_begins_before_the_rules(tmp_path):
     assert "leave no stopping window" in page and "(rule: r). a note." in page
 
 
+def test_the_readme_quotes_the_committed_full_results_and_nothing_else():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "results" / "results.md").read_text()
+    data = json.loads((root / "results" / "results.json").read_text())
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## Results:"):readme.index("## Beyond the paper")]
+    assert not data["quick"] and len(data["rows"]) == 8 and page.startswith("# slopscope results\n")
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    assert len(table) >= 10 and all(line in page.splitlines() for line in table)
+    assert all(f"| {row['key']} |" in section for row in data["rows"])
+
+
 @pytest.mark.slow
 def test_reproduce_quick_runs_from_a_fresh_checkout_within_15_minutes(tmp_path):
     began = time.perf_counter()

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,8 +102,6 @@ def test_the_results_page_says_when_copying_begins_before_the_rules(tmp_path):
 
 
 def test_the_readme_quotes_the_committed_full_results_and_nothing_else():
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     page = (root / "results" / "results.md").read_text()
     data = json.loads((root / "results" / "results.json").read_text())

@@ -122,8 +122,7 @@ def build_results(out="results") -> Path:
                   f"{w['censored']} | {_window(w)} |" for w in scaling["window"]]
         if all(_window(w).startswith("none") for w in scaling["window"]):
             lines += ["", "At no P do most generations become valid before copying begins: "
-                      "these settings leave no "
-                      "stopping window."]
+                      "these settings leave no stopping window."]
         lines += ["", f"![tau against P]({_save(plots.scaling(scaling), out / 'e1_scaling.png')})"]
     path = out / "results.md"
     atomic_write_text(path, "\n".join(lines) + "\n")

@@ -118,9 +118,10 @@ def build_results(out="results") -> Path:
                   "tau_mem: copying begins):", "",
                   "| P | seeds | tau_rule | tau_mem | censored | window |",
                   "|---|---|---|---|---|---|"]
+        windows = [_window(w) for w in scaling["window"]]
         lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
-                  f"{w['censored']} | {_window(w)} |" for w in scaling["window"]]
-        if all(_window(w).startswith("none") for w in scaling["window"]):
+                  f"{w['censored']} | {window} |" for w, window in zip(scaling["window"], windows)]
+        if all(window.startswith("none") for window in windows):
             lines += ["", "At no P do most generations become valid before copying begins: "
                       "these settings leave no stopping window."]
         lines += ["", f"![tau against P]({_save(plots.scaling(scaling), out / 'e1_scaling.png')})"]

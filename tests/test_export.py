@@ -10,7 +10,7 @@ import pytest
 from slopscope.cli import main
 from slopscope.errors import SlopscopeError
 from slopscope.experiments import load_config
-from slopscope.experiments.runner import run_experiment
+from slopscope.experiments.run.runner import run_experiment
 from slopscope.export import checkpoint_scalars, export_run
 
 SMALL = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=64", "data.test=64",

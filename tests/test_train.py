@@ -108,7 +108,7 @@ def test_resume_from_an_earlier_checkpoint_matches_the_uninterrupted_run(tmp_pat
 @pytest.mark.parametrize("ema", [0.9, None])
 def test_measurement_uses_the_ema_weights_when_training_keeps_them(tmp_path, ema):
     from slopscope.experiments import load_config
-    from slopscope.experiments.measured_models import NetworkModel, build_network
+    from slopscope.experiments.run.measured_models import NetworkModel, build_network
 
     overrides = ["train.steps=20", "train.checkpoints=2", "train.batch_size=8",
                  "train.first_checkpoint=10", "train.device=cpu", "model.options.width=16",

@@ -71,7 +71,7 @@ def _run_parser(sub) -> None:
 
 
 def _run_reproduce(args) -> int:
-    from slopscope.experiments.reproduce import describe, reproduce
+    from slopscope.experiments.results.reproduce import describe, reproduce
     from slopscope.report.results import build_results
     from slopscope.store import read_json
 
@@ -84,14 +84,14 @@ def _run_reproduce(args) -> int:
 
 
 def _run_calibrate(args) -> int:
-    from slopscope.experiments.calibrate import calibrate
+    from slopscope.experiments.calibration.calibrate import calibrate
 
     calibrate(args.source, args.runs, args.memorize, args.runs_dir, args.workers, args.executor)
     return 0
 
 
 def _run_sweep(args) -> int:
-    from slopscope.experiments.sweep import run_sweep
+    from slopscope.experiments.sweeps.sweep import run_sweep
     from slopscope.report import build_sweep_report
     from slopscope.store import read_table
     from slopscope.summary import has_summary
@@ -142,7 +142,7 @@ def _shipped_calibration(name: str) -> Path | None:
 
 
 def _run_runs(args) -> int:
-    from slopscope.experiments.catalog import catalog, format_catalog
+    from slopscope.experiments.run.catalog import catalog, format_catalog
 
     rows = catalog(args.runs_dir)
     print(format_catalog(rows) if rows else f"no runs in {args.runs_dir}")
@@ -153,7 +153,7 @@ def _run_report(args) -> int:
     from slopscope.summary import read_summary
 
     if (args.run_dir / "index.parquet").exists():  # a sweep directory
-        from slopscope.experiments.sweep import summarise_sweep
+        from slopscope.experiments.sweeps.sweep import summarise_sweep
         from slopscope.report import build_sweep_report
 
         summarise_sweep(args.run_dir)  # its runs may have been measured again
@@ -166,7 +166,7 @@ def _run_report(args) -> int:
 
 def _run_run(args) -> int:
     from slopscope.experiments import load_config
-    from slopscope.experiments.runner import run_experiment
+    from slopscope.experiments.run.runner import run_experiment
 
     config = load_config(args.source, args.overrides)
     for seed in config.seeds:
@@ -177,7 +177,7 @@ def _run_run(args) -> int:
 
 
 def _run_measure(args) -> int:
-    from slopscope.experiments.runner import measure_run
+    from slopscope.experiments.run.runner import measure_run
 
     if not (args.run_dir / "config.json").exists():
         raise SlopscopeError(f"{args.run_dir} is not a run directory (no config.json)")

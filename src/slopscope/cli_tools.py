@@ -64,8 +64,8 @@ def tools_parser(sub) -> None:
 
 
 def _run_counterfactual(args) -> int:
-    from slopscope.experiments.counterfactual import run_counterfactual
-    from slopscope.experiments.counterfactual_calibration import calibrate_counterfactual
+    from slopscope.experiments.studies.counterfactual import run_counterfactual
+    from slopscope.experiments.studies.counterfactual_calibration import calibrate_counterfactual
     from slopscope.report.counterfactual import build_counterfactual_report
 
     if args.calibrate is not None:
@@ -98,7 +98,7 @@ def _numbers(kind):
 
 
 def _run_probe(args) -> int:
-    from slopscope.experiments.probe import SHAPES, probe_run
+    from slopscope.experiments.studies.probe import SHAPES, probe_run
     from slopscope.report.probe import build_probe_report
 
     probe_run(args.run_dir, args.masks or SHAPES, args.reveal, args.sampler_steps,

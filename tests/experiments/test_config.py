@@ -10,8 +10,8 @@ import pytest
 from slopscope import SlopscopeError
 from slopscope.diffusion import MaskedDiffusion
 from slopscope.experiments import config_from_dict, load_config, preset_names
-from slopscope.experiments.config import parse_override
-from slopscope.experiments.measured_models import NetworkModel
+from slopscope.experiments.config.schema import parse_override
+from slopscope.experiments.run.measured_models import NetworkModel
 
 
 @pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop",

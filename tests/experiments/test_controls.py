@@ -10,9 +10,9 @@ import pytest
 
 from slopscope import RHM, SlopscopeError
 from slopscope.experiments import load_config
-from slopscope.experiments.calibrate import calibrate
-from slopscope.experiments.controls import OracleConfig, PlantedOracle, memorised_indices
-from slopscope.experiments.runner import run_experiment
+from slopscope.experiments.calibration.calibrate import calibrate
+from slopscope.experiments.run.controls import OracleConfig, PlantedOracle, memorised_indices
+from slopscope.experiments.run.runner import run_experiment
 
 TINY = RHM(v=4, n=3, m=2, s=2, L=3, seed=2)
 
@@ -87,7 +87,7 @@ SMALL = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=128", "data.te
 
 
 def _config_file(tmp_path, base: str, overrides: list[str], name: str):
-    from slopscope.experiments.config import read_toml
+    from slopscope.experiments.config.schema import read_toml
 
     config = load_config(base, overrides).to_dict()
     config["name"] = name

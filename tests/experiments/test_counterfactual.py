@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.counterfactual import counterfactual_sweep, run_counterfactual
+from slopscope.experiments.studies.counterfactual import counterfactual_sweep, run_counterfactual
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.store import read_json, read_table
 
@@ -57,7 +57,7 @@ def test_a_planted_typical_memoriser_gives_a_held_out_free_a(tmp_path):
 
 
 def test_every_sample_is_in_training_for_half_the_models(tmp_path):
-    from slopscope.experiments.counterfactual import load_models
+    from slopscope.experiments.studies.counterfactual import load_models
 
     _, _, sweep_dir = _run(tmp_path, "model.options.memorize=0.0", models=6)
     member = load_models(sweep_dir)["member"]
@@ -124,7 +124,7 @@ def test_token_data_runs_counterfactually_with_one_pool_across_models(tmp_path):
 
 
 def test_calibration_counts_holds_on_null_and_planted_oracles_and_the_page_shows_it(tmp_path):
-    from slopscope.experiments.counterfactual_calibration import calibrate_counterfactual
+    from slopscope.experiments.studies.counterfactual_calibration import calibrate_counterfactual
     from slopscope.report.counterfactual import build_counterfactual_report
 
     found = calibrate_counterfactual("e2", ORACLE, replicates=3, models=2, runs_dir=tmp_path,

@@ -1,4 +1,4 @@
-"""Verdict rules (slopscope.experiments.findings, sweep_findings): exact answers on constructed
+"""Verdict rules (slopscope.experiments.verdicts.run_rules, sweep_findings): exact answers on constructed
 inputs, and the points a rule turns on."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from slopscope import RHM
-from slopscope.experiments.config import FindingsConfig
-from slopscope.experiments.findings import finding_a, finding_d, verdict
-from slopscope.experiments.seeds import resolve_seeds
-from slopscope.experiments.sweep_findings import sweep_findings
+from slopscope.experiments.config.schema import FindingsConfig
+from slopscope.experiments.verdicts.run_rules import finding_a, finding_d, verdict
+from slopscope.experiments.run.seeds import resolve_seeds
+from slopscope.experiments.verdicts.sweep_rules import sweep_findings
 from slopscope.grammar.entropy import matched_zipf_exponent
 
 
@@ -89,7 +89,7 @@ def test_b_and_e1_regress_the_delay_area_on_the_log_grid_value():
 
 
 def test_the_memorisation_time_exponent_is_recovered_and_censored_runs_are_counted():
-    from slopscope.experiments.scaling import memorisation_scaling
+    from slopscope.experiments.verdicts.scaling import memorisation_scaling
 
     rng = np.random.default_rng(0)
     runs = [{"values": {"data.train": p}, "seed": s, "tau_mem": 3.0 * p * np.exp(0.05 * z),
@@ -123,7 +123,7 @@ def test_c_pairs_arms_by_seed_and_needs_matched_entropy():
 
 def test_the_e4_arms_have_matched_entropy():
     from slopscope.experiments import load_config
-    from slopscope.experiments.sweep import read_sweep
+    from slopscope.experiments.sweeps.sweep import read_sweep
 
     g = load_config("e4").grammar
     points = [dict(p) for p in read_sweep("e4")["points"]]

@@ -10,7 +10,7 @@ import time
 PARENT = """
 import multiprocessing, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from slopscope.experiments.executors import local_worker
+from slopscope.experiments.sweeps.executors import local_worker
 
 if __name__ == "__main__":
     pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.experiments import load_config
-from slopscope.experiments.runner import run_experiment
+from slopscope.experiments.run.runner import run_experiment
 from slopscope.store import read_table
 
 SMALL = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=256", "data.test=256",

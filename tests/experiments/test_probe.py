@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments import load_config, probe
-from slopscope.experiments.runner import run_experiment
+from slopscope.experiments import load_config
+from slopscope.experiments.studies import probe
+from slopscope.experiments.run.runner import run_experiment
 from slopscope.store import read_json, read_table
 
 TINY_RUN = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=48", "data.test=48",
@@ -56,7 +57,7 @@ def _with_denoiser(monkeypatch, make):
 
 
 def test_the_memoriser_extracts_training_strings_and_no_held_out_one(masked_run, monkeypatch):
-    from slopscope.experiments.sources import load_data
+    from slopscope.experiments.run.sources import load_data
 
     _, train, _ = load_data(masked_run)
     _with_denoiser(monkeypatch, lambda family, source: family.empirical_oracle(train))

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slopscope.experiments.pooled import pooled, pooled_rate
-from slopscope.experiments.results_plan import FINDINGS, estimate_seconds, read_rows
-from slopscope.experiments.sweep import expand
+from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
+from slopscope.experiments.results.plan import FINDINGS, estimate_seconds, read_rows
+from slopscope.experiments.sweeps.sweep import expand
 from slopscope.report.results import build_results
 
 

@@ -11,7 +11,7 @@ import pytest
 from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments import load_config
-from slopscope.experiments.runner import measure_run, run_experiment
+from slopscope.experiments.run.runner import measure_run, run_experiment
 from slopscope.report import build_report
 from tests.browser import render
 
@@ -131,7 +131,7 @@ def test_the_report_has_every_figure_and_a_findings_table(finished):
 
 
 def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, capsys):
-    from slopscope.experiments.catalog import catalog
+    from slopscope.experiments.run.catalog import catalog
 
     _, run_dir = finished
     rows = catalog(run_dir.parent)

@@ -8,7 +8,7 @@ import pytest
 
 from slopscope import SlopscopeError
 from slopscope.cli import main
-from slopscope.experiments.sweep import expand, read_sweep
+from slopscope.experiments.sweeps.sweep import expand, read_sweep
 from tests.browser import render
 
 TINY = ["grammar.v=4", "grammar.n=3", "grammar.m=2", "grammar.L=2", "data.train=8",
@@ -63,7 +63,7 @@ def test_a_two_run_local_sweep_with_a_failing_run(tmp_path, capsys):
     ("slurm", {"cluster": "local", "timeout_min": 10}),
 ])
 def test_the_same_sweep_runs_through_ray_and_submitit(tmp_path, executor, options):
-    from slopscope.experiments.sweep import run_sweep
+    from slopscope.experiments.sweeps.sweep import run_sweep
 
     pytest.importorskip("ray" if executor == "ray" else "submitit")
     path = _write(tmp_path, '"data.train" = [8]', seeds="[0, 1]")
@@ -79,14 +79,14 @@ def test_the_same_sweep_runs_through_ray_and_submitit(tmp_path, executor, option
 
 
 def test_an_unknown_executor_is_rejected(tmp_path):
-    from slopscope.experiments.sweep import run_sweep
+    from slopscope.experiments.sweeps.sweep import run_sweep
 
     with pytest.raises(SlopscopeError, match="executor='k8s'"):
         run_sweep(_write(tmp_path, '"data.train" = [8]'), tmp_path, executor="k8s")
 
 
 def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
-    from slopscope.experiments.sweep import run_sweep
+    from slopscope.experiments.sweeps.sweep import run_sweep
     from slopscope.measure import mean_ci
     from slopscope.report import build_sweep_report
 

@@ -11,7 +11,7 @@ import pytest
 from slopscope import SlopscopeError
 from slopscope.cli import main
 from slopscope.experiments import load_config
-from slopscope.experiments.runner import measure_run, run_experiment, run_name
+from slopscope.experiments.run.runner import measure_run, run_experiment, run_name
 from slopscope.report import build_report
 from tests.browser import render
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slopscope import SlopscopeError
-from slopscope.experiments.config import DataConfig
+from slopscope.experiments.config.schema import DataConfig
 from slopscope.tokendata import Vocabulary, load_token_data, split
 
 

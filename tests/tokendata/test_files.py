@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from slopscope import SlopscopeError
-from slopscope.experiments.config import DataConfig
+from slopscope.experiments.config.schema import DataConfig
 from slopscope.tokendata import files, load_token_data, prepare, read_sequences
 
 

@@ -25,7 +25,7 @@ from slopscope.toml_text import to_toml
 
 def findings(summary: RunSummary) -> list[dict]:
     """Rows (finding, measured, verdict) for A-D, displayed from summary.json (the rules live in
-    slopscope.experiments.findings)."""
+    slopscope.experiments.verdicts.run_rules)."""
     found = summary.findings
     rows = []
     if "A" in found:

@@ -1,5 +1,5 @@
 """The counterfactual report of a sweep of half-pool models, read from counterfactual.parquet
-and counterfactual.json (slopscope.experiments.counterfactual writes them)."""
+and counterfactual.json (slopscope.experiments.studies.counterfactual writes them)."""
 
 from __future__ import annotations
 

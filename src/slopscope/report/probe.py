@@ -1,5 +1,5 @@
 """The page of a run's extraction probes, read from <run>/probe/probe.json
-(slopscope.experiments.probe writes it)."""
+(slopscope.experiments.studies.probe writes it)."""
 
 from __future__ import annotations
 

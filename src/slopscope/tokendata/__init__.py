@@ -7,7 +7,7 @@ from slopscope.tokendata.vocab import PAD, Vocabulary
 
 def load_token_data(options) -> TokenDataset:
     """Read and prepare a token data set from a text, .npy or Parquet file. `options` is the
-    run's data configuration (slopscope.experiments.config.DataConfig, or anything with its
+    run's data configuration (slopscope.experiments.config.schema.DataConfig, or anything with its
     fields path, format, tokens, column, lowercase, pattern, length, pad, dedup, max_vocab);
     see `read_sequences` and `prepare`."""
     o = options

@@ -12,10 +12,10 @@ import math
 import time
 from pathlib import Path
 
-from slopscope.experiments.calibrate import calibrate
-from slopscope.experiments.pooled import null_mean, pooled, pooled_rate
-from slopscope.experiments.results_plan import RUN_FINDINGS, Row, estimate_seconds, read_rows
-from slopscope.experiments.sweep import run_sweep
+from slopscope.experiments.calibration.calibrate import calibrate
+from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
+from slopscope.experiments.results.plan import RUN_FINDINGS, Row, estimate_seconds, read_rows
+from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.store import atomic_write_text, read_json, read_table, write_json
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import to_toml

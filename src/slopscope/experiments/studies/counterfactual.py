@@ -30,9 +30,9 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.config import load_config
-from slopscope.experiments.sources import load_data
-from slopscope.experiments.sweep import run_sweep
+from slopscope.experiments.config.schema import load_config
+from slopscope.experiments.run.sources import load_data
+from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.rows import row_keys
 from slopscope.store import (

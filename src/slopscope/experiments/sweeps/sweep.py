@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.config import load_config
-from slopscope.experiments.executors import EXECUTORS
-from slopscope.experiments.sweep_aggregate import write_aggregate
-from slopscope.experiments.sweep_findings import sweep_findings, sweep_runs
+from slopscope.experiments.config.schema import load_config
+from slopscope.experiments.sweeps.executors import EXECUTORS
+from slopscope.experiments.sweeps.aggregate import write_aggregate
+from slopscope.experiments.verdicts.sweep_rules import sweep_findings, sweep_runs
 from slopscope.store import write_json, write_table
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import toml_value

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 from slopscope import measure
-from slopscope.experiments.config import TYPICALITIES
+from slopscope.experiments.config.schema import TYPICALITIES
 
 VERDICTS = ("holds", "not shown", "reversed", "not measurable")
 ALPHA = 0.05

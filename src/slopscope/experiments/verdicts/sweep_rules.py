@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
-from slopscope.experiments.findings import entry, verdict
-from slopscope.experiments.scaling import memorisation_scaling
+from slopscope.experiments.verdicts.run_rules import entry, verdict
+from slopscope.experiments.verdicts.scaling import memorisation_scaling
 from slopscope.store import read_table
 from slopscope.summary import has_summary, read_summary
 

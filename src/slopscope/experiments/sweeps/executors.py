@@ -38,8 +38,8 @@ def local_worker(parent: int) -> None:
 
 def run_job(base: str, job, runs_dir: str) -> str:
     """Run one sweep job wherever the executor put it; returns the run directory."""
-    from slopscope.experiments.config import load_config
-    from slopscope.experiments.runner import run_experiment
+    from slopscope.experiments.config.schema import load_config
+    from slopscope.experiments.run.runner import run_experiment
 
     config = load_config(base, list(job.overrides))
     return str(run_experiment(config, job.seed, runs_dir, progress=False))

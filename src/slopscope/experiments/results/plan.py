@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.config import load_config
-from slopscope.experiments.sweep import grid_points
+from slopscope.experiments.config.schema import load_config
+from slopscope.experiments.sweeps.sweep import grid_points
 from slopscope.toml_text import toml_value
 
 FINDINGS = ("A", "B", "C", "D", "E1")

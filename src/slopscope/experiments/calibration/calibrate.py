@@ -27,10 +27,10 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.config import load_config, read_toml
-from slopscope.experiments.executors import EXECUTORS
-from slopscope.experiments.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
-from slopscope.experiments.sweep_findings import run_record, sweep_findings
+from slopscope.experiments.config.schema import load_config, read_toml
+from slopscope.experiments.sweeps.executors import EXECUTORS
+from slopscope.experiments.sweeps.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
+from slopscope.experiments.verdicts.sweep_rules import run_record, sweep_findings
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value

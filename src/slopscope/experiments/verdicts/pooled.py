@@ -11,7 +11,7 @@ planted runs, pooled in disjoint groups of as many runs as the row has seeds."""
 from __future__ import annotations
 
 from slopscope import measure
-from slopscope.experiments.findings import entry, verdict
+from slopscope.experiments.verdicts.run_rules import entry, verdict
 
 RULE = "mean over seeds of the per-run statistic, 95 % t-interval; holds when above 0"
 

@@ -1,5 +1,5 @@
 """The false-positive rate and power of the held-out-free verdict on A
-(slopscope.experiments.counterfactual), measured on oracle controls through the same pipeline:
+(slopscope.experiments.studies.counterfactual), measured on oracle controls through the same pipeline:
 each replicate is a seed of K half-pool oracle models (no training).
 
 - null: the perfect generaliser (memorize = 0): "holds" is a false positive (nominal 2.5 %).
@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from slopscope.errors import check_int
-from slopscope.experiments.calibrate import oracle_overrides
-from slopscope.experiments.config import load_config
-from slopscope.experiments.counterfactual import counterfactual_sweep, held_out_free_a
-from slopscope.experiments.sweep import run_sweep
+from slopscope.experiments.calibration.calibrate import oracle_overrides
+from slopscope.experiments.config.schema import load_config
+from slopscope.experiments.studies.counterfactual import counterfactual_sweep, held_out_free_a
+from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.measure.stats import wilson_interval
 from slopscope.store import atomic_write_text, calibration_path, write_json
 from slopscope.toml_text import to_toml

@@ -7,7 +7,7 @@
       checkpoints/           safetensors + JSON per log-spaced step
       generations/step-*.npy  G generated strings per checkpoint
       measurements/step-*.json / .npz   per-checkpoint figures (re-measured only if missing)
-      tables/*.parquet       every figure the report shows (slopscope.experiments.tables)
+      tables/*.parquet       every figure the report shows (slopscope.experiments.run.tables)
       summary.json           headline figures and verdicts (slopscope.summary), done.json
 
 Every stage is skipped when its output exists, so an interrupted run resumes where it stopped and
@@ -27,16 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.checkpoint_metrics import (
+from slopscope.experiments.run.checkpoint_metrics import (
     checkpoint_metrics,
     sampling_seed,
     static_metrics,
 )
-from slopscope.experiments.config import ExperimentConfig, apply_overrides, config_from_dict
-from slopscope.experiments.measured_models import build_network, measured_model, needs_training
-from slopscope.experiments.seeds import resolve_seeds
-from slopscope.experiments.sources import build_data, load_data, source_class
-from slopscope.experiments.tables import build_tables
+from slopscope.experiments.config.schema import ExperimentConfig, apply_overrides, config_from_dict
+from slopscope.experiments.run.measured_models import build_network, measured_model, needs_training
+from slopscope.experiments.run.seeds import resolve_seeds
+from slopscope.experiments.run.sources import build_data, load_data, source_class
+from slopscope.experiments.run.tables import build_tables
 from slopscope.store import atomic_write_bytes, atomic_write_text, read_json, save_array, write_json
 from slopscope.summary import RunSummary
 from slopscope.train import train

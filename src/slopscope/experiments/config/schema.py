@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.config_migration import migrate
-from slopscope.experiments.config_text import (  # noqa: F401 - re-exported
+from slopscope.experiments.config.migration import migrate
+from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
     PRESET_ALIASES,
     apply_overrides,
     parse_override,
     preset_names,
     read_toml,
 )
-from slopscope.experiments.controls import OracleConfig
-from slopscope.experiments.run_size import check_run_size
+from slopscope.experiments.run.controls import OracleConfig
+from slopscope.experiments.config.run_size import check_run_size
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import BACKBONES
 from slopscope.tokendata import FORMATS, TOKENIZERS
@@ -115,7 +115,7 @@ class MeasureConfig:
 
 @dataclass(frozen=True)
 class FindingsConfig:
-    """Verdict rules, fixed in advance (see slopscope.experiments.findings); like the measure
+    """Verdict rules, fixed in advance (see slopscope.experiments.verdicts.run_rules); like the measure
     settings they are not part of a run's identity."""
 
     a_typicality: str = "t1"  # A's primary statistic: t1 | t1_kgram | t2 | t3

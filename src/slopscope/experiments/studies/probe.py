@@ -27,8 +27,8 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.measured_models import NetworkModel
-from slopscope.experiments.runner import load_run
+from slopscope.experiments.run.measured_models import NetworkModel
+from slopscope.experiments.run.runner import load_run
 from slopscope.measure.stats import wilson_interval
 from slopscope.store import read_table, write_json, write_table
 from slopscope.summary import SPLITS

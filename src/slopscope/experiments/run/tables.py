@@ -9,7 +9,7 @@ figure the report shows is written here once, so the report only reads.
     tables/quintiles.parquet    split, quintile (1 = least typical by T1), size, step,
                                 fraction reproduced by that step, Wilson low/high
     tables/neighbours.parquet   step (-1: held-out strings), distance, fraction
-    tables/examples.parquet     decoded example strings (slopscope.experiments.examples)
+    tables/examples.parquet     decoded example strings (slopscope.experiments.run.examples)
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope import measure
-from slopscope.experiments.examples import example_rows
-from slopscope.experiments.findings import finding_a, finding_d
+from slopscope.experiments.run.examples import example_rows
+from slopscope.experiments.verdicts.run_rules import finding_a, finding_d
 from slopscope.store import load_array, read_json, write_table
 from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
 

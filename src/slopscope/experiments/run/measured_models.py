@@ -7,7 +7,7 @@ from __future__ import annotations
 from slopscope.checkpoints import list_checkpoints
 from slopscope.diffusion import get_family
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.controls import OracleConfig, PlantedOracle
+from slopscope.experiments.run.controls import OracleConfig, PlantedOracle
 from slopscope.models import build_denoiser
 from slopscope.train import checkpoint_steps, load_weights, resolve_device
 
@@ -49,7 +49,7 @@ class NetworkModel:
 
 class OracleModel:
     """`model.backbone = "oracle"`: the perfect generaliser, optionally with planted memorisation
-    (slopscope.experiments.controls)."""
+    (slopscope.experiments.run.controls)."""
 
     def __init__(self, config, source, train_t1, train_set):
         if source.kind != "grammar":

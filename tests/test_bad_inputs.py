@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from slopscope.cli import main
-from slopscope.experiments.sweeps import executors
-from slopscope.experiments.run import runner
 from slopscope.experiments.config.schema import load_config
+from slopscope.experiments.run import runner
+from slopscope.experiments.sweeps import executors
 from slopscope.tokendata import files
 
 

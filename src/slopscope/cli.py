@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from slopscope import app
 from slopscope.cli_grammar import grammar_parser
 from slopscope.cli_tools import execution_options, tools_parser
 from slopscope.errors import SlopscopeError
@@ -71,143 +72,50 @@ def _run_parser(sub) -> None:
 
 
 def _run_reproduce(args) -> int:
-    from slopscope.experiments.results.reproduce import describe, reproduce
-    from slopscope.report.results import build_results
-    from slopscope.store import read_json
-
-    out = args.out or Path("results/quick" if args.quick else "results")
-    path = reproduce(out, args.runs_dir, args.quick, args.workers, args.executor)
-    for row in read_json(path)["rows"]:
-        print(describe(row))
-    print(f"results: {build_results(out)}")
+    lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers, args.executor)
+    print("\n".join(lines))
+    print(f"results: {page}")
     return 0
 
 
 def _run_calibrate(args) -> int:
-    from slopscope.experiments.calibration.calibrate import calibrate
-
-    calibrate(args.source, args.runs, args.memorize, args.runs_dir, args.workers, args.executor)
+    app.calibrate(args.source, args.runs, args.memorize, args.runs_dir, args.workers,
+                  args.executor)
     return 0
 
 
 def _run_sweep(args) -> int:
-    from slopscope.experiments.sweeps.sweep import run_sweep
-    from slopscope.report import build_sweep_report
-    from slopscope.store import read_table
-    from slopscope.summary import has_summary
-
     options = {"local": {}, "ray": {"address": args.address},
                "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}}
-    sweep_dir = run_sweep(args.sweep_file, args.runs_dir, args.workers,
-                          executor=args.executor, **options[args.executor])
-    index = read_table(sweep_dir / "index.parquet").to_pylist()
-    for row in index:
-        if row["run_dir"] and has_summary(row["run_dir"]):
-            try:
-                _report(Path(row["run_dir"]))
-            except SlopscopeError as exc:  # e.g. a run measured by an older slopscope
-                print(f"no report for {row['run_dir']}: {exc}", file=sys.stderr)
-    print(f"report: {build_sweep_report(sweep_dir)}")
-    return 1 if any(row["error"] for row in index) else 0
-
-
-def _report(run_dir: Path, force: bool = False) -> Path:
-    """Build (or rebuild, when forced or when the summary or the calibration changed) a run's
-    report, with the calibration of its configuration: the one saved next to it
-    (<runs>/calibration/<name>.json), else the one shipped with slopscope for its preset."""
-    from slopscope.report import build_report
-    from slopscope.report.build import calibration_matches
-    from slopscope.store import calibration_path, read_json
-    from slopscope.summary import summary_path
-
-    name = read_json(run_dir / "config.json")["config"]["name"]
-    calibration = calibration_path(run_dir.parent, name)
-    if not calibration_matches(calibration, run_dir):  # else the one shipped for the preset
-        calibration = _shipped_calibration(name) or calibration
-    page = run_dir / "report" / "report.html"
-    inputs = [summary_path(run_dir), calibration]
-    fresh = page.exists() and all(not p.exists() or p.stat().st_mtime <= page.stat().st_mtime
-                                  for p in inputs)
-    return page if fresh and not force else build_report(run_dir, calibration)
-
-
-def _shipped_calibration(name: str) -> Path | None:
-    """The calibration shipped with slopscope for preset `name` (experiments/presets/
-    calibrations/), if any."""
-    from importlib import resources
-
-    path = Path(str(resources.files("slopscope.experiments.presets"))) / "calibrations" / \
-        f"{name}.json"
-    return path if path.exists() else None
+    done = app.sweep(args.sweep_file, args.runs_dir, args.workers, args.executor,
+                     **options[args.executor])
+    for note in done.notes:
+        print(note, file=sys.stderr)
+    print(f"report: {done.page}")
+    return 1 if done.failed else 0
 
 
 def _run_runs(args) -> int:
-    from slopscope.experiments.run.catalog import catalog, format_catalog
-
-    rows = catalog(args.runs_dir)
-    print(format_catalog(rows) if rows else f"no runs in {args.runs_dir}")
+    print(app.catalog(args.runs_dir))
     return 0
 
 
 def _run_report(args) -> int:
-    from slopscope.summary import read_summary
-
-    if (args.run_dir / "index.parquet").exists():  # a sweep directory
-        from slopscope.experiments.sweeps.sweep import summarise_sweep
-        from slopscope.report import build_sweep_report
-
-        summarise_sweep(args.run_dir)  # its runs may have been measured again
-        print(build_sweep_report(args.run_dir))
-        return 0
-    read_summary(args.run_dir)  # a one-line error when the run has no measurements yet
-    print(_report(args.run_dir, force=True))
+    print(app.report(args.run_dir))
     return 0
 
 
 def _run_run(args) -> int:
-    from slopscope.experiments import load_config
-    from slopscope.experiments.run.runner import run_experiment
-
-    config = load_config(args.source, args.overrides)
-    for seed in config.seeds:
-        run_dir = run_experiment(config, seed, args.runs_dir, progress=not args.quiet)
-        print(_summary_line(run_dir))
-        print(f"report: {_report(run_dir)}")
+    for done in app.run(args.source, args.overrides, args.runs_dir, progress=not args.quiet):
+        print(done.line)
+        print(f"report: {done.page}")
     return 0
 
 
 def _run_measure(args) -> int:
-    from slopscope.experiments.run.runner import measure_run
-
-    if not (args.run_dir / "config.json").exists():
-        raise SlopscopeError(f"{args.run_dir} is not a run directory (no config.json)")
-    measure_run(args.run_dir, args.overrides, progress=not args.quiet, force=args.force)
-    _report(args.run_dir)
-    print(_summary_line(args.run_dir))
+    done = app.measure(args.run_dir, args.overrides, force=args.force, progress=not args.quiet)
+    print(done.line)
     return 0
-
-
-def _summary_line(run_dir: Path) -> str:
-    from slopscope.store import read_json
-    from slopscope.summary import read_summary
-
-    summary = read_summary(run_dir)
-    verdicts = "; ".join(
-        f"{name} {f['verdict']}" + (f" {_fmt(f['statistic'])} [{_fmt(f['low'])}, "
-                                    f"{_fmt(f['high'])}]" if f["statistic"] is not None else "")
-        for name, f in summary.findings.items()) or "no verdicts (re-measure the run)"
-    line = (f"{run_dir}: copies {summary.copy_fraction:.3f} of generations; reproduced train "
-            f"{summary.train.reproduced_fraction:.3f} vs held-out "
-            f"{summary.test.reproduced_fraction:.3f}; {verdicts}")
-    if summary.source == "tokens":
-        data = read_json(run_dir / "data.json")
-        line += (f"; data: {data['sequences']} sequences, {data['duplicates']} duplicates "
-                 f"({data['duplicates_removed']} removed)")
-    return line
-
-
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:+.3f}"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from slopscope import app
 from slopscope.export import TARGETS, export_run
-from slopscope.store import read_json
 
 
 def execution_options(parser) -> None:
@@ -64,21 +64,13 @@ def tools_parser(sub) -> None:
 
 
 def _run_counterfactual(args) -> int:
-    from slopscope.experiments.studies.counterfactual import run_counterfactual
-    from slopscope.experiments.studies.counterfactual_calibration import calibrate_counterfactual
-    from slopscope.report.counterfactual import build_counterfactual_report
-
     if args.calibrate is not None:
-        calibrate_counterfactual(args.source, args.overrides, args.calibrate, args.models,
-                                 runs_dir=args.runs_dir, workers=args.workers,
-                                 executor=args.executor)
+        app.calibrate_counterfactual(args.source, args.overrides, args.calibrate, args.models,
+                                     args.runs_dir, args.workers, args.executor)
         return 0
-    sweep_dir = run_counterfactual(args.source, args.overrides, args.models, args.seed,
-                                   args.runs_dir, args.workers, args.executor)
-    page = build_counterfactual_report(sweep_dir)
-    found = read_json(sweep_dir / "counterfactual.json")
-    print(f"A without a held-out split: {found['finding_a']['verdict']}: "
-          f"{found['finding_a']['measured']}")
+    found, page = app.counterfactual(args.source, args.overrides, args.models, args.seed,
+                                     args.runs_dir, args.workers, args.executor)
+    print(f"A without a held-out split: {found['verdict']}: {found['measured']}")
     print(f"report: {page}")
     return 0
 
@@ -98,12 +90,8 @@ def _numbers(kind):
 
 
 def _run_probe(args) -> int:
-    from slopscope.experiments.studies.probe import SHAPES, probe_run
-    from slopscope.report.probe import build_probe_report
-
-    probe_run(args.run_dir, args.masks or SHAPES, args.reveal, args.sampler_steps,
-              args.completions)
-    print(f"report: {build_probe_report(args.run_dir)}")
+    page = app.probe(args.run_dir, args.masks, args.reveal, args.sampler_steps, args.completions)
+    print(f"report: {page}")
     return 0
 
 

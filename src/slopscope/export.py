@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-from slopscope.store import read_json, read_table
+from slopscope.saved_config import read_saved_config
+from slopscope.store import read_table
 
 TARGETS = ("tensorboard", "mlflow")
 EXTRA = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
@@ -58,7 +59,7 @@ def export_run(run_dir, target: str, out) -> Path:
         raise SlopscopeError(f"export target {target!r}; allowed: {', '.join(TARGETS)}")
     run_dir = Path(run_dir)
     scalars = checkpoint_scalars(run_dir)
-    saved = read_json(run_dir / "config.json")
+    saved = read_saved_config(run_dir).to_dict()
     writer = _tensorboard if target == "tensorboard" else _mlflow
     return writer(run_dir.name, scalars, saved, Path(out))
 

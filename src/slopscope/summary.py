@@ -7,7 +7,7 @@
                                    "likelihood_flagged_fraction", "likelihood_time"}},
      "delay": {"area", "onset"}, "entropy" (nats; null for token data),
      "onsets": {"memorisation": tau_mem, "rule": tau_rule} (steps; null: not within the run),
-     "findings": {"A" | "D": {"verdict", "statistic", "low", "high", "measured", "rule", ...}}}
+     "findings": {run finding name: a Verdict as a dict (slopscope.verdicts)}}
 
 Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
 through `read_summary` and the attributes below, never by spelling keys.
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.store import read_json, write_json
+from slopscope.verdicts import Verdict
 
 FILE = "summary.json"
 SPLITS = ("train", "test")
@@ -56,7 +57,7 @@ class RunSummary:
     delay: dict | None = None  # {"area", "onset"} (None: measured before delays existed)
     onsets: dict | None = None  # {"memorisation": tau_mem, "rule": tau_rule} (null: never)
     entropy: float | None = None  # H(X) in nats (None: token data)
-    findings: dict = field(default_factory=dict)  # {"A" | "D": finding entry}
+    findings: dict = field(default_factory=dict)  # {run finding name: Verdict}
 
     @property
     def train(self) -> SplitSummary:
@@ -93,11 +94,13 @@ class RunSummary:
         return math.inf if value is None else value
 
     def verdict(self, name: str) -> str | None:
-        """The verdict of finding `name` (A, D), or None when the run has none."""
-        return self.findings.get(name, {}).get("verdict")
+        """The verdict of run finding `name`, or None when the run has none."""
+        found = self.findings.get(name)
+        return None if found is None else found.verdict
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(dataclasses.replace(self, findings={}))
+        return {**out, "findings": {k: v.to_dict() for k, v in self.findings.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> RunSummary:
@@ -109,7 +112,9 @@ class RunSummary:
             splits[name] = SplitSummary(**entry)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in known},
-                      "splits": splits, "findings": data.get("findings") or {}})
+                      "splits": splits,
+                      "findings": {k: Verdict.from_dict(v)
+                                   for k, v in (data.get("findings") or {}).items()}})
 
 
 def summary_path(run_dir) -> Path:

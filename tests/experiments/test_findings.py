@@ -1,5 +1,5 @@
-"""Verdict rules (slopscope.experiments.verdicts.run_rules, sweep_findings): exact answers on constructed
-inputs, and the points a rule turns on."""
+"""Verdict rules (slopscope.experiments.verdicts: run_rules, sweep_rules): exact answers on
+constructed inputs, and the points a rule turns on."""
 
 from __future__ import annotations
 
@@ -8,10 +8,25 @@ import pytest
 
 from slopscope import RHM
 from slopscope.experiments.config.schema import FindingsConfig
-from slopscope.experiments.verdicts.run_rules import finding_a, finding_d, verdict
 from slopscope.experiments.run.seeds import resolve_seeds
+from slopscope.experiments.verdicts import RunEvidence
+from slopscope.experiments.verdicts.run_rules import finding_a, finding_d
 from slopscope.experiments.verdicts.sweep_rules import sweep_findings
 from slopscope.grammar.entropy import matched_zipf_exponent
+from slopscope.verdicts import judge as verdict
+
+
+def _finding_d(records, config) -> dict:
+    steps = [r["step"] for r in records]
+    return finding_d(RunEvidence({}, {}, steps, records, config, 0)).to_dict()
+
+
+def _finding_a(taus, static, steps, config, seed) -> dict:
+    return finding_a(RunEvidence(taus, static, list(steps), [], config, seed)).to_dict()
+
+
+def _sweep_findings(runs) -> dict:
+    return {name: found.to_dict() for name, found in sweep_findings(runs).items()}
 
 
 def test_verdict_follows_the_interval():
@@ -32,22 +47,22 @@ def _records(excess_slopes, p_values, copies, size=1):
 def test_d_tests_only_the_copy_window_with_holm():
     config = FindingsConfig()
     # p = 0.02 at one of 2 window checkpoints: Holm 0.04 < 0.05 -> holds
-    d = finding_d(_records([0.3, 0.1, 0.4], [0.02, 0.5, 1e-6], [0.0, 0.01, 0.2]), config)
+    d = _finding_d(_records([0.3, 0.1, 0.4], [0.02, 0.5, 1e-6], [0.0, 0.01, 0.2]), config)
     assert d["verdict"] == "holds" and d["window"] == [10, 20] and d["rejected"] == [10]
     assert d["holm_p"] == pytest.approx(0.04)
     half = 0.1 / 1.959964 * 2.241403  # the row's 95 % half-width widened to 1 - 0.05 / 4
     assert d["low"] == pytest.approx(0.3 - half) and d["high"] == pytest.approx(0.3 + half)
     # the same p among 4 window checkpoints: Holm 0.08 -> not shown
-    d = finding_d(_records([0.3, 0.1, 0.1, 0.1], [0.02, 0.5, 0.5, 0.5], [0.0] * 4), config)
+    d = _finding_d(_records([0.3, 0.1, 0.1, 0.1], [0.02, 0.5, 0.5, 0.5], [0.0] * 4), config)
     assert d["verdict"] == "not shown"
     # a checkpoint without a p-value is not in Holm's family, nor in the interval's level
-    d = finding_d(_records([0.3, float("nan"), 0.1], [0.02, float("nan"), 0.5], [0.0] * 3),
+    d = _finding_d(_records([0.3, float("nan"), 0.1], [0.02, float("nan"), 0.5], [0.0] * 3),
                   config)
     assert d["verdict"] == "holds" and d["low"] > 0 and "over 2 checkpoints" in d["measured"]
-    d = finding_d(_records([-0.3, 0.1], [1e-4, 0.5], [0.0, 0.0]), config)
+    d = _finding_d(_records([-0.3, 0.1], [1e-4, 0.5], [0.0, 0.0]), config)
     assert d["verdict"] == "reversed"
-    assert finding_d(_records([0.3], [1e-4], [0.5]), config)["verdict"] == "not measurable"
-    d = finding_d(_records([0.3], [1e-4], [0.0]), FindingsConfig(d_block_size=2))
+    assert _finding_d(_records([0.3], [1e-4], [0.5]), config)["verdict"] == "not measurable"
+    d = _finding_d(_records([0.3], [1e-4], [0.0]), FindingsConfig(d_block_size=2))
     assert d["verdict"] == "not measurable" and "not measured" in d["measured"]
 
 
@@ -63,12 +78,12 @@ def test_a_primary_statistic_is_declared_and_variants_are_secondary():
     steps = [10, 100, 1000]
     taus = {"train": np.where(t_train > 0.8, 10.0, np.where(rng.random(400) < 0.1, 1000, np.inf)),
             "test": np.where(rng.random(400) < 0.1, 1000.0, np.inf)}
-    a = finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    a = _finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
     assert a["verdict"] == "holds" and a["step"] == 10 and "t1, halfway" in a["measured"]
     labels = [s["measured"].split(":")[0] for s in a["secondary"]]
     assert labels == ["t1, last", "t1_kgram, halfway", "t1_kgram, last"]  # t2, t3 unavailable
     none = {"train": np.full(400, np.inf), "test": np.full(400, np.inf)}
-    assert finding_a(none, _static(t_train, t_test), steps, FindingsConfig(),
+    assert _finding_a(none, _static(t_train, t_test), steps, FindingsConfig(),
                      seed=0)["verdict"] == "not measurable"
 
 
@@ -80,11 +95,11 @@ def _runs(key, values, area, seeds=5, noise=0.01, entropy=10.0):
 
 
 def test_b_and_e1_regress_the_delay_area_on_the_log_grid_value():
-    b = sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.1 * np.log(a)))["B"]
+    b = _sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.1 * np.log(a)))["B"]
     assert b["verdict"] == "holds" and b["statistic"] == pytest.approx(0.1, abs=0.01)
-    flat = sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.2))["B"]
+    flat = _sweep_findings(_runs("grammar.zipf_a", [0.25, 1.0, 4.0], lambda a: 0.2))["B"]
     assert flat["verdict"] == "not shown"
-    e1 = sweep_findings(_runs("data.train", [128, 256, 512], lambda p: -0.05 * np.log(p)))["E1"]
+    e1 = _sweep_findings(_runs("data.train", [128, 256, 512], lambda p: -0.05 * np.log(p)))["E1"]
     assert e1["verdict"] == "holds" and e1["high"] < 0
 
 
@@ -114,10 +129,10 @@ def test_c_pairs_arms_by_seed_and_needs_matched_entropy():
                [{"values": {"grammar.zipf_levels": [3], "grammar.zipf_a": 0.22}, "seed": s,
                  "area": bottom + 0.012 * s, "entropy": h_bottom} for s in range(5)]
 
-    c = sweep_findings(arms(0.1, 0.3))["C"]
+    c = _sweep_findings(arms(0.1, 0.3))["C"]
     assert c["verdict"] == "holds" and c["statistic"] == pytest.approx(0.2 + 0.002 * 2)
-    assert sweep_findings(arms(0.3, 0.1))["C"]["verdict"] == "reversed"
-    confounded = sweep_findings(arms(0.1, 0.3, h_bottom=12.2))["C"]
+    assert _sweep_findings(arms(0.3, 0.1))["C"]["verdict"] == "reversed"
+    confounded = _sweep_findings(arms(0.1, 0.3, h_bottom=12.2))["C"]
     assert confounded["verdict"] == "not measurable" and "not matched" in confounded["measured"]
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments import load_config
-from slopscope.experiments.studies import probe
 from slopscope.experiments.run.runner import run_experiment
+from slopscope.experiments.studies import probe
 from slopscope.store import read_json, read_table
 
 TINY_RUN = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=48", "data.test=48",
@@ -102,5 +102,5 @@ def test_probe_command_on_a_trained_network_writes_tables_and_page(masked_run, c
     assert main(["probe", str(masked_run), "--reveal", "half"]) == 2
     oracle = run_experiment(load_config("e2", [*TINY_RUN[:-3], "model.backbone=oracle"]), 0,
                             masked_run.parent, progress=False)
-    with pytest.raises(SlopscopeError, match="probes need a trained masked-diffusion network"):
+    with pytest.raises(SlopscopeError, match="probes need a trained network of a family that can complete"):
         probe.probe_run(oracle, progress=False)

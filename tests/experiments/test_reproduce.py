@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
-from slopscope.experiments.results.plan import FINDINGS, estimate_seconds, read_rows
+from slopscope.experiments.results.plan import estimate_seconds, read_rows
 from slopscope.experiments.sweeps.sweep import expand
+from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
 from slopscope.report.results import build_results
+from slopscope.verdicts import BY_NAME, Verdict
 
 
 def test_every_row_has_at_least_six_seeds_and_the_grids_the_findings_need():
     rows = {row.key: row for row in read_rows()}
-    assert {row.finding for row in rows.values()} == set(FINDINGS)
+    assert {row.finding for row in rows.values()} == set(BY_NAME)
     assert {"A-masked", "A-uniform", "A-gaussian", "A-words", "B", "C", "D", "E1"} <= set(rows)
     assert all(row.seeds >= 6 for key, row in rows.items() if key != "A-words")
     assert rows["A-words"].seeds >= 3
@@ -37,17 +38,18 @@ def test_every_row_has_at_least_six_seeds_and_the_grids_the_findings_need():
 
 
 def test_the_pooled_rule_is_the_mean_over_seeds_with_a_t_interval():
-    entries = [{"statistic": s, "verdict": "holds" if s > 0.22 else "not shown"}
+    entries = [Verdict.make("holds" if s > 0.22 else "not shown", s)
                for s in (0.2, 0.3, 0.25, 0.35)]
-    found = pooled(entries)
+    found = pooled(BY_NAME["A"], entries).to_dict()
     mean, sd = np.mean([0.2, 0.3, 0.25, 0.35]), np.std([0.2, 0.3, 0.25, 0.35], ddof=1)
     half = 3.182446305284263 * sd / 2  # t(0.975, 3) * sd / sqrt(4)
     assert found["statistic"] == pytest.approx(mean)
     assert (found["low"], found["high"]) == pytest.approx((mean - half, mean + half))
     assert found["verdict"] == "holds" and "1 not shown, 3 holds" in found["measured"]
-    one = pooled([{"statistic": 0.2, "verdict": "holds"},
-                  {"statistic": None, "verdict": "not measurable"}])
-    assert one["verdict"] == "not measurable"
+    one = pooled(BY_NAME["A"], [Verdict.make("holds", 0.2), Verdict.make("not measurable")])
+    assert one.verdict == "not measurable"
+    slopes = [Verdict.make("not shown", 9.0, pooled_statistic=s) for s in (0.2, 0.3, 0.25)]
+    assert pooled(BY_NAME["D"], slopes).statistic == pytest.approx(0.25)  # D pools its window
 
 
 def test_the_pooled_rule_keeps_its_false_positive_rate_on_a_null():

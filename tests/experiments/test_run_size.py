@@ -4,8 +4,8 @@ from exact integer arithmetic without allocating anything."""
 from __future__ import annotations
 
 from slopscope.errors import human_bytes
-from slopscope.experiments.config.schema import ExperimentConfig, build, preset_names, read_toml
 from slopscope.experiments.config.run_size import check_run_size, estimate_run_size
+from slopscope.experiments.config.schema import ExperimentConfig, build, preset_names, read_toml
 
 
 def test_the_presets_fit_in_a_few_gigabytes_and_the_estimate_is_cheap():

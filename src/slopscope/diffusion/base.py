@@ -49,6 +49,13 @@ class DiffusionFamily(abc.ABC):
 
     name: str = ""
     needs_time: bool = True  # whether the denoiser must be told t
+    can_complete: bool = False  # whether complete(strings, known) fills in the unknown tokens
+
+    @classmethod
+    def run_cost(cls, options: dict) -> float:
+        """Wall time of a run of this family with these options relative to a masked-diffusion
+        run of the same size (measurement samples and NELBOs dominate the difference)."""
+        return 1.0
 
     def __init__(self, v: int, d: int):
         self.v = check_int("v", v, minimum=2)

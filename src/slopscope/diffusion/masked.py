@@ -36,6 +36,7 @@ class MaskedDiffusion(DiffusionFamily):
 
     name = "masked"
     needs_time = False  # with carry-over, the exact denoiser does not depend on t
+    can_complete = True
 
     def __init__(self, v: int, d: int, eps: float = 1e-3):
         super().__init__(v, d)

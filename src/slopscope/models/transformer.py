@@ -32,6 +32,16 @@ class TransformerConfig:
                 "width a multiple of heads"
             )
 
+    def memory_counts(self, batch: int, d: int, v: int) -> tuple[int, int]:
+        """(parameters, float activations kept for the backward pass of a batch), generous
+        estimates for the memory check (slopscope.experiments.config.run_size)."""
+        width, ratio = self.width, self.mlp_ratio
+        io = batch * d * v * 4  # input vectors (gaussian), logits, their softmax and gradient
+        per_layer = batch * d * width * (10 + 2 * ratio) + 2 * batch * self.heads * d * d
+        acts = self.layers * per_layer + batch * d * width * 4 + io
+        params = (2 * v + 2 + d) * width + self.layers * (4 + 2 * ratio) * width * width
+        return params, acts
+
 
 @torch.no_grad()
 def reset_parameters(model: nn.Module, generator: torch.Generator) -> None:

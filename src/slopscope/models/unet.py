@@ -28,6 +28,16 @@ class UNetConfig:
         check_int("branching", self.branching, minimum=2)
         check_int("mlp_ratio", self.mlp_ratio, minimum=1)
 
+    def memory_counts(self, batch: int, d: int, v: int) -> tuple[int, int]:
+        """(parameters, float activations of a batch): one down and one up block per level, of
+        lengths d, d/b, ... (their sum < d b / (b - 1)); d must be a power of the branching."""
+        b, width, ratio = self.branching, self.width, self.mlp_ratio
+        levels = levels_of(d, b)
+        io = batch * d * v * 4  # input vectors (gaussian), logits, their softmax and gradient
+        acts = 2 * batch * (d * b // (b - 1)) * width * (6 + 2 * ratio) + io
+        params = (2 * v + 2) * width + 2 * levels * (b + 2 * ratio) * width * width
+        return params, acts
+
 
 def levels_of(d: int, s: int) -> int:
     """L with s**L == d, or a clear error."""

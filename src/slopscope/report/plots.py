@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import matplotlib
 
+from slopscope.verdicts import format_interval
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -67,8 +69,7 @@ def time_vs_typicality(tau_by_split: dict, t1_by_split: dict, rho_by_split: dict
         ax.scatter(t1[censored], np.full(censored.sum(), last_step * 1.5), s=8, marker="^",
                    alpha=0.4, color="grey", label="not yet (censored)")
         rho = rho_by_split[split]
-        text = "n/a" if rho["rho"] is None else (f"{rho['rho']:+.2f} "
-                                                 f"[{rho['low']:+.2f}, {rho['high']:+.2f}]")
+        text = format_interval(rho["rho"], rho["low"], rho["high"], 2)
         ax.set(yscale="log", xlabel="typicality T1", title=f"{split}: Spearman {text}")
     axes[0].set_ylabel("first reproduction step")
     axes[0].legend(fontsize=7)

@@ -8,6 +8,7 @@ from pathlib import Path
 from slopscope.report.html import escape, figure_html, page, table
 from slopscope.report.plots import log_step_axis, plt
 from slopscope.store import atomic_write_text, read_json
+from slopscope.verdicts import format_interval
 
 
 def _label(setting: dict) -> str:
@@ -43,7 +44,7 @@ def extraction_curves(found: dict):
 
 
 def _fmt(rate: dict) -> str:
-    return f"{rate['rate']:.3f} [{rate['low']:.3f}, {rate['high']:.3f}]"
+    return format_interval(rate["rate"], rate["low"], rate["high"], signed=False)
 
 
 def build_probe_report(run_dir) -> Path:
@@ -56,8 +57,7 @@ def build_probe_report(run_dir) -> Path:
         rho = setting["rho_t1_time"]
         rows.append((_label(setting), _fmt(last["train"]), _fmt(last["test"]),
                      f"{last['excess']:+.3f}",
-                     "n/a" if rho["rho"] is None else
-                     f"{rho['rho']:+.3f} [{rho['low']:+.3f}, {rho['high']:+.3f}]"))
+                     format_interval(rho["rho"], rho["low"], rho["high"])))
     body = "\n".join([
         f"<p>Each training string is partly revealed and completed by the model "
         f"({found['completions']} completions per string and checkpoint); held-out strings "

@@ -7,13 +7,11 @@ from pathlib import Path
 
 from slopscope.report import plots
 from slopscope.store import atomic_write_bytes, atomic_write_text, read_json
+from slopscope.verdicts import format_interval
 
 
 def _interval(row) -> str:
-    stat = row.get("statistic")
-    if stat is None or not math.isfinite(stat):
-        return "n/a"
-    return f"{stat:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]"
+    return format_interval(row.get("statistic"), row.get("low"), row.get("high"))
 
 
 def _rate(rate) -> str:
@@ -64,7 +62,7 @@ def _null_mean(row) -> str:
     if not found:
         return ""
     return (f" On its {found['n']} null calibration runs the pooled quantity averages "
-            f"{found['mean']:+.4f} [{found['low']:+.4f}, {found['high']:+.4f}] (should cover 0).")
+            f"{format_interval(found['mean'], found['low'], found['high'], 4)} (should cover 0).")
 
 
 def _save(fig, path: Path) -> str:
@@ -120,7 +118,8 @@ def build_results(out="results") -> Path:
                   "|---|---|---|---|---|---|"]
         windows = [_window(w) for w in scaling["window"]]
         lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
-                  f"{w['censored']} | {window} |" for w, window in zip(scaling["window"], windows)]
+                  f"{w['censored']} | {window} |"
+                  for w, window in zip(scaling["window"], windows, strict=True)]
         if all(window.startswith("none") for window in windows):
             lines += ["", "At no P do most generations become valid before copying begins: "
                       "these settings leave no stopping window."]

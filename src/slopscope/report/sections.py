@@ -8,8 +8,10 @@ import html
 import math
 from pathlib import Path
 
+from slopscope.data_info import read_data_info
 from slopscope.report.html import table as _table
 from slopscope.store import read_json
+from slopscope.verdicts import ARM_LABELS, BY_NAME
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -28,7 +30,7 @@ _DATA_ROWS = (("path", "file"), ("format", "format"), ("tokens", "tokens"),
               ("seed", "split seed"))
 
 
-def _grammar_data_section(info: dict) -> str:
+def _grammar_data_section(info) -> str:
     """Grammar data: the split, its draws, and the exchangeability check (mean log p per side)."""
     mean = info.get("mean_log_p") or {}
     rows = [("training strings", info["train"]), ("held-out strings", info["test"]),
@@ -47,11 +49,11 @@ def _grammar_data_section(info: dict) -> str:
 def data_section(run_dir: Path, source: str) -> str:
     """The data that went in: the split (grammar data), or for token data the duplicate counts
     and what is not available."""
-    info = read_json(run_dir / "data.json")
+    info = read_data_info(run_dir)
     if source != "tokens":
-        return _grammar_data_section(info)
-    rows = [(label, info[key]) for key, label in _DATA_ROWS if key in info]
-    found, removed = info["duplicates"], info["duplicates_removed"]
+        return _grammar_data_section(info.figures)
+    rows = [(label, info.get(key)) for key, label in _DATA_ROWS if key in info.figures]
+    found, removed = info.duplicates, info.duplicates_removed
     note = (f"{found} duplicate sequences were found and {removed} removed (deduplication does "
             "not stop the memorisation of prototypical sequences: compare the findings below)."
             if removed == found else
@@ -116,15 +118,14 @@ def calibration_section(path: Path | None, name: str) -> str:
             f"<p>What the verdicts can tell at this size:</p><ul>{readings}</ul>")
 
 
-POWER_ARM = {"A": "power", "D": "slop_holds"}  # the control on which each verdict should hold
-
-
 def _reading(name: str, rates: dict) -> str | None:
     """One sentence on what a verdict can tell at this configuration's size, from its
     calibration: the false-positive rate (trustworthy up to twice the nominal 2.5 %) and the
     power on the control with a true effect (little under 50 %), both point estimates shown
     with their Wilson intervals."""
-    fpr, power = rates.get("false_positive_rate"), rates.get(POWER_ARM.get(name, "power"))
+    judged = BY_NAME.get(name)
+    power = rates.get(judged.power_label if judged else ARM_LABELS["planted"])
+    fpr = rates.get(ARM_LABELS["null"])
     if fpr is None or power is None:
         return None
     parts = []

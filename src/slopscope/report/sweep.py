@@ -11,7 +11,8 @@ import numpy as np
 from slopscope.report import plots
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section
-from slopscope.store import atomic_write_text, calibration_path, read_json, read_table, sweep_name
+from slopscope.store import atomic_write_text, read_json, read_table, sweep_name
+from slopscope.verdicts import BY_NAME
 
 COLUMNS = (("train_reproduced", "train reproduced"), ("heldout_reproduced", "held-out reproduced"),
            ("median_tau_train", "median tau (train)"), ("rho_t1_train", "Spearman T1 (train)"),
@@ -54,11 +55,8 @@ def _fmt(triple) -> str:
 
 def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path:
     """Write <sweep>/report.html (+ figure PNG/SVG); `calibration`: a calibration file of this
-    sweep (slopscope calibrate); by default the one saved under the runs directory
-    (<runs>/calibration/<name>.json), when there is one."""
+    sweep (slopscope calibrate; slopscope.app chooses it), or None."""
     sweep_dir = Path(sweep_dir)
-    if calibration is None:
-        calibration = calibration_path(sweep_dir.parent.parent, sweep_name(sweep_dir))
     rows = read_aggregate(sweep_dir)
     labels = [r["label"] for r in rows]
     figure = figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
@@ -68,7 +66,8 @@ def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path
                  ("grid point", "runs (failed)", *(title for _, title in COLUMNS)))
     found_path = sweep_dir / "findings.json"
     found = read_json(found_path) if found_path.exists() else {}
-    findings = table([(f.get("title", key), f"{f['measured']} (rule: {f['rule']})"
+    findings = table([(BY_NAME[key].title if key in BY_NAME else key,
+                       f"{f['measured']} (rule: {f['rule']})"
                        + (f"; {f['scaling']['measured']}" if "scaling" in f else ""),
                        f["verdict"]) for key, f in found.items()],
                      ("finding", "measured (95 % intervals)", "verdict"),

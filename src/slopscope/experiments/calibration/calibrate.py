@@ -28,46 +28,43 @@ import numpy as np
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config.schema import load_config, read_toml
+from slopscope.experiments.presets import sweep_preset_names
+from slopscope.experiments.run.controls import ORACLE_BACKBONE
 from slopscope.experiments.sweeps.executors import EXECUTORS
-from slopscope.experiments.sweeps.sweep import SWEEP_PRESETS, Job, grid_points, read_sweep
+from slopscope.experiments.sweeps.sweep import Job, grid_points, read_sweep
 from slopscope.experiments.verdicts.sweep_rules import run_record, sweep_findings
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
 from slopscope.train import checkpoint_steps
-
-ARMS = ("null", "planted", "atypical", "slop")
-LABELS = {"null": "false_positive_rate", "planted": "power", "atypical": "atypical_holds",
-          "slop": "slop_holds"}
-# grid keys whose larger values the finding says are memorised later (planted onsets follow)
-# (the first key of this order that a sweep varies decides)
-LATER_WHEN_LARGER = {"grammar.zipf_levels": False, "data.train": True, "grammar.zipf_a": False}
+from slopscope.verdicts import ARM_LABELS, ARMS_BY_SCOPE, BY_NAME, format_interval, of_scope
 
 
 def is_sweep(source: str) -> bool:
-    if source in SWEEP_PRESETS:
+    if source in sweep_preset_names():
         return True
     return Path(source).is_file() and "base" in read_toml(source)
 
 
 def oracle_overrides(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
     extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
-    return ["model.backbone=oracle", f"model.options.memorize={memorize}",
+    return [f"model.backbone={ORACLE_BACKBONE}", f"model.options.memorize={memorize}",
             f"model.options.memorize_set={toml_value(which)}", f"model.options.onset={onset}",
             *extra]
 
 
 def _onsets(points, steps) -> list[int]:
     """Planted onset per grid point: the first checkpoint for the point memorised earliest, later
-    (log-spaced) for the others, in the order the finding predicts."""
+    (log-spaced) for the others, in the order the finding that judges the sweep predicts (its
+    `compares` key and `later_when_larger`; the first such finding of the registry decides)."""
     varied = {k for point in points for k, _ in point}
-    key = next((k for k in LATER_WHEN_LARGER if k in varied), None)
-    if key is None:
+    judged = next((f for f in of_scope("sweep") if f.applies_to(varied)), None)
+    if judged is None:
         return [steps[0]] * len(points)
-    values = [dict(p)[key] for p in points]
+    values = [dict(p)[judged.compares] for p in points]
     order = sorted({json.dumps(v) for v in values}, key=json.loads)
     ranks = [order.index(json.dumps(v)) for v in values]
-    if not LATER_WHEN_LARGER[key]:
+    if not judged.later_when_larger:
         ranks = [len(order) - 1 - r for r in ranks]
     grid = np.geomspace(steps[0], steps[-1], len(order) + 1)
     return [int(round(grid[r])) for r in ranks]
@@ -101,23 +98,16 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
 
 
 def _verdicts(rows: list[dict], sweep: bool) -> dict:
-    """{verdict name: [verdict entries]} of one replicate's runs (A and D: one per run)."""
+    """{finding name: [Verdict]} of one replicate's runs (run findings: one per run)."""
     summaries = [read_summary(r["run_dir"]) for r in rows]
     out = {}
     if sweep:
         runs = [run_record(dict(r["job"].point), r["job"].seed % 1000, s)
                 for r, s in zip(rows, summaries, strict=True)]
         out.update({k: [v] for k, v in sweep_findings(runs).items()})
-    for name in ("A", "D"):
-        out[name] = [s.findings[name] for s in summaries]
+    for found in of_scope("run"):
+        out[found.name] = [s.findings[found.name] for s in summaries]
     return out
-
-
-def _covers_zero(found: dict) -> bool | None:
-    """Whether a measurable verdict's interval contains 0 (the true value under the null)."""
-    if found["low"] is None or found["high"] is None:
-        return None
-    return found["low"] <= 0 <= found["high"]
 
 
 def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
@@ -136,7 +126,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
     sweep = is_sweep(source)
-    arms = ARMS[:2] if sweep else ARMS
+    arms = ARMS_BY_SCOPE["sweep" if sweep else "run"]
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
             else load_config(source).name)
     out_dir = Path(runs_dir) / "calibration" / name
@@ -163,14 +153,14 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                     if a == arm and r == replicate]
             for verdict_name, found in _verdicts(rows, sweep).items():
                 cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0, 0])
-                cell[0] += sum(f["verdict"] == "holds" for f in found)
+                cell[0] += sum(f.verdict == "holds" for f in found)
                 cell[1] += len(found)
-                cell[2] += sum(f["verdict"] != "not measurable" for f in found)
+                cell[2] += sum(f.measurable for f in found)
+                pooled = BY_NAME[verdict_name].pooled
                 statistics.setdefault(verdict_name, {}).setdefault(arm, []).extend(
-                    [f.get("pooled_statistic", f["statistic"]), f["low"], f["high"]]
-                    for f in found)
+                    [f.value(pooled), f.low, f.high] for f in found)
                 if arm == "null":
-                    covered = [c for c in map(_covers_zero, found) if c is not None]
+                    covered = [c for c in (f.covers_zero() for f in found) if c is not None]
                     cov = coverage.setdefault(verdict_name, [0, 0])
                     cov[0] += sum(covered)
                     cov[1] += len(covered)
@@ -179,7 +169,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                # the configuration calibrated (a report shows a calibration of its own only)
                "config_hash": None if sweep else load_config(source).hash()}
     for verdict_name, arms_seen in table.items():
-        summary["verdicts"][verdict_name] = {LABELS[a]: _rate(*hits) for a, hits in
+        summary["verdicts"][verdict_name] = {ARM_LABELS[a]: _rate(*hits) for a, hits in
                                              arms_seen.items()}
         if coverage.get(verdict_name, [0, 0])[1]:
             summary["verdicts"][verdict_name]["null_coverage"] = _rate(*coverage[verdict_name])
@@ -192,8 +182,9 @@ def format_calibration(summary: dict) -> str:
     lines = [f"calibration of {summary['source']}: {summary['replicates']} replicates, planted "
              f"share {summary['memorize']}; 'holds' rate with Wilson 95 % interval"]
     for verdict_name, rates in summary["verdicts"].items():
-        cells = [f"{label} {r['rate']:.3f} [{r['low']:.3f}, {r['high']:.3f}] ({r['hits']}/"
-                 f"{r['n']}" + (f", {r['measurable']} measurable" if "measurable" in r else "")
+        cells = [f"{label} {format_interval(r['rate'], r['low'], r['high'], signed=False)} "
+                 f"({r['hits']}/{r['n']}"
+                 + (f", {r['measurable']} measurable" if "measurable" in r else "")
                  + ")" for label, r in rates.items()]
         lines.append(f"  {verdict_name:2s} " + "; ".join(cells))
     return "\n".join(lines)

@@ -43,32 +43,19 @@ def _string_bytes(v: int, n: int, m: int, s: int, L: int, d: int, internal: int)
 
 def _model_bytes(config, v: int, d: int) -> tuple[int, str]:
     """(bytes, what): parameters with gradients and AdamW moments (and an EMA copy), and the
-    float32 activations kept for the backward pass of one training batch."""
+    float32 activations kept for the backward pass of one training batch (the backbone's config
+    counts both: `memory_counts`)."""
     from slopscope.models import BACKBONES
-    from slopscope.models.unet import levels_of
 
     backbone, options = config.model.backbone, config.model.options
     if backbone not in BACKBONES:  # the oracle control: no network, its samples are strings
         return 0, ""
     _, config_cls = BACKBONES[backbone]
+    batch = min(config.train.batch_size, config.data.train)
     try:
-        net = config_cls(**options)
-        if backbone == "unet":
-            levels = levels_of(d, net.branching)  # d must be a power of the U-Net's branching
+        params, acts = config_cls(**options).memory_counts(batch, d, v)
     except SlopscopeError as exc:
         raise SlopscopeError(f"model.options: {exc}") from None
-    batch = min(config.train.batch_size, config.data.train)
-    width, ratio = net.width, net.mlp_ratio
-    io = batch * d * v * 4  # input vectors (gaussian), logits, their softmax and gradient
-    if backbone == "transformer":
-        per_layer = batch * d * width * (10 + 2 * ratio) + 2 * batch * net.heads * d * d
-        acts = net.layers * per_layer + batch * d * width * 4 + io
-        params = (2 * v + 2 + d) * width + net.layers * (4 + 2 * ratio) * width * width
-    else:  # unet: one down and one up block per level, lengths d, d/b, ... (sum < d b/(b-1))
-        b = net.branching
-        positions = d * b // (b - 1)
-        acts = 2 * batch * positions * width * (6 + 2 * ratio) + io
-        params = (2 * v + 2) * width + 2 * levels * (b + 2 * ratio) * width * width
     copies = 5 if config.train.ema is not None else 4
     what = f"{backbone} training batch of {batch} strings of {d} tokens"
     return FLOAT * (acts + copies * params), what

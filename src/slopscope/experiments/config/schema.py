@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config.migration import migrate
+from slopscope.experiments.config.run_size import check_run_size
 from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
-    PRESET_ALIASES,
     apply_overrides,
     parse_override,
     preset_names,
     read_toml,
 )
-from slopscope.experiments.run.controls import OracleConfig
-from slopscope.experiments.config.run_size import check_run_size
+from slopscope.experiments.run.controls import ORACLE_BACKBONE, OracleConfig
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import BACKBONES
 from slopscope.tokendata import FORMATS, TOKENIZERS
@@ -115,8 +114,8 @@ class MeasureConfig:
 
 @dataclass(frozen=True)
 class FindingsConfig:
-    """Verdict rules, fixed in advance (see slopscope.experiments.verdicts.run_rules); like the measure
-    settings they are not part of a run's identity."""
+    """Verdict rules, fixed in advance (see slopscope.experiments.verdicts.run_rules); like the
+    measure settings they are not part of a run's identity."""
 
     a_typicality: str = "t1"  # A's primary statistic: t1 | t1_kgram | t2 | t3
     a_time: str = "halfway"  # A's time rule: halfway | last
@@ -253,14 +252,15 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
         FAMILIES[family].check_sampler(config.measure.sampler)
     except SlopscopeError as exc:
         raise SlopscopeError(f"measure.sampler: {exc}") from None
-    backbones = {**{name: cfg for name, (_, cfg) in BACKBONES.items()}, "oracle": OracleConfig}
+    backbones = {**{name: cfg for name, (_, cfg) in BACKBONES.items()},
+                 ORACLE_BACKBONE: OracleConfig}
     if config.model.backbone not in backbones:
         raise SlopscopeError(f"'model.backbone' = {config.model.backbone!r}; allowed: "
                              f"{', '.join(sorted(backbones))}")
     config_cls = backbones[config.model.backbone]
     _check_options("model.options", config.model.options,
                    [f.name for f in dataclasses.fields(config_cls)])
-    if config.model.backbone == "oracle":
+    if config.model.backbone == ORACLE_BACKBONE:
         build(OracleConfig, config.model.options, "model.options")  # types and ranges
         if config.data.path:
             raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "

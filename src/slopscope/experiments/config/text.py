@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import json
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-
-PRESET_ALIASES = {
-    "demo": "demo",
-    "e1": "e1", "e1-scaling": "e1",
-    "e2": "e2", "e2-prototypical": "e2",
-    "e3": "e3", "e3-fat-tails": "e3",
-    "e4": "e4", "e4-tail-level": "e4",
-    "e5": "e5", "e5-slop": "e5",
-    "words": "words", "english-words": "words",
-    "counterfactual": "counterfactual", "counterfactual-e2": "counterfactual",
-    **{f"e{i}-gpu": f"e{i}-gpu" for i in range(1, 6)},
-}
-
-
-def preset_names() -> list[str]:
-    return sorted(set(PRESET_ALIASES.values()))
+from slopscope.experiments.presets import preset_names, preset_text
 
 
 def read_toml(source: str) -> dict:
     """Parse a preset name or a TOML file path."""
-    if source in PRESET_ALIASES:
-        text = resources.files("slopscope.experiments.presets").joinpath(
-            f"{PRESET_ALIASES[source]}.toml").read_text()
+    text = preset_text(source)
+    if text is not None:
         origin = f"preset {source}"
     else:
         path = Path(source)

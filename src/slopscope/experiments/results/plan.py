@@ -1,4 +1,4 @@
-"""The rows of the results page (presets/results.toml) as sweeps and calibrations: what
+"""The rows of the results page (results/rows.toml) as sweeps and calibrations: what
 `slopscope reproduce` runs, and how long that should take."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
+from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
 from slopscope.toml_text import toml_value
+from slopscope.verdicts import ARMS_BY_SCOPE, BY_NAME, Finding
 
-FINDINGS = ("A", "B", "C", "D", "E1")
-RUN_FINDINGS = ("A", "D")  # one verdict per run, pooled over seeds
 # measured on 2 cores, one torch thread per worker: a trained run of 5000 steps (e2-sized), an
 # oracle control run (no training)
 TRAINED_RUN_SECONDS = 200.0
@@ -34,6 +34,11 @@ class Row:
     quick: bool
     note: str = ""  # shown on the page (e.g. the sampler steps and why)
     calibration_sweep: dict | None = None  # the sweep of the row whose calibration it shares
+
+    @property
+    def judged(self) -> Finding:
+        """The registered finding the row judges."""
+        return BY_NAME[self.finding]
 
     @property
     def seeds(self) -> int:
@@ -63,14 +68,14 @@ class Row:
 
 def read_rows(quick: bool = False) -> list[Row]:
     """The rows of the results page, full or quick."""
-    text = resources.files("slopscope.experiments.presets").joinpath("results.toml").read_text()
+    text = resources.files("slopscope.experiments.results").joinpath("rows.toml").read_text()
     spec = tomllib.loads(text)
     prefix = "quick-" if quick else "results-"
     rows = []
     for raw in spec["rows"]:
-        if raw["finding"] not in FINDINGS:
+        if raw["finding"] not in BY_NAME:
             raise SlopscopeError(f"results row {raw['key']}: finding={raw['finding']!r}; "
-                                 f"allowed: {', '.join(FINDINGS)}")
+                                 f"allowed: {', '.join(BY_NAME)}")
         seeds = raw.get("quick_seeds", spec["quick_seeds"]) if quick else \
             raw.get("seeds", spec["seeds"])
         overrides = [*raw.get("overrides", []), *(spec["quick_overrides"] if quick else []),
@@ -108,15 +113,13 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     counted = set()
     for row in rows:
         config = row.config()
-        # the uniform and Gaussian samplers (and the uniform NELBO) make T network calls
-        chain = config.diffusion.options.get("chain_length", 100)
-        factor = 1.0 if config.diffusion.family == "masked" else 1.0 + chain / 100
+        factor = FAMILIES[config.diffusion.family].run_cost(config.diffusion.options)
         trained += (row.seeds * row.points * TRAINED_RUN_SECONDS * factor
                     * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)
-            arms = 2 if row.finding not in RUN_FINDINGS else 4
-            per_replicate = row.seeds * row.points if row.finding not in RUN_FINDINGS else 1
+            arms = len(ARMS_BY_SCOPE[row.judged.scope])
+            per_replicate = row.seeds * row.points if row.judged.scope == "sweep" else 1
             oracle += arms * row.calibration_runs * per_replicate * ORACLE_RUN_SECONDS
     runs = sum(row.seeds * row.points for row in rows)
     return {"trained_runs": runs, "seconds": (trained + oracle) / max(workers, 1),

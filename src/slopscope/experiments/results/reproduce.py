@@ -1,4 +1,4 @@
-"""`slopscope reproduce`: run every row of the results page (experiments/presets/results.toml)
+"""`slopscope reproduce`: run every row of the results page (experiments/results/rows.toml)
 and its calibration, and write <out>/results.json (the report turns it into results.md).
 
 Each finished row (no failed run) is saved as <out>/rows/<key>.json with the hash of its
@@ -8,19 +8,17 @@ done. Each row records its own wall time, so a job spread over several calls sti
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
 from slopscope.experiments.calibration.calibrate import calibrate
-from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
-from slopscope.experiments.results.plan import RUN_FINDINGS, Row, estimate_seconds, read_rows
+from slopscope.experiments.results.plan import Row, estimate_seconds, read_rows
 from slopscope.experiments.sweeps.sweep import run_sweep
+from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
 from slopscope.store import atomic_write_text, read_json, read_table, write_json
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import to_toml
-
-POWER_ARM = {"A": "planted", "D": "slop"}  # the control whose answer is "holds"
+from slopscope.verdicts import Verdict, format_interval
 
 
 def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int = 2,
@@ -73,7 +71,7 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
     source = row if row.calibration == "self" else next(r for r in rows
                                                         if r.key == row.calibration)
     if source.key not in done:
-        if source.finding in RUN_FINDINGS:  # a run configuration: write it out as TOML
+        if source.judged.scope == "run":  # a run configuration: write it out as TOML
             path = out / "sweeps" / f"{source.sweep['name']}-config.toml"
             atomic_write_text(path, to_toml(source.config().to_dict()) + "\n")
         else:
@@ -88,16 +86,16 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
     index = read_table(sweep_dir / "index.parquet").to_pylist()
     summaries = [read_summary(r["run_dir"]) for r in index
                  if r["run_dir"] and has_summary(r["run_dir"])]
-    if row.finding in RUN_FINDINGS:
-        found = pooled([s.findings[row.finding] for s in summaries])
+    if row.judged.scope == "run":
+        found = pooled(row.judged, [s.findings[row.finding] for s in summaries])
     else:
-        found = read_json(sweep_dir / "findings.json").get(row.finding) or {
-            "verdict": "not measurable", "statistic": None, "low": None, "high": None,
-            "measured": "the sweep gave no runs to judge", "rule": ""}
+        saved = read_json(sweep_dir / "findings.json").get(row.finding)
+        found = (Verdict.from_dict(saved) if saved else Verdict.make(
+            "not measurable", measured="the sweep gave no runs to judge"))
     return {"key": row.key, "title": row.title, "finding": row.finding, "quick": row.quick,
             "spec": row.spec_hash(), "seeds": row.seeds, "points": row.points,
             "runs": len(summaries), "failed": len(index) - len(summaries),
-            "sweep_dir": str(sweep_dir), **{k: found.get(k) for k in
+            "sweep_dir": str(sweep_dir), **{k: found.to_dict().get(k) for k in
                                              ("verdict", "statistic", "low", "high", "measured",
                                               "rule", "scaling")},
             "note": row.note, "calibration": _rates(row, calibration, found)}
@@ -108,23 +106,22 @@ def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:
     with a true effect, planted memorisation, or for D planted slop)."""
     if calibration is None:
         return None
-    if row.finding in RUN_FINDINGS:  # the pooled rule, on groups of as many runs as it pooled
+    judged = row.judged
+    if judged.scope == "run":  # the pooled rule, on groups of as many runs as it pooled
         stats = calibration["statistics"].get(row.finding, {})
-        group = found.get("measurable") or row.seeds
+        group = found.details.get("measurable") or row.seeds
         return {"false_positive_rate": pooled_rate(stats.get("null", []), group),
-                "power": pooled_rate(stats.get(POWER_ARM[row.finding], []), group),
+                "power": pooled_rate(stats.get(judged.power_arm, []), group),
                 "null_mean": null_mean(stats.get("null", [])),
-                "power_arm": POWER_ARM[row.finding], "replicates": calibration["replicates"],
+                "power_arm": judged.power_arm, "replicates": calibration["replicates"],
                 "pooled_over": group}
     rates = calibration["verdicts"].get(row.finding, {})
-    return {"false_positive_rate": rates.get("false_positive_rate"), "power": rates.get("power"),
-            "power_arm": "planted", "replicates": calibration["replicates"],
-            "pooled_over": None}
+    return {"false_positive_rate": rates.get("false_positive_rate"),
+            "power": rates.get(judged.power_label), "power_arm": judged.power_arm,
+            "replicates": calibration["replicates"], "pooled_over": None}
 
 
 def describe(result: dict) -> str:
     """One line of a row for the console."""
-    stat = result.get("statistic")
-    text = "n/a" if stat is None or not math.isfinite(stat) else (
-        f"{stat:+.3f} [{result['low']:+.3f}, {result['high']:+.3f}]")
+    text = format_interval(result.get("statistic"), result.get("low"), result.get("high"))
     return f"{result['key']:10s} {result['verdict']:15s} {text}"

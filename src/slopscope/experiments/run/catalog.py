@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-from slopscope.store import read_json
+from slopscope.saved_config import read_saved_config, run_dirs
 from slopscope.summary import has_summary, read_summary
+from slopscope.verdicts import of_scope
 
 COLUMNS = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
-           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout", "verdict_a",
-           "verdict_d")
+           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout",
+           *(f"verdict_{f.name.lower()}" for f in of_scope("run")))
 
 
 def catalog(runs_dir) -> list[dict]:
@@ -19,26 +20,23 @@ def catalog(runs_dir) -> list[dict]:
     if not runs_dir.is_dir():
         raise SlopscopeError(f"{runs_dir} is not a directory of runs")
     rows = []
-    for config_path in sorted(runs_dir.glob("*/config.json")):
-        run_dir = config_path.parent
-        config = read_json(config_path)["config"]
-        g = config["grammar"]
-        p_max = g["n"] * g["m"] ** ((g["s"] ** g["L"] - 1) // (g["s"] - 1))
-        from_file = bool(config["data"].get("path"))  # token data: no P_max
+    for run_dir in run_dirs(runs_dir):
+        saved = read_saved_config(run_dir)
+        p_max = saved.p_max  # token data: None
         row = {"run": run_dir.name,
                "status": "done" if (run_dir / "done.json").exists() else "incomplete",
-               "family": config["diffusion"]["family"],
-               "backbone": config["model"]["backbone"], "P": config["data"]["train"],
-               "P_max_fraction": None if from_file else config["data"]["train"] / p_max,
-               "steps": config["train"]["steps"]}
+               "family": saved.family, "backbone": saved.backbone, "P": saved.train_size,
+               "P_max_fraction": None if p_max is None else saved.train_size / p_max,
+               "steps": saved.steps}
         try:
             summary = read_summary(run_dir) if has_summary(run_dir) else None
         except SlopscopeError:  # a summary of an older layout: `slopscope measure` renews it
             row["status"] = "re-measure"
             summary = None
         if summary is not None:  # runs measured before verdicts have none
-            row.update(verdict_a=summary.verdict("A"), verdict_d=summary.verdict("D"),
-                       copies=summary.copy_fraction,
+            row.update({f"verdict_{f.name.lower()}": summary.verdict(f.name)
+                        for f in of_scope("run")})
+            row.update(copies=summary.copy_fraction,
                        train_reproduced=summary.train.reproduced_fraction,
                        heldout_reproduced=summary.test.reproduced_fraction,
                        rho_t1_train=summary.train.rho("t1"),

@@ -27,6 +27,7 @@ import numpy as np
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 
+ORACLE_BACKBONE = "oracle"  # model.backbone of a control: no network, no training
 MEMORIZE_SETS = ("all", "typical", "atypical")
 
 

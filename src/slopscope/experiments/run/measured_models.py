@@ -7,7 +7,7 @@ from __future__ import annotations
 from slopscope.checkpoints import list_checkpoints
 from slopscope.diffusion import get_family
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.run.controls import OracleConfig, PlantedOracle
+from slopscope.experiments.run.controls import ORACLE_BACKBONE, OracleConfig, PlantedOracle
 from slopscope.models import build_denoiser
 from slopscope.train import checkpoint_steps, load_weights, resolve_device
 
@@ -74,7 +74,7 @@ class OracleModel:
 
 def needs_training(config) -> bool:
     """Whether the run trains a network (the oracle controls do not)."""
-    return config.model.backbone != "oracle"
+    return config.model.backbone != ORACLE_BACKBONE
 
 
 def measured_model(config, source, seeds: dict, run_dir, train_set, train_t1):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import sys
 import time
 from pathlib import Path
@@ -27,17 +26,23 @@ from pathlib import Path
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.experiments.config.schema import ExperimentConfig, apply_overrides, config_from_dict
 from slopscope.experiments.run.checkpoint_metrics import (
     checkpoint_metrics,
     sampling_seed,
     static_metrics,
 )
-from slopscope.experiments.config.schema import ExperimentConfig, apply_overrides, config_from_dict
 from slopscope.experiments.run.measured_models import build_network, measured_model, needs_training
 from slopscope.experiments.run.seeds import resolve_seeds
 from slopscope.experiments.run.sources import build_data, load_data, source_class
 from slopscope.experiments.run.tables import build_tables
-from slopscope.store import atomic_write_bytes, atomic_write_text, read_json, save_array, write_json
+from slopscope.saved_config import (
+    SavedConfig,
+    is_run_dir,
+    read_saved_config,
+    write_saved_config,
+)
+from slopscope.store import atomic_write_bytes, read_json, save_array, write_json
 from slopscope.summary import RunSummary
 from slopscope.train import train
 
@@ -78,9 +83,9 @@ def load_run(run_dir):
     """(config, seeds, source, train, test) of an existing run directory; `seeds` holds the run
     seed and the grammar, data and model seeds derived from it."""
     run_dir = Path(run_dir)
-    saved = read_json(run_dir / "config.json")
-    config = config_from_dict(saved["config"])
-    seeds = saved.get("seeds") or resolve_seeds(config, saved["seed"])
+    saved = read_saved_config(run_dir)
+    config = config_from_dict(saved.config)
+    seeds = saved.seeds or resolve_seeds(config, saved.seed)
     return (config, seeds, *load_data(run_dir))
 
 
@@ -133,29 +138,27 @@ def _current(stem: Path) -> bool:
 
 
 def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
-    saved = read_json(run_dir / "config.json")
+    saved = read_saved_config(run_dir)
     bad = [o for o in overrides if not o.strip().startswith(("measure.", "findings."))]
     if bad:
         raise SlopscopeError(f"override {bad[0]!r} would change a finished run; allowed: "
                              "measure.* and findings.* keys only")
-    config = config_from_dict(apply_overrides(saved["config"], overrides))
-    saved["config"] = config.to_dict()
-    atomic_write_text(run_dir / "config.json", json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    config = config_from_dict(apply_overrides(saved.config, overrides))
+    write_saved_config(run_dir, dataclasses.replace(saved, config=config.to_dict()))
 
 
 def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: str,
                   seeds: dict) -> None:
-    path = run_dir / "config.json"
-    saved = {"config": config.to_dict(), "seed": seed, "hash": identity, "seeds": seeds}
-    if path.exists():
-        before = read_json(path)
-        if before.get("hash") != saved["hash"]:
+    saved = SavedConfig(config.to_dict(), seed, identity, seeds)
+    if is_run_dir(run_dir):
+        before = read_saved_config(run_dir)
+        if before.hash != saved.hash:
             raise SlopscopeError(f"{run_dir} holds a run of another configuration")
-        kept = config_from_dict(before["config"]).to_dict()  # in today's keys
-        changed = [key for key in ("measure", "findings") if kept[key] != saved["config"][key]]
+        kept = config_from_dict(before.config).to_dict()  # in today's keys
+        changed = [key for key in ("measure", "findings") if kept[key] != saved.config[key]]
         if changed:
             print(f"slopscope: note: {run_dir} exists with other {' and '.join(changed)} "
                   f"settings and keeps them; to change them: slopscope measure {run_dir} "
                   f"{changed[0]}.KEY=VALUE", file=sys.stderr)
         return
-    atomic_write_text(path, json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    write_saved_config(run_dir, saved)

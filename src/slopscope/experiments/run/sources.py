@@ -17,15 +17,14 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.data import pool_half, unique_split
+from slopscope.data_info import DataInfo, read_data_info, write_data_info
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
 from slopscope.store import (
     atomic_write_text,
     file_digest,
     load_array,
-    read_json,
     save_array,
-    write_json,
 )
 from slopscope.tokendata import Vocabulary, load_token_data
 from slopscope.tokendata import split as split_tokens
@@ -34,7 +33,7 @@ from slopscope.tokendata.files import ALLOWED
 
 def _save_split(run_dir: Path, train, test, info: dict) -> None:
     save_array(run_dir / "train.npy", train)
-    write_json(run_dir / "data.json", info)
+    write_data_info(run_dir, info)
     save_array(run_dir / "test.npy", test)  # written last: marks the data complete
 
 
@@ -67,7 +66,7 @@ class GrammarSource:
         _save_split(run_dir, train, test, {**info, "source": self.kind})
 
     @classmethod
-    def load(cls, run_dir: Path, info: dict) -> GrammarSource:
+    def load(cls, run_dir: Path, info: DataInfo) -> GrammarSource:
         return cls(RHM.from_json((run_dir / cls.file).read_text()))
 
     def render(self, ids) -> list[str]:
@@ -145,9 +144,9 @@ class TokenSource:
         _save_split(run_dir, train, test, {**info, "source": self.kind})
 
     @classmethod
-    def load(cls, run_dir: Path, info: dict) -> TokenSource:
+    def load(cls, run_dir: Path, info: DataInfo) -> TokenSource:
         vocab = Vocabulary.from_json((run_dir / cls.file).read_text())
-        return cls(vocab, int(info["length"]))
+        return cls(vocab, int(info.get("length")))
 
     def render(self, ids) -> list[str]:
         """Sequences in the user's own tokens."""
@@ -212,8 +211,8 @@ def build_data(run_dir, config, seeds: dict):
 def load_data(run_dir):
     """(source, train, test) saved in a run directory."""
     run_dir = Path(run_dir)
-    info = read_json(run_dir / "data.json")
-    kind = info.get("source") or ("tokens" if (run_dir / TokenSource.file).exists()
-                                  else "grammar")  # runs saved before data.json named it
+    info = read_data_info(run_dir)
+    kind = info.source or ("tokens" if (run_dir / TokenSource.file).exists()
+                           else "grammar")  # runs saved before data.json named it
     source = SOURCES[kind].load(run_dir, info)
     return source, load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")

@@ -18,7 +18,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.experiments.run.examples import example_rows
-from slopscope.experiments.verdicts.run_rules import finding_a, finding_d
+from slopscope.experiments.verdicts import RunEvidence, run_verdicts
 from slopscope.store import load_array, read_json, write_table
 from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
 
@@ -64,8 +64,8 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
                "onset": measure.onset_step(taus["train"], taus["test"], steps)},
         onsets=_onsets(records, steps, config.findings),
         entropy=source.entropy(),
-        findings={"A": finding_a(taus, static, steps, config.findings, seed),
-                  "D": finding_d(records, config.findings)})
+        findings=run_verdicts(RunEvidence(taus, static, list(steps), records, config.findings,
+                                          seed)))
     write_summary(run_dir, summary)
     return summary
 

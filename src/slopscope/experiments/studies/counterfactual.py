@@ -35,16 +35,18 @@ from slopscope.experiments.run.sources import load_data
 from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.rows import row_keys
+from slopscope.saved_config import read_saved_config
 from slopscope.store import (
     atomic_write_text,
     load_array,
     read_columns,
-    read_json,
     read_table,
     write_json,
     write_table,
 )
+from slopscope.summary import read_summary
 from slopscope.toml_text import to_toml
+from slopscope.verdicts import format_interval
 
 TYPICALITIES = ("t1", "t1_kgram", "t3")
 NELBO_CAP = 100.0  # nats per token: a string a model cannot generate (NELBO inf) counts as this
@@ -109,7 +111,7 @@ def load_models(sweep_dir, seed: int | None = None) -> dict:
     keys = row_keys(pool)
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    steps = read_json(runs[0] / "summary.json")["steps"]
+    steps = read_summary(runs[0]).steps
     K, C, N = len(runs), len(steps), pool.shape[0]
     out = {"member": np.zeros((K, N), bool), "reproduced": np.zeros((K, C, N)),
            "rate": np.zeros((K, C, N)),
@@ -117,7 +119,7 @@ def load_models(sweep_dir, seed: int | None = None) -> dict:
            **{name: np.full((K, N), np.nan) for name in TYPICALITIES}}
     for k, run in enumerate(runs):
         _, train_k, test_k = load_data(run)
-        generations = read_json(run / "config.json")["config"]["measure"]["generations"]
+        generations = read_saved_config(run).generations
         where = {"train": _pool_position(keys, order, train_k, run),
                  "test": _pool_position(keys, order, test_k, run)}
         out["member"][k, where["train"]] = True
@@ -245,4 +247,4 @@ def _verdict(score, t1, seed: int) -> dict:
     rho, low, high = measure.spearman_ci(t1, score, seed=seed, n_boot=500)
     return {"verdict": "holds" if low > 0 else "not shown", "rule": RULE, "statistic": rho,
             "low": low, "high": high,
-            "measured": f"Spearman(T1, cf_area) = {rho:+.3f} [{low:+.3f}, {high:+.3f}]"}
+            "measured": f"Spearman(T1, cf_area) = {format_interval(rho, low, high)}"}

@@ -1,5 +1,6 @@
 """The false-positive rate and power of the held-out-free verdict on A
-(slopscope.experiments.studies.counterfactual), measured on oracle controls through the same pipeline:
+(slopscope.experiments.studies.counterfactual), measured on oracle controls through the same
+pipeline:
 each replicate is a seed of K half-pool oracle models (no training).
 
 - null: the perfect generaliser (memorize = 0): "holds" is a false positive (nominal 2.5 %).
@@ -22,6 +23,7 @@ from slopscope.measure.stats import wilson_interval
 from slopscope.store import atomic_write_text, calibration_path, write_json
 from slopscope.toml_text import to_toml
 from slopscope.train import checkpoint_steps
+from slopscope.verdicts import format_interval
 
 
 def calibrate_counterfactual(source: str = "counterfactual", overrides=(), replicates: int = 20,
@@ -48,7 +50,7 @@ def calibrate_counterfactual(source: str = "counterfactual", overrides=(), repli
         low, high = wilson_interval(hits, replicates)
         out["arms"][arm] = {"hits": hits, "n": replicates, "rate": hits / replicates,
                             "low": float(low), "high": float(high)}
-        report(f"  {arm}: holds in {hits}/{replicates} = {hits / replicates:.3f} "
-               f"[{float(low):.3f}, {float(high):.3f}]")
+        interval = format_interval(hits / replicates, float(low), float(high), signed=False)
+        report(f"  {arm}: holds in {hits}/{replicates} = {interval}")
     write_json(calibration_path(runs_dir, f"{config.name}-cf"), out)
     return out

@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
+from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.run.measured_models import NetworkModel
+from slopscope.experiments.run.measured_models import NetworkModel, needs_training
 from slopscope.experiments.run.runner import load_run
 from slopscope.measure.stats import wilson_interval
 from slopscope.store import read_table, write_json, write_table
@@ -72,10 +73,10 @@ def probe_run(run_dir, shapes=SHAPES, reveals=(0.25, 0.5), sampler_steps=(0,),
     check_settings(shapes, reveals, sampler_steps, completions)
     run_dir = Path(run_dir)
     config, seeds, source, train, test = load_run(run_dir)
-    if config.model.backbone == "oracle" or config.diffusion.family != "masked":
-        raise SlopscopeError(f"{run_dir}: probes need a trained masked-diffusion network; this "
-                             f"run has family={config.diffusion.family!r}, backbone="
-                             f"{config.model.backbone!r}")
+    if not needs_training(config) or not FAMILIES[config.diffusion.family].can_complete:
+        raise SlopscopeError(f"{run_dir}: probes need a trained network of a family that can "
+                             f"complete strings (masked diffusion); this run has family="
+                             f"{config.diffusion.family!r}, backbone={config.model.backbone!r}")
     model = NetworkModel(config, source, seeds, run_dir)
     steps = model.steps()
     strings = {"train": train, "test": test}

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config.schema import load_config
-from slopscope.experiments.sweeps.executors import EXECUTORS
+from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
+from slopscope.experiments.sweeps.executors import EXECUTORS
 from slopscope.experiments.verdicts.sweep_rules import sweep_findings, sweep_runs
 from slopscope.store import write_json, write_table
 from slopscope.summary import has_summary, read_summary
@@ -39,16 +40,10 @@ class Job:
     seed: int
 
 
-SWEEP_PRESETS = ("e1", "e3", "e4")
-
-
 def read_sweep(path) -> dict:
     """A sweep file, or a shipped sweep preset by name (e1, e3, e4)."""
-    if str(path) in SWEEP_PRESETS:
-        from importlib import resources
-
-        text = resources.files("slopscope.experiments.presets.sweeps").joinpath(
-            f"{path}.toml").read_text()
+    text = sweep_preset_text(str(path))
+    if text is not None:
         return tomllib.loads(text)
     try:
         data = tomllib.loads(Path(path).read_text())

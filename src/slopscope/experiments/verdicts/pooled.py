@@ -11,31 +11,32 @@ planted runs, pooled in disjoint groups of as many runs as the row has seeds."""
 from __future__ import annotations
 
 from slopscope import measure
-from slopscope.experiments.verdicts.run_rules import entry, verdict
+from slopscope.experiments.verdicts.run_rules import NOT_MEASURABLE
+from slopscope.verdicts import Finding, Verdict, format_interval
 
 RULE = "mean over seeds of the per-run statistic, 95 % t-interval; holds when above 0"
 
 
-def pooled(entries: list[dict]) -> dict:
-    """The pooled verdict of per-run finding entries (one per seed)."""
-    values = [_value(e) for e in entries if _value(e) is not None]
-    counts = {v: sum(e["verdict"] == v for e in entries) for v in
-              dict.fromkeys(e["verdict"] for e in entries)}
-    per_seed = ", ".join(f"{n} {v}" for v, n in counts.items())
-    if len(values) < 2:
-        return {**entry("not measurable", measured=f"{len(values)} measurable seed(s) of "
-                        f"{len(entries)} ({per_seed})", rule=RULE), "seeds": len(entries)}
-    mean, low, high = measure.mean_ci(values)
-    text = (f"mean {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(values)} seeds "
+def pooled(found: Finding, verdicts: list[Verdict]) -> Verdict:
+    """The pooled verdict of a run finding's per-run verdicts (one per seed)."""
+    values = [v.value(found.pooled) for v in verdicts]
+    counts = {name: sum(v.verdict == name for v in verdicts) for name in
+              dict.fromkeys(v.verdict for v in verdicts)}
+    per_seed = ", ".join(f"{n} {name}" for name, n in counts.items())
+    return pool(values, per_seed)
+
+
+def pool(values: list, per_seed: str = "") -> Verdict:
+    """The pooled rule on per-seed values (None: not measurable in that seed)."""
+    measured = [v for v in values if v is not None]
+    if len(measured) < 2:
+        return Verdict.make(NOT_MEASURABLE, measured=f"{len(measured)} measurable seed(s) of "
+                            f"{len(values)} ({per_seed})", rule=RULE, seeds=len(values))
+    mean, low, high = measure.mean_ci(measured)
+    text = (f"mean {format_interval(mean, low, high)} over {len(measured)} seeds "
             f"(per seed: {per_seed})")
-    return {**entry(verdict(mean, low, high), mean, low, high, text, RULE),
-            "seeds": len(entries), "measurable": len(values),
-            "per_seed": [_value(e) for e in entries]}
-
-
-def _value(found: dict):
-    """The quantity a finding pools over seeds."""
-    return found.get("pooled_statistic", found.get("statistic"))
+    return Verdict.of(mean, low, high, text, RULE, seeds=len(values), measurable=len(measured),
+                      per_seed=values)
 
 
 def null_mean(statistics: list) -> dict | None:
@@ -55,8 +56,7 @@ def pooled_rate(statistics: list, seeds: int) -> dict | None:
     groups = len(statistics) // seeds
     if groups < 1 or seeds < 2:
         return None
-    hits = sum(pooled([{"statistic": s[0], "verdict": "-"} for s in
-                       statistics[g * seeds:(g + 1) * seeds]])["verdict"] == "holds"
+    hits = sum(pool([s[0] for s in statistics[g * seeds:(g + 1) * seeds]]).verdict == "holds"
                for g in range(groups))
     low, high = measure.stats.wilson_interval(hits, groups)
     return {"rate": hits / groups, "low": float(low), "high": float(high), "hits": hits,

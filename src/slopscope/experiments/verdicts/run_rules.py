@@ -1,5 +1,6 @@
-"""The verdicts of one run, findings A and D: the one place their rules live (reports only
-display them). Every verdict is one of VERDICTS, with its statistic and a 95 % interval:
+"""The rules of the run findings (slopscope.verdicts.FINDINGS, scope "run"): A and D, each a
+function of one run's evidence returning a Verdict (reports only display it). Every verdict is
+one of VERDICTS, with its statistic and a 95 % interval:
 
 - holds: the interval lies above 0 (in the finding's direction); reversed: below 0;
 - not shown: the interval contains 0; not measurable: the statistic cannot be formed.
@@ -22,80 +23,68 @@ rejects).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy.stats import norm
 
 from slopscope import measure
 from slopscope.experiments.config.schema import TYPICALITIES
+from slopscope.verdicts import Verdict, format_interval
 
-VERDICTS = ("holds", "not shown", "reversed", "not measurable")
 ALPHA = 0.05
+NOT_MEASURABLE = "not measurable"
 
 
-def verdict(statistic, low, high) -> str:
-    """holds / reversed / not shown from a (positive = the finding's direction) interval."""
-    if not all(np.isfinite([statistic, low, high])):
-        return "not measurable"
-    return "holds" if low > 0 else "reversed" if high < 0 else "not shown"
-
-
-def entry(result: str, statistic=None, low=None, high=None, measured="", rule="") -> dict:
-    def num(x):
-        return None if x is None or not np.isfinite(x) else float(x)
-
-    return {"verdict": result, "statistic": num(statistic), "low": num(low), "high": num(high),
-            "measured": measured, "rule": rule}
-
-
-def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> dict:
+def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Verdict:
     label = f"{typicality}, {time_rule}"
     rule = (f"excess reproduced fraction (train - held-out), most minus least typical fifth by "
             f"{typicality}, at the {time_rule} checkpoint")
     if np.isnan(static["train"][typicality]).all():
-        return entry("not measurable", measured=f"{label}: not available (needs a grammar)",
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: not available (needs a grammar)",
                       rule=rule)
     pooled = np.concatenate([static["train"][typicality], static["test"][typicality]])
     if np.ptp(pooled) == 0:
-        return entry("not measurable", measured=f"{label}: the typicality does not vary (e.g. "
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: the typicality does not vary (e.g. "
                      "T3 under uniform rules)", rule=rule)
     if not np.isfinite(taus["train"]).any():
-        return entry("not measurable", measured=f"{label}: no training string reproduced",
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: no training string reproduced",
                       rule=rule)
     out = measure.excess_contrast(taus["train"], static["train"][typicality], taus["test"],
                                   static["test"][typicality], steps, seed=seed,
                                   time_rule=time_rule, n_boot=n_boot)
     top = len(out["excess"]) - 1
-    text = (f"{label}: contrast {out['contrast']:+.3f} [{out['low']:+.3f}, {out['high']:+.3f}] "
+    text = (f"{label}: contrast {format_interval(out['contrast'], out['low'], out['high'])} "
             f"at step {out['step']} (most typical fifth: train {out['train'][top]:.3f}, held-out "
             f"{out['test'][top]:.3f}; least: train {out['train'][0]:.3f}, held-out "
             f"{out['test'][0]:.3f})")
-    found = entry(verdict(out["contrast"], out["low"], out["high"]), out["contrast"],
-                  out["low"], out["high"], text, rule)
-    return {**found, "step": out["step"]}
+    return Verdict.of(out["contrast"], out["low"], out["high"], text, rule, step=out["step"])
 
 
-def finding_a(taus: dict, static: dict, steps, config, seed: int) -> dict:
-    """Finding A with its primary statistic and the secondary variants."""
+def finding_a(run) -> Verdict:
+    """Finding A with its primary statistic and the secondary variants (`run`: RunEvidence)."""
+    taus, static, steps, config, seed = run.taus, run.static, run.steps, run.config, run.seed
     primary = (config.a_typicality, config.a_time)
     out = _a_one(taus, static, steps, *primary, seed)
     variants = [(t, r) for t in TYPICALITIES
                 for r in measure.TIME_RULES if (t, r) != primary]
-    out["secondary"] = [_a_one(taus, static, steps, t, r, seed, n_boot=300)
-                        for t, r in variants if np.ptp(static["train"][t]) > 0]
-    return out
+    secondary = [_a_one(taus, static, steps, t, r, seed, n_boot=300).to_dict()
+                 for t, r in variants if np.ptp(static["train"][t]) > 0]
+    return dataclasses.replace(out, details={**out.details, "secondary": secondary})
 
 
-def finding_d(records: list[dict], config) -> dict:
+def finding_d(run) -> Verdict:
     """Finding D from the per-checkpoint measurement records (scalars and block rows)."""
+    records, config = run.records, run.config
     blocks = [[row for row in r["blocks"] if row["unit"] == "block"] for r in records]
     sizes = sorted({row["size"] for row in blocks[0]})
     if not sizes:
-        return entry("not measurable", measured="no blocks to measure")
+        return Verdict.make(NOT_MEASURABLE, measured="no blocks to measure")
     size = config.d_block_size if config.d_block_size is not None else sizes[0]
     rule = (f"slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
             f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
     if size not in sizes:
-        return entry("not measurable", measured=f"block size {size} not measured; measured: "
+        return Verdict.make(NOT_MEASURABLE, measured=f"block size {size} not measured; measured: "
                       f"{sizes}", rule=rule)
     window = []
     for record, rows in zip(records, blocks, strict=True):
@@ -103,11 +92,11 @@ def finding_d(records: list[dict], config) -> dict:
         if record["scalars"]["excess_copy_fraction"] < config.d_copy_gate:
             window.append((record["step"], row))
     if not window:
-        return entry("not measurable", measured="no checkpoint with exact copies below the "
+        return Verdict.make(NOT_MEASURABLE, measured="no checkpoint with exact copies below the "
                       "gate", rule=rule)
     adjusted = measure.holm([row["excess_slope_p"] for _, row in window])
     if np.isnan(adjusted).all():
-        return entry("not measurable", measured="slope not measurable (too few units)",
+        return Verdict.make(NOT_MEASURABLE, measured="slope not measurable (too few units)",
                       rule=rule)
     best = int(np.nanargmin(adjusted))
     step, row = window[best]
@@ -119,16 +108,16 @@ def finding_d(records: list[dict], config) -> dict:
     signs = {np.sign(r["excess_slope"]) for _, r in rejected}
     result = ("not shown" if not rejected else "holds" if signs == {1.0}
               else "reversed" if signs == {-1.0} else "not shown")
-    text = (f"excess slope {row['excess_slope']:+.3f} [{low:+.3f}, {high:+.3f}] "
+    text = (f"excess slope {format_interval(row['excess_slope'], low, high)} "
             f"(simultaneous over the window) at step {step} (model {row['slope']:.3f}, "
             f"perfect generaliser {row['slope_null']:.3f}; Holm p {adjusted[best]:.3g} over "
             f"{tested} checkpoints); Holm-significant over-production at steps "
             f"{[s for s, r in rejected if r['excess_slope'] > 0]}, under-production at steps "
             f"{[s for s, r in rejected if r['excess_slope'] < 0]}")
-    found = entry(result, row["excess_slope"], low, high, text, rule)
     slopes = [r["excess_slope"] for _, r in window if np.isfinite(r["excess_slope"])]
-    return {**found, "step": int(step), "block_size": int(size), "holm_p": float(adjusted[best]),
-            # over seeds D pools a fixed quantity: the mean excess slope over the window
-            "pooled_statistic": float(np.mean(slopes)) if slopes else None,
-            "window": [int(s) for s, _ in window],
-            "rejected": [int(s) for s, _ in rejected]}
+    return Verdict.make(
+        result, row["excess_slope"], low, high, text, rule, step=int(step),
+        block_size=int(size), holm_p=float(adjusted[best]),
+        # over seeds D pools a fixed quantity: the mean excess slope over the window
+        pooled_statistic=float(np.mean(slopes)) if slopes else None,
+        window=[int(s) for s, _ in window], rejected=[int(s) for s, _ in rejected])

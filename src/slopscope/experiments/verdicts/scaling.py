@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from slopscope import measure
+from slopscope.verdicts import format_interval
 
 RULE = ("OLS slope of log tau_mem on log P over the runs that reach tau_mem (95 % t-interval); "
         "tau_mem: the step at which the excess copy fraction reaches D's copy gate")
@@ -43,7 +44,7 @@ def memorisation_scaling(runs: list[dict], key: str = "data.train") -> dict:
                 "censored": censored, "rule": RULE, "window": window,
                 "measured": f"not measurable: {len(done)} runs reach tau_mem at "
                             f"{np.unique(x).size} values of P ({censored} censored)"}
-    text = (f"tau_mem ~ P^{fit['slope']:.2f} [{fit['low']:.2f}, {fit['high']:.2f}] over "
-            f"{len(done)} runs ({censored} censored)")
+    exponent = format_interval(fit["slope"], fit["low"], fit["high"], 2, signed=False)
+    text = f"tau_mem ~ P^{exponent} over {len(done)} runs ({censored} censored)"
     return {"exponent": fit["slope"], "low": fit["low"], "high": fit["high"], "runs": len(done),
             "censored": censored, "rule": RULE, "window": window, "measured": text}

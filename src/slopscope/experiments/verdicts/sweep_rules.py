@@ -1,7 +1,9 @@
-"""The verdicts of a sweep, findings E1, B and C: the one place their rules live (the sweep
-report only displays them). Each run contributes its delay statistic, the area under its
-excess-reproduced curve over log step (`summary.json` "delay"."area"; larger = memorised more and
-earlier; robust to censoring). A seed varies grammar, split and initialisation.
+"""The rules of the sweep findings (slopscope.verdicts.FINDINGS, scope "sweep"): E1, B and C,
+each a function of a sweep's run records returning a Verdict (the sweep report only displays
+it); a finding judges a sweep that varies its `compares` grid key. Each run contributes its
+delay statistic, the area under its excess-reproduced curve over log step (`summary.json`
+"delay"."area"; larger = memorised more and earlier; robust to censoring). A seed varies
+grammar, split and initialisation.
 
 - E1 (larger training sets are memorised later): OLS slope of the area on log P (`data.train`)
   over all runs, with a Student-t 95 % interval; holds when the interval lies below 0.
@@ -15,16 +17,18 @@ earlier; robust to censoring). A seed varies grammar, split and initialisation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
 from slopscope import measure
-from slopscope.experiments.verdicts.run_rules import entry, verdict
+from slopscope.experiments.verdicts.run_rules import NOT_MEASURABLE
 from slopscope.experiments.verdicts.scaling import memorisation_scaling
 from slopscope.store import read_table
 from slopscope.summary import has_summary, read_summary
+from slopscope.verdicts import Verdict, format_interval, judge, of_scope
 
 ENTROPY_TOLERANCE = 0.01
 
@@ -53,27 +57,40 @@ def run_record(values: dict, seed: int, summary) -> dict:
 def _directed(fit: dict, sign: int) -> str:
     """holds when the slope's interval lies on the side `sign` of 0."""
     if sign > 0:
-        return verdict(fit["slope"], fit["low"], fit["high"])
-    return verdict(-fit["slope"], -fit["high"], -fit["low"])
+        return judge(fit["slope"], fit["low"], fit["high"])
+    return judge(-fit["slope"], -fit["high"], -fit["low"])
 
 
-def _trend(runs, key: str, sign: int, name: str) -> dict:
+def _trend(runs, key: str, sign: int, name: str) -> Verdict:
     x = np.array([r["values"][key] for r in runs], dtype=float)
     y = np.array([r["area"] for r in runs], dtype=float)
     rule = (f"OLS slope of the delay area on log {key} over runs, 95 % t-interval; holds when "
             f"{'above' if sign > 0 else 'below'} 0")
     if np.unique(x).size < 2 or len(runs) < 3 or np.any(x <= 0):
-        return entry("not measurable", measured=f"{name}: too few runs or grid values",
-                      rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured=f"{name}: too few runs or grid values",
+                            rule=rule)
     fit = measure.linear_fit(np.log(x), y)
     points = ", ".join(f"{v:g}: {y[x == v].mean():+.3f}" for v in np.unique(x))
-    text = (f"slope {fit['slope']:+.4f} [{fit['low']:+.4f}, {fit['high']:+.4f}] per unit of "
+    text = (f"slope {format_interval(fit['slope'], fit['low'], fit['high'], 4)} per unit of "
             f"log {key} over {len(runs)} runs (mean area per value: {points})")
-    return {**entry(_directed(fit, sign), fit["slope"], fit["low"], fit["high"], text, rule),
-            "runs": len(runs), "values": sorted(set(x.tolist()))}
+    return Verdict.make(_directed(fit, sign), fit["slope"], fit["low"], fit["high"], text, rule,
+                        runs=len(runs), values=sorted(set(x.tolist())))
 
 
-def _top_vs_bottom(runs) -> dict:
+def size_delay(runs) -> Verdict:
+    """E1: the delay area falls with log P, and the exponent of tau_mem against P."""
+    found = _trend(runs, "data.train", -1, "E1")
+    return dataclasses.replace(found, details={**found.details,
+                                               "scaling": memorisation_scaling(runs)})
+
+
+def fat_tail_delay(runs) -> Verdict:
+    """B: the delay area rises with log a (a smaller a, a fatter tail, delays)."""
+    return _trend(runs, "grammar.zipf_a", +1, "B")
+
+
+def top_vs_bottom(runs) -> Verdict:
+    """C: paired by seed, the bottom-level arm minus the top-level arm, at matched entropy."""
     rule = ("mean over seeds of area(bottom-level tail) - area(top-level tail), 95 % t-interval, "
             f"arms matched in string entropy within {ENTROPY_TOLERANCE:.0%}")
     arms: dict = {}
@@ -82,45 +99,35 @@ def _top_vs_bottom(runs) -> dict:
         if isinstance(levels, list) and len(levels) == 1:
             arms.setdefault(levels[0], {})[r["seed"]] = r
     if len(arms) < 2:
-        return entry("not measurable", measured="needs zipf_levels = [1] and [L] runs",
-                      rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured="needs zipf_levels = [1] and [L] runs",
+                            rule=rule)
     top, bottom = arms[min(arms)], arms[max(arms)]
     seeds = sorted(set(top) & set(bottom))
     if any(r["entropy"] is None for arm in (top, bottom) for r in arm.values()):
-        return entry("not measurable", measured="the arms' entropies are not known", rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured="the arms' entropies are not known",
+                            rule=rule)
     entropy = {name: float(np.mean([a[s]["entropy"] for s in a])) for name, a in
                (("top", top), ("bottom", bottom))}
     gap = abs(entropy["top"] - entropy["bottom"]) / max(entropy.values())
     arm_text = (f"H(top arm) {entropy['top']:.3f}, H(bottom arm) {entropy['bottom']:.3f} nats "
                 f"({gap:.1%} apart)")
     if gap > ENTROPY_TOLERANCE:
-        return {**entry("not measurable", measured=f"arms not matched in entropy: {arm_text}",
-                         rule=rule), "entropy": entropy}
+        return Verdict.make(NOT_MEASURABLE, measured=f"arms not matched in entropy: {arm_text}",
+                            rule=rule, entropy=entropy)
     diffs = [bottom[s]["area"] - top[s]["area"] for s in seeds]
     if len(diffs) < 2:
-        return {**entry("not measurable", measured=f"{len(diffs)} paired seed(s); {arm_text}",
-                         rule=rule), "entropy": entropy}
+        return Verdict.make(NOT_MEASURABLE, measured=f"{len(diffs)} paired seed(s); {arm_text}",
+                            rule=rule, entropy=entropy)
     mean, low, high = measure.mean_ci(diffs)
-    text = (f"area(bottom) - area(top) {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(diffs)} "
+    text = (f"area(bottom) - area(top) {format_interval(mean, low, high)} over {len(diffs)} "
             f"seeds; {arm_text}")
-    return {**entry(verdict(mean, low, high), mean, low, high, text, rule),
-            "entropy": entropy, "runs": 2 * len(diffs)}
+    return Verdict.of(mean, low, high, text, rule, entropy=entropy, runs=2 * len(diffs))
 
 
 def sweep_findings(runs: list[dict]) -> dict:
-    """{"E1" | "B" | "C": verdict entry} for the grid keys the sweep varies."""
-    keys = {k for r in runs for k in r["values"]}
-    out = {}
-    if "data.train" in keys:
-        out["E1"] = {**_trend(runs, "data.train", -1, "E1"),
-                     "scaling": memorisation_scaling(runs)}
-    if "grammar.zipf_a" in keys and "grammar.zipf_levels" not in keys:
-        out["B"] = _trend(runs, "grammar.zipf_a", +1, "B")
-    if "grammar.zipf_levels" in keys:
-        out["C"] = _top_vs_bottom(runs)
-    return {key: {**found, "title": TITLES[key]} for key, found in out.items()}
+    """{finding name: Verdict} of the sweep findings that judge a sweep varying these grid keys
+    (slopscope.verdicts.Finding.applies_to)."""
+    from slopscope.experiments.verdicts import rule_of
 
-
-TITLES = {"E1": "E1: larger training sets are memorised later",
-          "B": "B: fat tails (small a) delay memorisation",
-          "C": "C: a top-level tail delays memorisation more than a bottom-level one"}
+    varied = {k for r in runs for k in r["values"]}
+    return {f.name: rule_of(f)(runs) for f in of_scope("sweep") if f.applies_to(varied)}

@@ -1,0 +1,230 @@
+"""The application layer: "run, measure, sweep, calibrate or reproduce, then report", for the
+command line (cli.py is argparse and printing only) and for notebooks.
+
+The policies that belong to neither the experiments nor the reports live here, once:
+- which calibration a report shows (`calibration_for`): the one saved next to the run
+  (<runs>/calibration/<name>.json) when it calibrates this configuration, else the one shipped
+  with slopscope for its preset;
+- when a report is stale (`_fresh`): older than the summary or the calibration it shows;
+- the one-line summary of a run (`summary_line`);
+- the reports of a sweep's runs.
+`slopscope.experiments` never imports `slopscope.report`; this module imports both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+from slopscope.experiments.presets import shipped_calibration
+from slopscope.saved_config import is_run_dir, read_saved_config
+from slopscope.store import calibration_path, read_json, sweep_name
+from slopscope.summary import has_summary, read_summary, summary_path
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunDone:
+    run_dir: Path
+    line: str  # the run's summary line
+    page: Path  # its report
+
+
+# ---- calibrations and reports --------------------------------------------------------------
+
+
+def _calibrates(path: Path | None, run_dir) -> bool:
+    """Whether the calibration file at `path` exists and calibrates this run's configuration
+    (its "config_hash" is the run's identity; files without one are accepted)."""
+    if path is None or not Path(path).exists():
+        return False
+    calibrated = read_json(path).get("config_hash")
+    return calibrated is None or calibrated == read_saved_config(run_dir).hash
+
+
+def calibration_for(run_dir) -> Path | None:
+    """The calibration a run's report shows: the one saved next to the run when it calibrates
+    this configuration, else the one shipped for its preset, else None."""
+    name = read_saved_config(run_dir).name
+    for path in (calibration_path(Path(run_dir).parent, name), shipped_calibration(name)):
+        if _calibrates(path, run_dir):
+            return path
+    return None
+
+
+def sweep_calibration_for(sweep_dir) -> Path | None:
+    """The calibration of a sweep (<runs>/calibration/<sweep name>.json), when there is one."""
+    path = calibration_path(Path(sweep_dir).parent.parent, sweep_name(sweep_dir))
+    return path if path.exists() else None
+
+
+def _fresh(page: Path, inputs: list[Path]) -> bool:
+    """Whether a page is newer than every input it shows."""
+    return page.exists() and all(not p.exists() or p.stat().st_mtime <= page.stat().st_mtime
+                                 for p in inputs)
+
+
+def run_report(run_dir, force: bool = False) -> Path:
+    """A run's report, built (or rebuilt when forced or stale) with its calibration."""
+    from slopscope.report import build_report
+
+    run_dir = Path(run_dir)
+    calibration = calibration_for(run_dir)
+    page = run_dir / "report" / "report.html"
+    inputs = [summary_path(run_dir)] + ([calibration] if calibration else [])
+    if _fresh(page, inputs) and not force:
+        return page
+    return build_report(run_dir, calibration)
+
+
+def sweep_report(sweep_dir) -> Path:
+    from slopscope.report import build_sweep_report
+
+    return build_sweep_report(sweep_dir, sweep_calibration_for(sweep_dir))
+
+
+def report(path) -> Path:
+    """Rebuild the report of a run directory or of a sweep directory."""
+    path = Path(path)
+    if (path / "index.parquet").exists():  # a sweep directory
+        from slopscope.experiments.sweeps.sweep import summarise_sweep
+
+        summarise_sweep(path)  # its runs may have been measured again
+        return sweep_report(path)
+    read_summary(path)  # a one-line error when the run has no measurements yet
+    return run_report(path, force=True)
+
+
+def summary_line(run_dir) -> str:
+    """One line: copies, reproduced fractions and every verdict of the run."""
+    from slopscope.data_info import read_data_info
+
+    summary = read_summary(run_dir)
+    verdicts = "; ".join(
+        f"{name} {v.verdict}" + (f" {v.interval(missing='n/a')}" if v.statistic is not None
+                                 else "")
+        for name, v in summary.findings.items()) or "no verdicts (re-measure the run)"
+    line = (f"{run_dir}: copies {summary.copy_fraction:.3f} of generations; reproduced train "
+            f"{summary.train.reproduced_fraction:.3f} vs held-out "
+            f"{summary.test.reproduced_fraction:.3f}; {verdicts}")
+    if summary.source == "tokens":
+        data = read_data_info(run_dir)
+        line += (f"; data: {data.sequences} sequences, {data.duplicates} duplicates "
+                 f"({data.duplicates_removed} removed)")
+    return line
+
+
+# ---- the commands ----------------------------------------------------------------------------
+
+
+def run(source: str, overrides=(), runs_dir="runs", progress: bool = True) -> Iterator[RunDone]:
+    """Run (or resume, or skip) every seed of an experiment, each followed by its report."""
+    from slopscope.experiments import load_config
+    from slopscope.experiments.run.runner import run_experiment
+
+    config = load_config(source, list(overrides))
+    for seed in config.seeds:
+        run_dir = run_experiment(config, seed, runs_dir, progress=progress)
+        yield RunDone(run_dir, summary_line(run_dir), run_report(run_dir))
+
+
+def measure(run_dir, overrides=(), force: bool = False, progress: bool = True) -> RunDone:
+    """Measure a run's checkpoints again (those without measurements, or all), then report."""
+    from slopscope.experiments.run.runner import measure_run
+
+    run_dir = Path(run_dir)
+    if not is_run_dir(run_dir):
+        raise SlopscopeError(f"{run_dir} is not a run directory (no config.json)")
+    measure_run(run_dir, list(overrides), progress=progress, force=force)
+    page = run_report(run_dir)
+    return RunDone(run_dir, summary_line(run_dir), page)
+
+
+@dataclass(frozen=True)
+class SweepDone:
+    sweep_dir: Path
+    page: Path
+    failed: int  # runs that failed
+    notes: list  # runs without a report, and why
+
+
+def sweep(sweep_file, runs_dir="runs", workers: int | None = None, executor: str = "local",
+          **options) -> SweepDone:
+    """Run a sweep, then the reports of its runs and its own."""
+    from slopscope.experiments.sweeps.sweep import run_sweep
+    from slopscope.store import read_table
+
+    sweep_dir = run_sweep(sweep_file, runs_dir, workers, executor=executor, **options)
+    index = read_table(sweep_dir / "index.parquet").to_pylist()
+    notes = []
+    for row in index:
+        if row["run_dir"] and has_summary(row["run_dir"]):
+            try:
+                run_report(Path(row["run_dir"]))
+            except SlopscopeError as exc:  # e.g. a run measured by an older slopscope
+                notes.append(f"no report for {row['run_dir']}: {exc}")
+    return SweepDone(sweep_dir, sweep_report(sweep_dir), sum(bool(r["error"]) for r in index),
+                     notes)
+
+
+def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
+              workers: int = 2, executor: str = "local") -> dict:
+    from slopscope.experiments.calibration.calibrate import calibrate as run_calibration
+
+    return run_calibration(source, runs, memorize, runs_dir, workers, executor)
+
+
+def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
+              executor: str = "local") -> tuple[list[str], Path]:
+    """Run (or resume) the results page; (one line per row, the path of results.md)."""
+    from slopscope.experiments.results.reproduce import describe
+    from slopscope.experiments.results.reproduce import reproduce as run_rows
+    from slopscope.report.results import build_results
+
+    out = Path(out or ("results/quick" if quick else "results"))
+    path = run_rows(out, runs_dir, quick, workers, executor)
+    return [describe(row) for row in read_json(path)["rows"]], build_results(out)
+
+
+def counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0, runs_dir="runs",
+                   workers: int = 2, executor: str = "local") -> tuple[dict, Path]:
+    """Train the half-pool models and score counterfactual memorisation; (the held-out-free
+    verdict on A, the page)."""
+    from slopscope.experiments.studies.counterfactual import run_counterfactual
+    from slopscope.report.counterfactual import build_counterfactual_report
+
+    sweep_dir = run_counterfactual(source, list(overrides), models, seed, runs_dir, workers,
+                                   executor)
+    page = build_counterfactual_report(sweep_dir)
+    return read_json(sweep_dir / "counterfactual.json")["finding_a"], page
+
+
+def calibrate_counterfactual(source: str, overrides=(), replicates: int = 20, models: int = 8,
+                             runs_dir="runs", workers: int = 2, executor: str = "local") -> dict:
+    from slopscope.experiments.studies.counterfactual_calibration import (
+        calibrate_counterfactual as run_calibration,
+    )
+
+    return run_calibration(source, list(overrides), replicates, models, runs_dir=runs_dir,
+                           workers=workers, executor=executor)
+
+
+def probe(run_dir, masks=None, reveal=(0.25, 0.5), sampler_steps=(0,),
+          completions: int = 2) -> Path:
+    """Extraction probes of a run, then their page."""
+    from slopscope.experiments.studies.probe import SHAPES, probe_run
+    from slopscope.report.probe import build_probe_report
+
+    probe_run(run_dir, masks or SHAPES, reveal, sampler_steps, completions)
+    return build_probe_report(run_dir)
+
+
+def catalog(runs_dir="runs") -> str:
+    from slopscope.experiments.run.catalog import catalog as rows_of
+    from slopscope.experiments.run.catalog import format_catalog
+
+    rows = rows_of(runs_dir)
+    return format_catalog(rows) if rows else f"no runs in {runs_dir}"

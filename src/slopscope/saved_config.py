@@ -1,0 +1,102 @@
+"""The one owner of a run's `config.json`: the resolved configuration (plain data, the layout of
+`ExperimentConfig.to_dict`), the run seed, the derived seeds and the run's identity hash.
+
+    {"config": {...}, "seed": 0, "hash": "4127faf98f", "seeds": {"run", "grammar", "data",
+     "model"}}
+
+Everything else reads it through `read_saved_config` and the attributes below, never by spelling
+keys; the typed configuration is `slopscope.experiments.config.schema.config_from_dict(
+saved.config)` (kept out of here so that reports can read a run without the experiments).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from slopscope.errors import SlopscopeError
+from slopscope.store import atomic_write_text, read_json
+
+FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class SavedConfig:
+    config: dict  # the resolved configuration, plain data
+    seed: int
+    hash: str  # the run's identity (the configuration's hash, with the data file's digest)
+    seeds: dict | None = None  # {"run", "grammar", "data", "model"} (None: an older run)
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+    @property
+    def description(self) -> str:
+        return self.config.get("description", "")
+
+    @property
+    def family(self) -> str:
+        return self.config["diffusion"]["family"]
+
+    @property
+    def backbone(self) -> str:
+        return self.config["model"]["backbone"]
+
+    @property
+    def train_size(self) -> int:
+        return self.config["data"]["train"]
+
+    @property
+    def steps(self) -> int:
+        return self.config["train"]["steps"]
+
+    @property
+    def generations(self) -> int:
+        return self.config["measure"]["generations"]
+
+    @property
+    def token_data(self) -> bool:
+        """Whether the strings come from a file of the user's (no grammar)."""
+        return bool(self.config["data"].get("path"))
+
+    @property
+    def p_max(self) -> int | None:
+        """The grammar's number of distinct strings (None: token data)."""
+        if self.token_data:
+            return None
+        g = self.config["grammar"]
+        return g["n"] * g["m"] ** ((g["s"] ** g["L"] - 1) // (g["s"] - 1))
+
+    def to_dict(self) -> dict:
+        return {"config": self.config, "seed": self.seed, "hash": self.hash, "seeds": self.seeds}
+
+
+def config_path(run_dir) -> Path:
+    return Path(run_dir) / FILE
+
+
+def is_run_dir(run_dir) -> bool:
+    return config_path(run_dir).exists()
+
+
+def run_dirs(runs_dir) -> list[Path]:
+    """The run directories directly under `runs_dir`, by name."""
+    return sorted(p.parent for p in Path(runs_dir).glob(f"*/{FILE}"))
+
+
+def read_saved_config(run_dir) -> SavedConfig:
+    path = config_path(run_dir)
+    if not path.exists():
+        raise SlopscopeError(f"{run_dir} is not a run directory (no {FILE})")
+    data = read_json(path)
+    try:
+        return SavedConfig(data["config"], data["seed"], data["hash"], data.get("seeds"))
+    except (KeyError, TypeError) as exc:
+        raise SlopscopeError(f"{path} is not a run configuration: {exc}") from None
+
+
+def write_saved_config(run_dir, saved: SavedConfig) -> Path:
+    text = json.dumps(saved.to_dict(), indent=2, sort_keys=True)
+    return atomic_write_text(config_path(run_dir), text + "\n")

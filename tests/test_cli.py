@@ -87,7 +87,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_the_demo_ships_its_calibration_for_its_report():
-    from slopscope.cli import _shipped_calibration
+    from slopscope.experiments.presets import shipped_calibration as _shipped_calibration
 
     path = _shipped_calibration("demo")
     table = json.loads(path.read_text())

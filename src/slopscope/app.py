@@ -19,7 +19,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.presets import shipped_calibration
-from slopscope.saved_config import is_run_dir, read_saved_config
+from slopscope.saved_config import read_saved_config
 from slopscope.store import calibration_path, read_json, sweep_name
 from slopscope.summary import has_summary, read_summary, summary_path
 
@@ -136,8 +136,7 @@ def measure(run_dir, overrides=(), force: bool = False, progress: bool = True) -
     from slopscope.experiments.run.runner import measure_run
 
     run_dir = Path(run_dir)
-    if not is_run_dir(run_dir):
-        raise SlopscopeError(f"{run_dir} is not a run directory (no config.json)")
+    read_saved_config(run_dir)  # a one-line error when it is not a run directory
     measure_run(run_dir, list(overrides), progress=progress, force=force)
     page = run_report(run_dir)
     return RunDone(run_dir, summary_line(run_dir), page)
@@ -198,7 +197,7 @@ def counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0, ru
 
     sweep_dir = run_counterfactual(source, list(overrides), models, seed, runs_dir, workers,
                                    executor)
-    page = build_counterfactual_report(sweep_dir)
+    page = build_counterfactual_report(sweep_dir, sweep_calibration_for(sweep_dir))
     return read_json(sweep_dir / "counterfactual.json")["finding_a"], page
 
 

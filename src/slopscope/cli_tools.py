@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slopscope import app
 from slopscope.export import TARGETS, export_run
+from slopscope.verdicts import HELD_OUT_FREE_A
 
 
 def execution_options(parser) -> None:
@@ -70,7 +71,7 @@ def _run_counterfactual(args) -> int:
         return 0
     found, page = app.counterfactual(args.source, args.overrides, args.models, args.seed,
                                      args.runs_dir, args.workers, args.executor)
-    print(f"A without a held-out split: {found['verdict']}: {found['measured']}")
+    print(f"{HELD_OUT_FREE_A.title}: {found['verdict']}: {found['measured']}")
     print(f"report: {page}")
     return 0
 

@@ -24,8 +24,8 @@ FILE = "config.json"
 @dataclass(frozen=True)
 class SavedConfig:
     config: dict  # the resolved configuration, plain data
-    seed: int
-    hash: str  # the run's identity (the configuration's hash, with the data file's digest)
+    seed: int | None
+    hash: str | None  # the run's identity (the configuration's hash and the data file's digest)
     seeds: dict | None = None  # {"run", "grammar", "data", "model"} (None: an older run)
 
     @property
@@ -92,7 +92,7 @@ def read_saved_config(run_dir) -> SavedConfig:
         raise SlopscopeError(f"{run_dir} is not a run directory (no {FILE})")
     data = read_json(path)
     try:
-        return SavedConfig(data["config"], data["seed"], data["hash"], data.get("seeds"))
+        return SavedConfig(data["config"], data.get("seed"), data.get("hash"), data.get("seeds"))
     except (KeyError, TypeError) as exc:
         raise SlopscopeError(f"{path} is not a run configuration: {exc}") from None
 

@@ -5,7 +5,8 @@ rule (a function in `slopscope.experiments.verdicts`, named here and imported on
 run), the calibration arm on which it must hold (its power), and what is pooled over seeds. A
 `Verdict` is a finding's answer on some runs: one of VERDICTS, a statistic with its 95 %
 interval, what was measured, the rule, and the rule's own figures (`details`). Everything that
-names a finding (rules, calibration, the results plan, reports, the catalogue) reads FINDINGS;
+names a finding (rules, calibration, the results plan, reports, the catalogue) reads the
+registry (`findings()`, `of_scope`, BY_NAME);
 this module imports nothing heavy, so reports can read it without the experiments.
 
 A new finding is its rule plus one entry below (plus its tests and docs).
@@ -28,7 +29,8 @@ ARMS_BY_SCOPE = {"run": ("null", "planted", "atypical", "slop"), "sweep": ("null
 @dataclass(frozen=True)
 class Finding:
     name: str
-    scope: str  # "run": one verdict per run (pooled over seeds); "sweep": one per sweep
+    scope: str  # "run": one verdict per run (pooled over seeds); "sweep": one per sweep;
+    # "study": judged by a study of its own (slopscope.experiments.studies)
     title: str
     rule: str  # "module:function" of the rule, under slopscope.experiments.verdicts
     power_arm: str = "planted"  # the calibration arm with a true effect
@@ -49,7 +51,7 @@ class Finding:
 
 
 _RULES = "slopscope.experiments.verdicts"
-FINDINGS = (
+SHIPPED = (
     Finding("A", "run", "A: prototypical strings memorised first", f"{_RULES}.run_rules:finding_a"),
     Finding("B", "sweep", "B: fat tails (small a) delay memorisation",
             f"{_RULES}.sweep_rules:fat_tail_delay", compares="grammar.zipf_a",
@@ -63,7 +65,30 @@ FINDINGS = (
             f"{_RULES}.sweep_rules:size_delay", compares="data.train", later_when_larger=True,
             sweep_preset="e1"),
 )
-BY_NAME = {f.name: f for f in FINDINGS}
+BY_NAME = {f.name: f for f in SHIPPED}  # the registry: shipped findings, then registered ones
+# a study's verdict, judged by `slopscope counterfactual` (no held-out split), not by runs or sweeps
+HELD_OUT_FREE_A = Finding("A-counterfactual", "study", "A without a held-out split",
+                          "slopscope.experiments.studies.counterfactual:held_out_free_a")
+
+
+def findings() -> tuple[Finding, ...]:
+    """Every registered finding, in registry order."""
+    return tuple(BY_NAME.values())
+
+
+def register(found: Finding) -> Finding:
+    """Add a finding to the registry (its rule is found by `Finding.rule`)."""
+    from slopscope.errors import SlopscopeError
+
+    if found.name in BY_NAME or found.scope not in ARMS_BY_SCOPE:
+        raise SlopscopeError(f"finding {found.name!r} of scope {found.scope!r}; allowed: a new "
+                             f"name and a scope in {', '.join(ARMS_BY_SCOPE)}")
+    BY_NAME[found.name] = found
+    return found
+
+
+def unregister(name: str) -> None:
+    BY_NAME.pop(name, None)
 
 
 def finding(name: str) -> Finding:
@@ -75,7 +100,7 @@ def finding(name: str) -> Finding:
 
 
 def of_scope(scope: str) -> tuple[Finding, ...]:
-    return tuple(f for f in FINDINGS if f.scope == scope)
+    return tuple(f for f in BY_NAME.values() if f.scope == scope)
 
 
 def judge(statistic, low, high) -> str:

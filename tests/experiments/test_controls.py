@@ -162,7 +162,7 @@ def test_b_does_not_hold_on_a_null_sweep_and_detects_a_planted_delay(tmp_path):
 
 
 def test_c_calibrates_on_a_matched_entropy_sweep_with_list_valued_points(tmp_path):
-    from slopscope.grammar.entropy import matched_zipf_exponent
+    from slopscope.grammar.matching import matched_zipf_exponent
 
     base = _config_file(tmp_path, "e4", [*SMALL[3:], "grammar.zipf_a=2.0"], "small-levels")
     top = RHM(16, 16, 4, 2, 3, seed=0, zipf_a=2.0, zipf_levels=(1,)).entropy()

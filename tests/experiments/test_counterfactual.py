@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopscope import app
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.studies.counterfactual import counterfactual_sweep, run_counterfactual
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
@@ -133,5 +134,6 @@ def test_calibration_counts_holds_on_null_and_planted_oracles_and_the_page_shows
     assert (tmp_path / "calibration" / "e2-prototypical-cf.json").exists()
     sweep_dir = run_counterfactual("e2", [*ORACLE, "model.options.memorize=0.0"], models=2,
                                    runs_dir=tmp_path, workers=2, report=lambda *_: None)
-    page = build_counterfactual_report(sweep_dir).read_text()
+    page = build_counterfactual_report(sweep_dir, app.sweep_calibration_for(sweep_dir))
+    page = page.read_text()
     assert "false positives 0/3 = 0%" in page and "power 3/3 = 100%" in page

@@ -12,7 +12,7 @@ from slopscope.experiments.run.seeds import resolve_seeds
 from slopscope.experiments.verdicts import RunEvidence
 from slopscope.experiments.verdicts.run_rules import finding_a, finding_d
 from slopscope.experiments.verdicts.sweep_rules import sweep_findings
-from slopscope.grammar.entropy import matched_zipf_exponent
+from slopscope.grammar.matching import matched_zipf_exponent
 from slopscope.verdicts import judge as verdict
 
 

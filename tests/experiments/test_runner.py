@@ -122,7 +122,8 @@ def test_the_report_has_every_figure_and_a_findings_table(finished):
                  "nearest_neighbours", "blocks_over_training", "membership_inference"):
         assert (run_dir / "report" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert b"<svg" in (run_dir / "report" / f"{name}.svg").read_bytes()[:500]
-    for finding in ("A: prototypical", "B: fat tails", "C: the delay", "D: partial"):
+    for finding in ("A: prototypical", "B: fat tails", "C: a top-level tail", "D: partial",
+                    "E1: larger training sets"):
         assert finding in page
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["findings"]["A"]["verdict"] in page  # displayed from summary.json

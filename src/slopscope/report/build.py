@@ -20,7 +20,7 @@ from slopscope.store import (
 )
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
-from slopscope.verdicts import FINDINGS
+from slopscope.verdicts import findings as registered
 
 
 def findings(summary: RunSummary) -> list[dict]:
@@ -28,7 +28,7 @@ def findings(summary: RunSummary) -> list[dict]:
     summary.json (the rules live in slopscope.experiments.verdicts): run findings with their
     secondary variants, sweep findings with the sweep that judges them."""
     rows = []
-    for found in FINDINGS:
+    for found in registered():
         if found.scope == "sweep":
             rows.append({"finding": found.title,
                          "measured": f"needs a sweep: slopscope sweep {found.sweep_preset}",

@@ -11,11 +11,10 @@ from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.plots import log_step_axis, plt
 from slopscope.store import (
     atomic_write_text,
-    calibration_path,
     read_columns,
     read_json,
-    sweep_name,
 )
+from slopscope.verdicts import HELD_OUT_FREE_A
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
 
@@ -68,11 +67,10 @@ def agreement(found: dict):
     return fig
 
 
-def _calibration(sweep_dir: Path) -> str:
-    """False-positive rate and power of the verdict, when `slopscope counterfactual --calibrate`
-    saved them under the same runs directory."""
-    path = calibration_path(sweep_dir.parent.parent, sweep_name(sweep_dir))
-    if not path.exists():
+def _calibration(path: Path | None) -> str:
+    """False-positive rate and power of the verdict, from the file `slopscope counterfactual
+    --calibrate` saved (slopscope.app finds it), or how to make one."""
+    if path is None or not Path(path).exists():
         return "none yet: slopscope counterfactual --calibrate 20"
     arms = read_json(path)["arms"]
 
@@ -106,14 +104,15 @@ def _lira_table(found: dict) -> str:
                  "AUC of -NELBO alone")))
 
 
-def build_counterfactual_report(sweep_dir) -> Path:
-    """Write <sweep>/counterfactual.html (+ figure PNG/SVG); returns its path."""
+def build_counterfactual_report(sweep_dir, calibration: Path | None = None) -> Path:
+    """Write <sweep>/counterfactual.html (+ figure PNG/SVG) with the verdict's calibration file
+    (or none); returns its path."""
     sweep_dir = Path(sweep_dir)
     found = read_json(sweep_dir / "counterfactual.json")
     cf = read_columns(sweep_dir / "counterfactual.parquet")
     a = found["finding_a"]
-    verdict = table([("A without a held-out split", f"{a['measured']} (rule: {a['rule']})",
-                      _calibration(sweep_dir), a["verdict"])],
+    verdict = table([(HELD_OUT_FREE_A.title, f"{a['measured']} (rule: {a['rule']})",
+                      _calibration(calibration), a["verdict"])],
                     ("finding", "measured", "calibration on oracle controls", "verdict"),
                     [verdict_class(a["verdict"])])
     rho = table([(NAMES.get(name, name), _interval(c))

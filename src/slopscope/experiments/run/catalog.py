@@ -9,9 +9,13 @@ from slopscope.saved_config import read_saved_config, run_dirs
 from slopscope.summary import has_summary, read_summary
 from slopscope.verdicts import of_scope
 
-COLUMNS = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
-           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout",
-           *(f"verdict_{f.name.lower()}" for f in of_scope("run")))
+FIGURES = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
+           "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout")
+
+
+def columns() -> tuple[str, ...]:
+    """The catalogue's columns: the run's figures, then one verdict per run finding."""
+    return (*FIGURES, *(f"verdict_{f.name.lower()}" for f in of_scope("run")))
 
 
 def catalog(runs_dir) -> list[dict]:
@@ -53,7 +57,8 @@ def format_catalog(rows: list[dict]) -> str:
             return f"{value:.3g}"
         return str(value)
 
-    table = [list(COLUMNS)] + [[cell(row.get(c)) for c in COLUMNS] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    names = columns()
+    table = [list(names)] + [[cell(row.get(c)) for c in names] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(names))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))
                      for r in table)

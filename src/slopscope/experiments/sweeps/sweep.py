@@ -117,7 +117,8 @@ def summarise_sweep(sweep_dir) -> None:
     """(Re)write aggregate.parquet and findings.json from the runs of index.parquet (after a
     sweep, or after its runs were measured again)."""
     write_aggregate(sweep_dir)
-    write_json(Path(sweep_dir) / "findings.json", sweep_findings(sweep_runs(sweep_dir)))
+    found = sweep_findings(sweep_runs(sweep_dir))
+    write_json(Path(sweep_dir) / "findings.json", {k: v.to_dict() for k, v in found.items()})
 
 
 def write_index(sweep_dir: Path, results: list[dict]) -> None:

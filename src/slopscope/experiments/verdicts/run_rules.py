@@ -1,4 +1,4 @@
-"""The rules of the run findings (slopscope.verdicts.FINDINGS, scope "run"): A and D, each a
+"""The rules of the run findings (slopscope.verdicts registry, scope "run"): A and D, each a
 function of one run's evidence returning a Verdict (reports only display it). Every verdict is
 one of VERDICTS, with its statistic and a 95 % interval:
 

@@ -1,4 +1,4 @@
-"""The rules of the sweep findings (slopscope.verdicts.FINDINGS, scope "sweep"): E1, B and C,
+"""The rules of the sweep findings (slopscope.verdicts registry, scope "sweep"): E1, B and C,
 each a function of a sweep's run records returning a Verdict (the sweep report only displays
 it); a finding judges a sweep that varies its `compares` grid key. Each run contributes its
 delay statistic, the area under its excess-reproduced curve over log step (`summary.json`

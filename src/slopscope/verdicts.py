@@ -113,11 +113,12 @@ def judge(statistic, low, high) -> str:
 
 
 def format_interval(statistic, low, high, digits: int = 3, signed: bool = True,
-                    missing: str = "n/a") -> str:
-    """'stat [low, high]', e.g. '+0.173 [+0.128, +0.218]'; `missing` when a figure is absent."""
+                    missing: str = "n/a", spec: str | None = None) -> str:
+    """'stat [low, high]', e.g. '+0.173 [+0.128, +0.218]' (`spec`, e.g. '.0%', overrides the
+    fixed-point format); `missing` when a figure is absent."""
     if any(x is None or not math.isfinite(x) for x in (statistic, low, high)):
         return missing
-    spec = f"{'+' if signed else ''}.{digits}f"
+    spec = spec or f"{'+' if signed else ''}.{digits}f"
     return f"{statistic:{spec}} [{low:{spec}}, {high:{spec}}]"
 
 

@@ -14,7 +14,7 @@ from slopscope.store import (
     read_columns,
     read_json,
 )
-from slopscope.verdicts import HELD_OUT_FREE_A
+from slopscope.verdicts import HELD_OUT_FREE_A, format_interval
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
 
@@ -76,7 +76,8 @@ def _calibration(path: Path | None) -> str:
 
     def rate(arm):
         r = arms[arm]
-        return f"{r['hits']}/{r['n']} = {r['rate']:.0%} [{r['low']:.0%}, {r['high']:.0%}]"
+        share = format_interval(r["rate"], r["low"], r["high"], spec=".0%")
+        return f"{r['hits']}/{r['n']} = {share}"
 
     return f"false positives {rate('null')}; power {rate('planted')}"
 
@@ -85,8 +86,9 @@ def _interval(c: dict | None) -> str:
     """rho [low, high]; n/a for a figure that could not be computed (saved as null)."""
     if c is None:
         return "not available"
-    return " ".join(["n/a" if c["rho"] is None else f"{c['rho']:+.3f}",
-                     "" if c["low"] is None else f"[{c['low']:+.3f}, {c['high']:+.3f}]"])
+    if c["rho"] is not None and c["low"] is None:
+        return f"{c['rho']:+.3f} "
+    return format_interval(c["rho"], c["low"], c["high"], missing="n/a ")
 
 
 def _lira_table(found: dict) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from slopscope.data_info import read_data_info
 from slopscope.report.html import table as _table
 from slopscope.store import read_json
-from slopscope.verdicts import ARM_LABELS, BY_NAME
+from slopscope.verdicts import ARM_LABELS, BY_NAME, format_interval
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -105,9 +105,9 @@ def calibration_section(path: Path | None, name: str) -> str:
               "null_coverage": "null intervals covering 0"}
     rows = []
     for verdict_name, rates in table["verdicts"].items():
-        rows.append((verdict_name, *(f"{rates[k]['rate']:.3f} [{rates[k]['low']:.3f}, "
-                             f"{rates[k]['high']:.3f}] ({rates[k]['hits']}/{rates[k]['n']})"
-                             if k in rates else "-" for k in labels)))
+        rows.append((verdict_name, *(f"{_share(rates[k], signed=False)} "
+                                     f"({rates[k]['hits']}/{rates[k]['n']})"
+                                     if k in rates else "-" for k in labels)))
     readings = "".join(f"<li>{html.escape(_reading(name, rates))}</li>"
                        for name, rates in table["verdicts"].items() if _reading(name, rates))
     return (f"<h2>Calibration</h2><p>How often each verdict says \"holds\" on controls whose "
@@ -116,6 +116,11 @@ def calibration_section(path: Path | None, name: str) -> str:
             f"<code>{html.escape(str(path))}</code>).</p>\n"
             f"{_table(rows, ('verdict', *labels.values()))}\n"
             f"<p>What the verdicts can tell at this size:</p><ul>{readings}</ul>")
+
+
+def _share(rate: dict, **style) -> str:
+    """A calibration rate with its Wilson interval."""
+    return format_interval(rate["rate"], rate["low"], rate["high"], **style)
 
 
 def _reading(name: str, rates: dict) -> str | None:
@@ -129,15 +134,14 @@ def _reading(name: str, rates: dict) -> str | None:
     if fpr is None or power is None:
         return None
     parts = []
-    rate = f"{fpr['rate']:.0%} [{fpr['low']:.0%}, {fpr['high']:.0%}]"
+    rate = _share(fpr, spec=".0%")
     if fpr["rate"] > 0.05:
         parts.append(f"'holds' is not trustworthy (false positives {rate})")
     else:
         parts.append(f"'holds' is trustworthy (false positives {rate})")
     if power["rate"] < 0.5:
         parts.append(f"'not shown' says little: a planted effect is detected in only "
-                     f"{power['rate']:.0%} [{power['low']:.0%}, {power['high']:.0%}] of runs")
+                     f"{_share(power, spec='.0%')} of runs")
     else:
-        parts.append(f"a planted effect is detected in {power['rate']:.0%} "
-                     f"[{power['low']:.0%}, {power['high']:.0%}] of runs")
+        parts.append(f"a planted effect is detected in {_share(power, spec='.0%')} of runs")
     return f"{name}: " + "; ".join(parts) + "."

@@ -12,7 +12,7 @@ from slopscope.report import plots
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section
 from slopscope.store import atomic_write_text, read_json, read_table, sweep_name
-from slopscope.verdicts import BY_NAME
+from slopscope.verdicts import BY_NAME, format_interval
 
 COLUMNS = (("train_reproduced", "train reproduced"), ("heldout_reproduced", "held-out reproduced"),
            ("median_tau_train", "median tau (train)"), ("rho_t1_train", "Spearman T1 (train)"),
@@ -48,9 +48,7 @@ def _fmt(triple) -> str:
     mean, low, high = triple
     if not np.isfinite(mean):
         return "not reached" if mean == np.inf else "n/a"
-    if np.isfinite(low):
-        return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-    return f"{mean:.3g}"
+    return format_interval(mean, low, high, spec=".3g", missing=f"{mean:.3g}")
 
 
 def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path:

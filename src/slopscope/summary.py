@@ -6,7 +6,8 @@
                                    "generation_time": {typicality: {"rho", "low", "high"} | null},
                                    "likelihood_flagged_fraction", "likelihood_time"}},
      "delay": {"area", "onset"}, "entropy" (nats; null for token data),
-     "onsets": {"memorisation": tau_mem, "rule": tau_rule} (steps; null: not within the run),
+     "onsets": {"memorisation": tau_mem, "rule": tau_rule, "levels": {"k": tau_k}} (steps;
+                null: not within the run; tau_k: most novel generations valid at block size k),
      "findings": {run finding name: a Verdict as a dict (slopscope.verdicts)}}
 
 Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
@@ -92,6 +93,15 @@ class RunSummary:
             return None
         value = self.onsets.get("rule")
         return math.inf if value is None else value
+
+    @property
+    def tau_levels(self) -> dict[int, float] | None:
+        """{block size k: step at which most novel generations are valid at block size k} for
+        k = 1..L (inf: not within the run); None: token data or measured before these times."""
+        found = (self.onsets or {}).get("levels")
+        if found is None or self.source == "tokens":
+            return None
+        return {int(k): math.inf if v is None else v for k, v in found.items()}
 
     def verdict(self, name: str) -> str | None:
         """The verdict of run finding `name`, or None when the run has none."""

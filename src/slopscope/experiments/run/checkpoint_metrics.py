@@ -55,6 +55,19 @@ def _slop_null(null) -> dict:
                                                                                 strict=True)}
 
 
+def novel_validity(source, generations, copies: np.ndarray) -> dict:
+    """`novel_valid_k<k>` for block sizes k = 1..L: the share of novel generations (not copies of
+    a training string) whose blocks of s**k tokens all parse, i.e. valid at the bottom k rule
+    levels (k = L: fully valid); NaN when no generation is novel. None without a grammar."""
+    if source.levels == 0:
+        return {}
+    novel = generations[~copies]
+    validity = source.validity(novel) if novel.shape[0] else None
+    L = source.levels
+    return {f"novel_valid_k{k}": np.nan if validity is None else float(validity[L - k])
+            for k in range(1, L + 1)}
+
+
 def checkpoint_metrics(source, train, test, static, generations,
                        seed: int) -> tuple[dict, dict, list, np.ndarray]:
     """(scalars, per-string counts {train, test}, rows per block size and rule level, histogram
@@ -66,7 +79,8 @@ def checkpoint_metrics(source, train, test, static, generations,
     d1, d2 = measure.nearest_hamming(generations, train)
     nn_hist = measure.distance_histogram(d1, source.d)
     validity = source.validity(generations)
-    copies = measure.copy_fraction(generations, train)
+    copied = measure.is_copy(generations, train)
+    copies = float(copied.mean()) if copied.size else float("nan")
     heldout = measure.copy_fraction(generations, test)
     scalars = {
         "copy_fraction": copies,
@@ -76,6 +90,7 @@ def checkpoint_metrics(source, train, test, static, generations,
         "valid": None if validity is None else float(validity[0]),
         **{f"valid_from_level_{lv}": float(validity[lv - 1])
            for lv in range(1, source.levels + 1)},
+        **novel_validity(source, generations, copied),
         "nn_d1_mean": float(d1.mean()),
         "ratio_test_fraction": float(measure.ratio_test(d1, d2).mean()),
         "nn_js_vs_heldout": measure.js_divergence(nn_hist, static["heldout_nn_hist"]),

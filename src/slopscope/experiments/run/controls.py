@@ -13,6 +13,13 @@ With `sharpen` > 0 the generaliser is replaced by a slop generator that never co
 the grammar's rule tables with rule probabilities proportional to (add-one smoothed training
 frequency) ** sharpen (1: the training frequencies; > 1: common rules over-produced).
 
+With `level_onset` > 0 the generaliser is a hierarchical learner with planted learning times: it
+has learned block size k (the bottom k rule levels) from step level_onset * level_ratio**(k-1)
+on. A string of a learner that knows block sizes up to k is a concatenation of independent
+blocks of s**k tokens, each the grammar's expansion of a uniformly drawn symbol k levels above
+the leaves (k = 0: uniform random tokens; k = L: the grammar itself), so it is valid at block
+sizes <= k and valid above only by chance.
+
 Its likelihood is exact: p(x) = (1 - share) p_gen(x) + share [x in memorised set] / |set|, with
 p_gen the grammar (or its sharpened version).
 """
@@ -37,6 +44,8 @@ class OracleConfig:
     memorize_set: str = "all"  # all | typical | atypical (fifths of the training set by T1)
     onset: int = 0  # step at which the share starts to ramp up (0: constant share)
     sharpen: float = 0.0  # > 0: rules drawn with p ~ training frequency ** sharpen (slop)
+    level_onset: int = 0  # > 0: block size 1 learned from this step (a hierarchical learner)
+    level_ratio: float = 2.0  # ... and each larger block size from this many times later
 
     def __post_init__(self):
         if not (isinstance(self.memorize, (int, float)) and 0.0 <= self.memorize <= 1.0):
@@ -49,6 +58,10 @@ class OracleConfig:
         if not (isinstance(self.sharpen, (int, float)) and 0.0 <= self.sharpen <= 20.0):
             raise SlopscopeError(f"'sharpen' = {self.sharpen!r}; allowed: a "
                                  "number in [0, 20] (0: the grammar itself)")
+        check_int("level_onset", self.level_onset, minimum=0)
+        if not (isinstance(self.level_ratio, (int, float)) and 1.0 < self.level_ratio <= 1e6):
+            raise SlopscopeError(f"'level_ratio' = {self.level_ratio!r}; allowed: a number in "
+                                 "(1, 1e6]")
 
 
 def sharpened(grammar, train, power: float):
@@ -85,6 +98,7 @@ class PlantedOracle:
         self.grammar = sharpened(grammar, train, config.sharpen) if config.sharpen else grammar
         self.memorised = np.asarray(train)[memorised_indices(t1_train, config.memorize_set)]
         self.first, self.last = int(steps[0]), int(steps[-1])
+        self._partial: dict = {}
 
     def share(self, step: int) -> float:
         """Probability that a generation at `step` is a copy of a memorised string."""
@@ -97,9 +111,47 @@ class PlantedOracle:
             return top
         return top * min(1.0, math.log(step / onset) / math.log(self.last / onset))
 
+    def learned(self, step: int) -> int:
+        """The largest block size the generaliser knows at `step` (L: all of the grammar)."""
+        L, onset = self.grammar.L, self.config.level_onset
+        if onset == 0:
+            return L
+        return sum(step >= onset * self.config.level_ratio ** (k - 1) for k in range(1, L + 1))
+
+    def _blocks_grammar(self, k: int):
+        """The bottom k rule levels as a grammar of their own, its root uniform over the v
+        symbols k levels above the leaves."""
+        if k not in self._partial:
+            from slopscope.grammar import RHM
+
+            g = self.grammar
+            self._partial[k] = RHM.from_rules(list(g.rules[g.L - k:]), g.v, g.v,
+                                              probs=list(g.probs[g.L - k:]))
+        return self._partial[k]
+
+    def _generalise(self, count: int, rng, step: int) -> np.ndarray:
+        g, k = self.grammar, self.learned(step)
+        if k == g.L:
+            return g.sample(count, seed=rng).astype(np.int64)
+        if k == 0:
+            return rng.integers(0, g.v, (count, g.d)).astype(np.int64)
+        blocks = self._blocks_grammar(k).sample(count * g.d // g.s**k, seed=rng)
+        return blocks.reshape(count, g.d).astype(np.int64)
+
+    def _generaliser_log_prob(self, strings, step: int) -> np.ndarray:
+        g, k = self.grammar, self.learned(step)
+        strings = np.asarray(strings)
+        if k == g.L:
+            return g.log_prob(strings)
+        if k == 0:
+            return np.full(strings.shape[0], -g.d * math.log(g.v))
+        width = g.s**k
+        parts = self._blocks_grammar(k).log_prob(strings.reshape(-1, width))
+        return parts.reshape(strings.shape[0], -1).sum(axis=1)
+
     def generate(self, count: int, seed: int, step: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        out = self.grammar.sample(count, seed=rng).astype(np.int64)
+        out = self._generalise(count, rng, step)
         copies = rng.random(count) < self.share(step)
         picks = rng.integers(0, self.memorised.shape[0], int(copies.sum()))
         out[copies] = self.memorised[picks]
@@ -108,7 +160,7 @@ class PlantedOracle:
     def nll(self, strings, step: int) -> np.ndarray:
         """Exact -log p(x) of the mixture, in nats per string."""
         share = self.share(step)
-        log_g = self.grammar.log_prob(strings)
+        log_g = self._generaliser_log_prob(strings, step)
         copies = measure.copy_counts(self.memorised, strings)  # times x is in the set
         with np.errstate(divide="ignore"):
             parts = np.stack([np.log1p(-share) + log_g if share < 1 else np.full_like(log_g,

@@ -23,6 +23,9 @@ from slopscope.store import load_array, read_json, write_table
 from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
 
 RULE_SHARE = 0.5  # tau_rule: the share of generations valid at every level ("most")
+# tau_k, the learning time of block size k: the share of novel generations valid at block size k
+# (fixed before any regime run: "most novel generations")
+LEVEL_SHARE = 0.5
 
 
 def _load_npz(path) -> dict:
@@ -62,7 +65,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
                 for split in SPLITS},
         delay={"area": measure.memorisation_area(taus["train"], taus["test"], steps),
                "onset": measure.onset_step(taus["train"], taus["test"], steps)},
-        onsets=_onsets(records, steps, config.findings),
+        onsets=_onsets(records, steps, config.findings, source.levels),
         entropy=source.entropy(),
         findings=run_verdicts(RunEvidence(taus, static, list(steps), records, config.findings,
                                           seed)))
@@ -105,18 +108,26 @@ def _membership(arrays: dict, static: dict) -> dict:
             **measure.membership_columns(ratio["train"], ratio["test"], prefix="mia_ref")}
 
 
-def _onsets(records, steps, findings) -> dict:
+def _onsets(records, steps, findings, levels: int) -> dict:
     """tau_mem: the step at which the excess copy fraction of generations reaches D's copy gate
     (copying begins); tau_rule: the step at which most generations (RULE_SHARE) are valid at
-    every rule level (None without a grammar); both interpolated in log step, inf: never."""
+    every rule level (None without a grammar); "levels": {k: tau_k} for block sizes k = 1..L,
+    the step at which LEVEL_SHARE of the novel generations are valid at block size k (the
+    learning time of the bottom k rule levels; absent without a grammar); all interpolated in
+    log step, inf (saved as null): not within the run."""
     def scalar(name):
         return [np.nan if r["scalars"].get(name) is None else r["scalars"][name] for r in records]
 
     valid = scalar("valid")
-    return {"memorisation": measure.crossing_step(scalar("excess_copy_fraction"), steps,
-                                                  findings.d_copy_gate),
-            "rule": (None if np.isnan(valid).all()
-                     else measure.crossing_step(valid, steps, RULE_SHARE))}
+    out = {"memorisation": measure.crossing_step(scalar("excess_copy_fraction"), steps,
+                                                 findings.d_copy_gate),
+           "rule": (None if np.isnan(valid).all()
+                    else measure.crossing_step(valid, steps, RULE_SHARE))}
+    if levels and all(f"novel_valid_k{k}" in records[0]["scalars"] for k in range(1, levels + 1)):
+        out["levels"] = {str(k): measure.crossing_step(scalar(f"novel_valid_k{k}"), steps,
+                                                       LEVEL_SHARE)
+                         for k in range(1, levels + 1)}
+    return out
 
 
 def _likelihood_times(arrays, typicality: dict, split: str, steps):

@@ -188,6 +188,17 @@ def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
     return [describe(row) for row in read_json(path)["rows"]], build_results(out)
 
 
+def regime(sweep: str = "regime", out=None, runs_dir="runs", quick: bool = False,
+           workers: int = 2, executor: str = "local") -> Path:
+    """Run (or resume) the regime study, then its page; returns regime.md."""
+    from slopscope.experiments.studies.regime import run_regime
+    from slopscope.report.regime import build_regime
+
+    out = Path(out or ("results/regime-quick" if quick else "results/regime"))
+    run_regime(out, runs_dir, quick, workers, executor, sweep)
+    return build_regime(out)
+
+
 def counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0, runs_dir="runs",
                    workers: int = 2, executor: str = "local") -> tuple[dict, Path]:
     """Train the half-pool models and score counterfactual memorisation; (the held-out-free

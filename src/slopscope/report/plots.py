@@ -16,21 +16,51 @@ from matplotlib.ticker import NullFormatter  # noqa: E402
 from slopscope.summary import SPLITS  # noqa: E402
 
 
+def save_png(fig, path) -> str:
+    """Write a figure as PNG (110 dpi) atomically and close it; returns the file's name."""
+    import io
+    from pathlib import Path
+
+    from slopscope.store import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path).name
+
+
 def log_step_axis(ax) -> None:
     """Log-scaled step axis without crowded minor labels."""
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def copies_and_validity(steps, table: dict, L: int):
-    """Exact copies and held-out hits per checkpoint, and validity per rule level (L = 0: token
-    data, whose validity is not available)."""
+def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
+                        tau_mem: float | None = None):
+    """Exact copies and held-out hits per checkpoint, validity per rule level (L = 0: token
+    data, whose validity is not available) and, when measured, the share of novel generations
+    valid at each block size k with its learning time tau_k and the onset of copying tau_mem
+    marked (vertical lines; the window is between tau_L and tau_mem)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(steps, table["copy_fraction"], "o-", label="exact copies of training strings")
     ax.plot(steps, table["heldout_copy_fraction"], "s--", label="held-out strings generated")
     for level in range(1, L + 1):
         ax.plot(steps, table[f"valid_from_level_{level}"], ":", alpha=0.8,
                 label=f"valid rule levels {level}..{L}")
+    for k in range(1, L + 1):
+        if f"novel_valid_k{k}" not in table:
+            break
+        color = plt.cm.viridis(k / (L + 1))
+        ax.plot(steps, table[f"novel_valid_k{k}"], "-", lw=1, color=color,
+                label=f"novel generations valid at block size {k}")
+        tau = (taus or {}).get(k)
+        if tau is not None and np.isfinite(tau):
+            ax.axvline(tau, color=color, lw=0.8, ls="--")
+            ax.text(tau, 1.0, f"tau_{k}", fontsize=6, color=color, rotation=90, va="top")
+    if tau_mem is not None and np.isfinite(tau_mem):
+        ax.axvline(tau_mem, color="C3", lw=1.2)
+        ax.text(tau_mem, 1.0, "tau_mem", fontsize=6, color="C3", rotation=90, va="top")
     log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
     ax.legend(fontsize=7)
@@ -109,8 +139,12 @@ def blocks_over_training(blocks: dict):
     axes[1].axhline(1.0, color="grey", lw=0.8)
     axes[2].set(title="Over-production of the top-10 blocks")
     axes[2].axhline(1.0, color="grey", lw=0.8)
-    for ax in axes:
-        log_step_axis(ax)
+    for ax, key in zip(axes, ("excess_copying", "slope", "overproduction_top_k"), strict=True):
+        if np.isfinite(np.asarray(blocks[key], dtype=float)[unit == "block"]).any():
+            log_step_axis(ax)  # (a log axis of no finite value cannot be drawn)
+        else:  # e.g. sequences of one token: no slope to fit
+            ax.text(0.5, 0.5, "not available", ha="center", va="center",
+                    transform=ax.transAxes)
         ax.set(xlabel="training step")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -190,7 +224,8 @@ def run_figures(tables, summary) -> list[tuple]:
     rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
     at = neighbours["step"]
     return [
-        ("copies_validity", copies_and_validity(steps, checkpoints, summary.levels)),
+        ("copies_validity", copies_and_validity(steps, checkpoints, summary.levels,
+                                                summary.tau_levels, summary.tau_mem)),
         ("memorized_by_quintile", memorized_by_quintile(tables("quintiles"))),
         ("time_vs_typicality", time_vs_typicality(by_split(times, "generation_time"),
                                                   by_split(typicality, "t1"), rho, steps[-1])),
@@ -218,6 +253,47 @@ def results_statistics(rows: list[dict]):
         ax.tick_params(axis="x", labelsize=7)
     axes[0, 0].set_title("Findings: statistic and 95 % interval, each on its own scale "
                          "(filled: holds)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def phase_diagram(found: dict):
+    """The regime map: x = P, y = training step (both log); the learning time of each block size
+    (tau_k) and the onset of copying (tau_mem), centres over seeds with their bands; regions named
+    by what a model at (P, step) does. Censored times are drawn at the top edge."""
+    per_p, L = found["per_p"], found["levels"]
+    sizes = np.array([p["P"] for p in per_p], dtype=float)
+    steps = [s for r in found["runs"] for s in r["steps"]]
+    bottom, top = min(steps) / 1.5, max(steps) * 1.5
+
+    def curve(key, part="centre"):
+        values = np.array([np.inf if p["times"][key][part] is None else p["times"][key][part]
+                           for p in per_p], dtype=float)
+        return np.clip(np.where(np.isfinite(values), values, top), bottom, top)
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    tau = [curve(str(k)) for k in range(1, L + 1)]
+    mem = curve("mem")
+    ax.fill_between(sizes, bottom, tau[0], color="0.85", label="no rules")
+    for k in range(1, L):
+        ax.fill_between(sizes, tau[k - 1], np.maximum(tau[k], tau[k - 1]),
+                        color=plt.cm.viridis(k / (L + 1)), alpha=0.25,
+                        label=f"partial (block sizes <= {k})")
+    ax.fill_between(sizes, tau[-1], mem, where=mem > tau[-1], color="C2", alpha=0.3,
+                    label="generalising (the window)")
+    ax.fill_between(sizes, mem, top, color="C3", alpha=0.15, label="memorising")
+    for k in range(1, L + 1):
+        color = plt.cm.viridis(k / (L + 1))
+        ax.plot(sizes, tau[k - 1], "o-", color=color, label=f"tau_{k}")
+        ax.fill_between(sizes, curve(str(k), "low"), curve(str(k), "high"), color=color,
+                        alpha=0.2)
+    ax.plot(sizes, mem, "s-", color="C3", label="tau_mem")
+    ax.fill_between(sizes, curve("mem", "low"), curve("mem", "high"), color="C3", alpha=0.2)
+    ax.set(xscale="log", yscale="log", ylim=(bottom, top), xlabel="training-set size P",
+           ylabel="training step", title="Phase diagram (bands: seeds' range; top edge: not "
+           "reached)")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=6, loc="upper left", ncol=2)
     fig.tight_layout()
     return fig
 

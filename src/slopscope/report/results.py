@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from slopscope.report import plots
-from slopscope.store import atomic_write_bytes, atomic_write_text, read_json
+from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import format_interval
 
 
@@ -65,16 +65,6 @@ def _null_mean(row) -> str:
             f"{format_interval(found['mean'], found['low'], found['high'], 4)} (should cover 0).")
 
 
-def _save(fig, path: Path) -> str:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plots.plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path.name
-
-
 def build_results(out="results") -> Path:
     """Write <out>/results.md (+ statistics.png, e1_scaling.png) from <out>/results.json."""
     out = Path(out)
@@ -102,7 +92,7 @@ def build_results(out="results") -> Path:
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
         lines += ["", "## What does not reproduce", "", *misses]
-    figure = _save(plots.results_statistics(rows), out / "statistics.png")
+    figure = plots.save_png(plots.results_statistics(rows), out / "statistics.png")
     lines += ["", f"![statistics with intervals]({figure})"]
     scaling = next((r["scaling"] for r in rows if r.get("scaling")), None)
     if scaling:
@@ -123,7 +113,8 @@ def build_results(out="results") -> Path:
         if all(window.startswith("none") for window in windows):
             lines += ["", "At no P do most generations become valid before copying begins: "
                       "these settings leave no stopping window."]
-        lines += ["", f"![tau against P]({_save(plots.scaling(scaling), out / 'e1_scaling.png')})"]
+        figure = plots.save_png(plots.scaling(scaling), out / "e1_scaling.png")
+        lines += ["", f"![tau against P]({figure})"]
     path = out / "results.md"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -38,6 +38,34 @@ def save_checkpoint(directory, step: int, tensors: dict, meta: dict) -> Path:
     return write_json(directory / f"{checkpoint_name(step)}.json", sidecar)
 
 
+def checkpoint_file(directory, step: int) -> Path:
+    """The tensor file of the checkpoint at `step` (named in errors)."""
+    return Path(directory) / f"{checkpoint_name(step)}.safetensors"
+
+
+def model_weights(tensors: dict, prefix: str, model: torch.nn.Module, where) -> dict:
+    """The weights under `prefix` ("model/" or "ema/") as a state dict for `model`, after
+    checking their names and shapes against the model's own (a checkpoint whose hash is right
+    but whose tensors are not this model's is refused, naming the file and the first bad key)."""
+    saved = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    expected = model.state_dict()
+    unexpected = sorted(set(saved) - set(expected))
+    missing = sorted(set(expected) - set(saved))
+    fix = "allowed: a checkpoint of this run's model (delete it to resume from an earlier one)"
+    if unexpected:
+        raise SlopscopeError(f"checkpoint {where} holds tensor '{prefix}{unexpected[0]}' that "
+                             f"the model does not have ({len(unexpected)} such); {fix}")
+    if missing:
+        raise SlopscopeError(f"checkpoint {where} lacks tensor '{prefix}{missing[0]}' of the "
+                             f"model ({len(missing)} missing); {fix}")
+    for key, value in expected.items():
+        if tuple(saved[key].shape) != tuple(value.shape):
+            raise SlopscopeError(f"checkpoint {where} has tensor '{prefix}{key}' of shape "
+                                 f"{tuple(saved[key].shape)} but the model's is "
+                                 f"{tuple(value.shape)}; {fix}")
+    return saved
+
+
 def list_checkpoints(directory) -> list[int]:
     """Steps of the complete checkpoints (JSON sidecar present), ascending."""
     steps = []
@@ -96,9 +124,18 @@ def state_to_tensors(model: torch.nn.Module, optimizer, generator: torch.Generat
     return tensors, {"param_groups": opt["param_groups"]}
 
 
-def tensors_to_state(tensors: dict, meta: dict, model, optimizer, generator) -> dict | None:
-    """Restore what `state_to_tensors` saved; returns the EMA weights (or None)."""
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model/")})
+def tensors_to_state(tensors: dict, meta: dict, model, optimizer, generator,
+                     where="checkpoint") -> dict | None:
+    """Restore what `state_to_tensors` saved (names and shapes checked against `model` first;
+    `where` names the checkpoint in errors); returns the EMA weights (or None)."""
+    weights = model_weights(tensors, "model/", model, where)
+    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
+    if ema:
+        model_weights(tensors, "ema/", model, where)
+    if "rng/generator" not in tensors or "param_groups" not in meta:
+        raise SlopscopeError(f"checkpoint {where} lacks the optimiser or generator state; "
+                             "allowed: a training checkpoint written by slopscope")
+    model.load_state_dict(weights)
     state: dict = {}
     for key, value in tensors.items():
         if key.startswith("optim/"):
@@ -106,5 +143,4 @@ def tensors_to_state(tensors: dict, meta: dict, model, optimizer, generator) -> 
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     generator.set_state(tensors["rng/generator"])
-    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
     return ema or None

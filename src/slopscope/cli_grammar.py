@@ -7,6 +7,7 @@ import argparse
 import math
 from pathlib import Path
 
+from slopscope.cli_options import add_integer, output_dir
 from slopscope.data import unique_split
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
@@ -31,20 +32,21 @@ def grammar_parser(sub) -> None:
         description="Draw a Random Hierarchy Model and a unique, disjoint train/test split; "
         "write grammar.json, train.npy, test.npy and summary.json into --out.",
     )
-    p.add_argument("--v", type=int, default=16, help="vocabulary per level (default 16)")
-    p.add_argument("--n", type=int, default=16, help="root classes (default 16)")
-    p.add_argument("--m", type=int, default=4, help="productions per symbol (default 4)")
-    p.add_argument("--s", type=int, default=2, help="branching factor (default 2)")
-    p.add_argument("--L", type=int, default=3, help="depth; strings have length s**L (default 3)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the production tables")
+    add_integer(p, "--v", default=16, minimum=2, help="vocabulary per level")
+    add_integer(p, "--n", default=16, minimum=1, help="root classes")
+    add_integer(p, "--m", default=4, minimum=1, help="productions per symbol")
+    add_integer(p, "--s", default=2, minimum=2, help="branching factor")
+    add_integer(p, "--L", default=3, minimum=1, help="depth; strings have length s**L")
+    add_integer(p, "--seed", default=0, minimum=0, help="seed of the production tables")
     p.add_argument("--zipf-a", type=float, default=None, help="Zipf tail p_k ~ k**-(1+a)")
     p.add_argument("--zipf-levels", type=_levels, default=(),
                    help="levels with the tail: 1,3 or all")
     p.add_argument("--grammar", type=Path, default=None, help="use this grammar JSON instead")
-    p.add_argument("--train", type=int, default=512, help="training strings (default 512)")
-    p.add_argument("--test", type=int, default=512, help="held-out strings (default 512)")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the data split")
-    p.add_argument("--out", type=Path, default=Path("runs/grammar"), help="output directory")
+    add_integer(p, "--train", default=512, minimum=1, help="training strings")
+    add_integer(p, "--test", default=512, minimum=1, help="held-out strings")
+    add_integer(p, "--data-seed", default=0, minimum=0, help="seed of the data split")
+    p.add_argument("--out", type=output_dir, default=Path("runs/grammar"),
+                   help="output directory (created when missing)")
     p.set_defaults(func=_run_grammar)
 
 
@@ -63,7 +65,10 @@ def _run_grammar(args) -> int:
     split = unique_split(grammar, args.train, args.test, seed=args.data_seed)
     summary = {"grammar": grammar.summary(), "data": split.summary()}
     summary["data"]["train_fraction_of_P_max"] = args.train / grammar.P_max
-    save_dataset(args.out, grammar, split, summary)
+    try:
+        save_dataset(args.out, grammar, split, summary)
+    except OSError as exc:  # e.g. a folder that cannot be written
+        raise SlopscopeError(f"cannot write into {args.out}: {exc.strerror or exc}") from None
     print(_format_summary(grammar, split))
     print(f"wrote {args.out}/ (grammar.json, train.npy, test.npy, summary.json)")
     return 0

@@ -7,14 +7,16 @@ import argparse
 from pathlib import Path
 
 from slopscope import app
+from slopscope.cli_options import add_integer, integers, output_dir
+from slopscope.errors import SlopscopeError
 from slopscope.export import TARGETS, export_run
 from slopscope.verdicts import HELD_OUT_FREE_A
 
 
 def execution_options(parser) -> None:
     """--runs-dir, --workers and --executor of the commands that run many runs."""
-    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    parser.add_argument("--workers", type=int, default=2, help="parallel runs (default 2)")
+    parser.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
+    add_integer(parser, "--workers", default=2, minimum=1, help="parallel runs")
     parser.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
 
 
@@ -28,11 +30,11 @@ def tools_parser(sub) -> None:
     c.add_argument("source", nargs="?", default="counterfactual",
                    help="a run preset or TOML file (default: the counterfactual preset)")
     c.add_argument("overrides", nargs="*", help="key.sub=value")
-    c.add_argument("--models", type=int, default=8, help="K, even (default 8)")
-    c.add_argument("--seed", type=int, default=0, help="the grammar, pool and initialisation")
-    c.add_argument("--calibrate", type=int, default=None, metavar="N",
-                   help="instead: the verdict's false-positive rate and power on N replicates "
-                   "of oracle controls per arm (no training)")
+    add_integer(c, "--models", default=8, minimum=2, help="K, even")
+    add_integer(c, "--seed", default=0, minimum=0, help="the grammar, pool and initialisation")
+    add_integer(c, "--calibrate", default=None, minimum=1, metavar="N",
+                help="instead: the verdict's false-positive rate and power on N replicates of "
+                "oracle controls per arm (no training)")
     execution_options(c)
     c.set_defaults(func=_run_counterfactual)
     p = sub.add_parser("probe", help="extraction probes: reveal part of each training string "
@@ -46,10 +48,10 @@ def tools_parser(sub) -> None:
                    help="comma-separated shapes: prefix, suffix, ends, random (default all)")
     p.add_argument("--reveal", type=_numbers(float), default=(0.25, 0.5),
                    help="comma-separated revealed shares (default 0.25,0.5)")
-    p.add_argument("--sampler-steps", type=_numbers(int), default=(0,),
+    p.add_argument("--sampler-steps", type=integers("sampler_steps", minimum=0), default=(0,),
                    help="comma-separated network calls per completion; 0 = one token per call "
-                   "(default 0)")
-    p.add_argument("--completions", type=int, default=2, help="per string (default 2)")
+                   "(default 0; allowed >= 0)")
+    add_integer(p, "--completions", default=2, minimum=1, help="per string")
     p.set_defaults(func=_run_probe)
     e = sub.add_parser("export", help="copy runs' per-checkpoint scalars to TensorBoard or "
                        "MLflow (local files; optional extras)",
@@ -59,7 +61,7 @@ def tools_parser(sub) -> None:
                        "as parameters). The Parquet tables stay the record.")
     e.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN")
     e.add_argument("--to", choices=TARGETS, required=True)
-    e.add_argument("--out", type=Path, default=None,
+    e.add_argument("--out", type=output_dir, default=None,
                    help="destination directory (default tensorboard/ or mlruns/)")
     e.set_defaults(func=_run_export)
 
@@ -99,5 +101,9 @@ def _run_probe(args) -> int:
 def _run_export(args) -> int:
     out = args.out or Path("tensorboard" if args.to == "tensorboard" else "mlruns")
     for run_dir in args.run_dirs:
-        print(f"{run_dir} -> {export_run(run_dir, args.to, out)}")
+        try:
+            written = export_run(run_dir, args.to, out)
+        except OSError as exc:  # e.g. a folder that cannot be written
+            raise SlopscopeError(f"cannot write into {out}: {exc.strerror or exc}") from None
+        print(f"{run_dir} -> {written}")
     return 0

@@ -27,6 +27,25 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return value
 
 
+NAME_LIMIT = 100  # characters of a run or sweep name (it becomes part of a directory name)
+
+
+def check_name(name: str, value) -> str:
+    """A run or sweep name: one safe path component (it names a directory under --runs-dir), so
+    non-empty, at most NAME_LIMIT characters, without '/', '\\', '..' or control characters,
+    and not '.'; else a one-line error naming it."""
+    if not isinstance(value, str):
+        raise SlopscopeError(f"'{name}' = {value!r} has the wrong type; allowed: str")
+    allowed = (f"allowed: a non-empty name of at most {NAME_LIMIT} characters, one path "
+               "component (no '/', '\\', '..' or control characters)")
+    bad = (not value.strip() or value == "." or ".." in value or "/" in value
+           or "\\" in value or len(value) > NAME_LIMIT
+           or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value))
+    if bad:
+        raise SlopscopeError(f"'{name}' = {value!r} is not a safe name; {allowed}")
+    return value
+
+
 def as_token_array(strings, length: int, vocab: int, name: str = "strings") -> np.ndarray:
     """Validate a batch of token strings: a (B, length) integer array with tokens in [0, vocab)."""
     arr = np.asarray(strings)

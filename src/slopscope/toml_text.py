@@ -3,6 +3,7 @@ sweep files, and whole configurations for people to read and reuse."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 
@@ -20,6 +21,8 @@ def toml_value(value) -> str:
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return _string(value)
+    if isinstance(value, (datetime.date, datetime.time)):  # TOML dates and times
+        return value.isoformat()
     return json.dumps(value)
 
 

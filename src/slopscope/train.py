@@ -18,6 +18,8 @@ from tqdm import tqdm
 from slopscope import checkpoints as ckpt
 from slopscope.errors import SlopscopeError, check_int
 
+MAX_STEPS = 10**9  # more training steps than any run could take
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -35,7 +37,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" = CUDA when present, else CPU
 
     def __post_init__(self):
-        check_int("steps", self.steps, minimum=1)
+        check_int("steps", self.steps, minimum=1, maximum=MAX_STEPS)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("warmup", self.warmup, minimum=0)
         check_int("checkpoints", self.checkpoints, minimum=1)
@@ -113,7 +115,8 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
     done = ckpt.list_checkpoints(run_dir)
     if done:
         tensors, meta = ckpt.load_checkpoint(run_dir, done[-1], config_hash)
-        ema = ckpt.tensors_to_state(tensors, meta, model, optimizer, generator)
+        ema = ckpt.tensors_to_state(tensors, meta, model, optimizer, generator,
+                                    where=ckpt.checkpoint_file(run_dir, done[-1]))
         if ema is not None:
             ema = {k: v.to(device) for k, v in ema.items()}
         start, resumed_from, losses = meta["step"], meta["step"], list(meta.get("losses", []))
@@ -156,8 +159,8 @@ def load_weights(run_dir, step: int, model: torch.nn.Module, use_ema: bool = Fal
     """Load the raw (or EMA) weights of the checkpoint at `step` into `model`."""
     tensors, _ = ckpt.load_checkpoint(run_dir, step)
     prefix = "ema/" if use_ema else "model/"
-    weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    if not weights:
+    if not any(k.startswith(prefix) for k in tensors):
         raise SlopscopeError(f"checkpoint step {step} has no {prefix[:-1]} weights")
-    model.load_state_dict(weights)
+    model.load_state_dict(ckpt.model_weights(tensors, prefix, model,
+                                             ckpt.checkpoint_file(run_dir, step)))
     return model

@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
-from slopscope.errors import SlopscopeError, check_int
+from slopscope.errors import SlopscopeError, check_int, check_name
 from slopscope.experiments.config.migration import migrate
 from slopscope.experiments.config.run_size import check_run_size
 from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
@@ -234,8 +234,36 @@ def _check_options(where: str, options: dict, allowed: list[str]) -> None:
                                  f"{', '.join(allowed) or 'none'}")
 
 
-def validate(config: ExperimentConfig) -> ExperimentConfig:
-    """Cross-field checks that need the registries (families, backbones, grammar sizes)."""
+def check_findings(config: ExperimentConfig) -> None:
+    """The verdict rules against the grammar: D's block size is one that is measured (grammar
+    block sizes 1..L-1; token data: checked when the data are read, their length known)."""
+    size = config.findings.d_block_size
+    if size is None or config.data.path:
+        return
+    top = config.grammar.L - 1
+    if size > top:
+        allowed = f"1..{top}" if top >= 1 else "none (L = 1 has no blocks; leave it unset)"
+        raise SlopscopeError(f"findings.d_block_size={size} is not a measured block size for "
+                             f"grammar.L={config.grammar.L}; allowed: {allowed}")
+
+
+def _check_new_run(config: ExperimentConfig) -> None:
+    """Checks of a new configuration (not applied to saved ones, which older versions made
+    under looser rules): a safe run name and a checkpoint schedule within the steps."""
+    check_name("name", config.name)
+    train = config.train
+    for key in ("first_checkpoint", "checkpoints"):
+        if getattr(train, key) > train.steps:
+            raise SlopscopeError(f"train.{key}={getattr(train, key)} exceeds "
+                                 f"train.steps={train.steps}; allowed: train.{key} <= "
+                                 "train.steps")
+
+
+def validate(config: ExperimentConfig, saved: bool = False) -> ExperimentConfig:
+    """Cross-field checks that need the registries (families, backbones, grammar sizes); a new
+    configuration (`saved` False) is also checked by `_check_new_run` and `check_findings`."""
+    if not saved:
+        _check_new_run(config)
     if config.diffusion.family not in FAMILIES:
         raise SlopscopeError(f"'diffusion.family' = {config.diffusion.family!r}; allowed: "
                              f"{', '.join(sorted(FAMILIES))}")
@@ -267,6 +295,8 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
                                  "generaliser samples it); token data (data.path) has none")
     if not config.seeds or any(not isinstance(s, int) or s < 0 for s in config.seeds):
         raise SlopscopeError(f"'seeds' = {config.seeds!r}; allowed: a non-empty list of ints >= 0")
+    if not saved:
+        check_findings(config)
     check_run_size(config)  # grammar runs; token data is checked when read
     return config
 
@@ -279,4 +309,4 @@ def load_config(source: str | None = None, overrides: list[str] = ()) -> Experim
 
 def config_from_dict(data: dict) -> ExperimentConfig:
     """Rebuild a saved (resolved) configuration, including one saved by an older version."""
-    return validate(build(ExperimentConfig, migrate(data)))
+    return validate(build(ExperimentConfig, migrate(data)), saved=True)

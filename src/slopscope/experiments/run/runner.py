@@ -26,7 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.config.schema import ExperimentConfig, apply_overrides, config_from_dict
+from slopscope.experiments.config.schema import (
+    ExperimentConfig,
+    apply_overrides,
+    check_findings,
+    config_from_dict,
+)
 from slopscope.experiments.run.checkpoint_metrics import (
     checkpoint_metrics,
     sampling_seed,
@@ -144,6 +149,7 @@ def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
         raise SlopscopeError(f"override {bad[0]!r} would change a finished run; allowed: "
                              "measure.* and findings.* keys only")
     config = config_from_dict(apply_overrides(saved.config, overrides))
+    check_findings(config)  # the new verdict rules against the grammar
     write_saved_config(run_dir, dataclasses.replace(saved, config=config.to_dict()))
 
 

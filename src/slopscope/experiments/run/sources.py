@@ -135,6 +135,11 @@ class TokenSource:
         """(source, train, test, info): the file read with the data options, split at random."""
         dc = config.data
         data = load_token_data(dc)
+        widths, size = measure.block_widths(data.sequences.shape[1]), config.findings.d_block_size
+        if size is not None and size not in widths:  # D's block size, now that d is known
+            raise SlopscopeError(f"findings.d_block_size={size} is not a measured block width "
+                                 f"of sequences of {data.sequences.shape[1]} tokens; allowed: "
+                                 f"{', '.join(map(str, widths))}")
         train, test, info = split_tokens(data, dc.train, dc.test, seeds["data"])
         info.update(path=str(dc.path), sha256=file_digest(dc.path))
         return cls(data.vocab, data.sequences.shape[1]), train, test, info

@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from slopscope.errors import SlopscopeError
+from slopscope.errors import SlopscopeError, check_int
 
 
 def single_thread() -> None:
@@ -62,6 +62,7 @@ def _describe(exc: BaseException) -> str:
 
 def run_local(base, jobs, runs_dir, workers: int, report=print, **_) -> list[dict]:
     """Local processes (spawned), `workers` at a time."""
+    check_int("workers", workers, minimum=1)
     rows = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
@@ -79,6 +80,7 @@ def run_local(base, jobs, runs_dir, workers: int, report=print, **_) -> list[dic
 def run_ray(base, jobs, runs_dir, workers: int, report=print, address: str | None = None,
             **_) -> list[dict]:
     """A Ray cluster (`address`), or a local one with `workers` CPUs; one CPU per run."""
+    check_int("workers", workers, minimum=1)
     try:
         import ray
     except ImportError:
@@ -109,6 +111,7 @@ def run_slurm(base, jobs, runs_dir, workers: int, report=print, cluster: str | N
               partition: str | None = None, timeout_min: int = 60, **_) -> list[dict]:
     """A SLURM job array through submitit (cluster="local" runs it as local subprocesses, which
     is how the tests exercise it)."""
+    check_int("workers", workers, minimum=1)
     try:
         import submitit
     except ImportError:

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from slopscope.errors import SlopscopeError
+from slopscope.errors import SlopscopeError, check_name
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
@@ -46,8 +46,8 @@ def read_sweep(path) -> dict:
     if text is not None:
         return tomllib.loads(text)
     try:
-        data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SlopscopeError(f"cannot read sweep file {path}: {exc}") from None
     allowed = {"base", "overrides", "seeds", "grid", "points", "workers", "name"}
     unknown = sorted(set(data) - allowed)
@@ -56,7 +56,31 @@ def read_sweep(path) -> dict:
                              f"{', '.join(sorted(allowed))}")
     if "base" not in data:
         raise SlopscopeError(f"{path} lacks 'base' (a preset or a TOML file)")
+    _check_sweep(data, path)
     return data
+
+
+def _check_sweep(data: dict, path) -> None:
+    """The types of a sweep file's top-level keys (the grid values are checked by `expand`)."""
+    def bad(key: str, allowed: str):
+        return SlopscopeError(f"'{key}' = {data[key]!r} in {path}; allowed: {allowed}")
+
+    if not isinstance(data["base"], str) or not data["base"]:
+        raise bad("base", "a preset name or a TOML file path (a string)")
+    overrides = data.get("overrides", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise bad("overrides", 'a list of "key.sub=value" strings')
+    seeds = data.get("seeds", [0])
+    if (not isinstance(seeds, list) or not seeds
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)):
+        raise bad("seeds", "a non-empty list of ints >= 0")
+    workers = data.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise bad("workers", "an int >= 1")
+    if not isinstance(data.get("grid", {}), dict):
+        raise bad("grid", 'a table {"key.sub" = [values]}')
+    if "name" in data:
+        check_name("name", data["name"])
 
 
 def grid_points(sweep: dict) -> list[tuple]:

@@ -1,0 +1,86 @@
+"""Checked command-line options (part of the command-line face): every integer option of every
+command goes through `integer` (an argparse `type=` with a range, shown in --help by
+`add_integer`), and every output directory through `output_dir`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def _range_text(name: str, minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{minimum}..{maximum}"
+    if minimum is not None:
+        return f">= {minimum}"
+    return f"<= {maximum}" if maximum is not None else "any integer"
+
+
+def integer(name: str, minimum: int | None = None, maximum: int | None = None):
+    """An argparse `type=`: the text as an int within [minimum, maximum], else a one-line error
+    naming it and the range ("workers=0 is too small; allowed: workers >= 1")."""
+    def parse(text: str) -> int:
+        value = int(text)  # a ValueError: argparse says "invalid int value: 'x'"
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{name}={value} is too small; allowed: {name} >= {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"{name}={value} is too large; allowed: {name} <= {maximum}")
+        return value
+
+    parse.__name__ = "int"
+    parse.range = _range_text(name, minimum, maximum)
+    return parse
+
+
+def integers(name: str, minimum: int | None = None, maximum: int | None = None):
+    """An argparse `type=` for a comma-separated list of ints, each checked by `integer`."""
+    one = integer(name, minimum, maximum)
+
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(one(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of "
+                                             "int values, like 1,2") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of "
+                                             "int values, like 1,2")
+        return values
+
+    parse.__name__ = "int list"
+    parse.range = one.range
+    return parse
+
+
+def add_integer(parser, flag: str, *, default, help: str, minimum: int | None = None,
+                maximum: int | None = None, **kwargs) -> None:
+    """`parser.add_argument(flag, type=integer(...))` with the default and the allowed range at
+    the end of its help: "parallel runs (default 2; allowed >= 1)"."""
+    name = kwargs.pop("dest", None) or flag.lstrip("-").replace("-", "_")
+    kind = integer(name, minimum, maximum)
+    shown = "" if default is None else f"default {default}; "
+    parser.add_argument(flag, type=kind, default=default, dest=name,
+                        help=f"{help} ({shown}allowed {kind.range})", **kwargs)
+
+
+def output_dir(text: str) -> Path:
+    """An argparse `type=` for a directory the command writes into (created when missing): a
+    one-line error when it exists as a file, when it lies under a file, or when the nearest
+    existing folder above it is not writable."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory; allowed: a "
+                                         "directory (created when missing)")
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot create {text}: {existing} is not a directory;"
+                                         " allowed: a directory (created when missing)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {text}: {existing} is not "
+                                         "writable; allowed: a writable directory")
+    return path

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
+from slopscope.cli_options import add_integer, output_dir
 from slopscope.cli_tools import execution_options, tools_parser
 from slopscope.errors import SlopscopeError
 
@@ -18,7 +19,7 @@ def _run_parser(sub) -> None:
                        "per seed. Overrides look like train.steps=5000 grammar.zipf_a=0.5.")
     p.add_argument("source", help="preset (e1..e5) or a TOML file")
     p.add_argument("overrides", nargs="*", help="key.sub=value")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    p.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_run)
     m = sub.add_parser("measure", help="re-measure the checkpoints of an existing run",
@@ -39,12 +40,14 @@ def _run_parser(sub) -> None:
     c.set_defaults(func=_run_runs)
     w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
     w.add_argument("sweep_file", help="a sweep TOML file, or a sweep preset: e1, e3, e4")
-    w.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    w.add_argument("--workers", type=int, default=None, help="parallel runs (default 2)")
+    w.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
+    add_integer(w, "--workers", default=None, minimum=1,
+                help="parallel runs; default: the sweep file's workers, else 2")
     w.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
     w.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
     w.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
-    w.add_argument("--timeout-min", type=int, default=60, help="SLURM time limit per run")
+    add_integer(w, "--timeout-min", default=60, minimum=1,
+                help="SLURM time limit per run, in minutes")
     w.set_defaults(func=_run_sweep)
     k = sub.add_parser("calibrate", help="false-positive rate and power of every verdict, "
                        "measured on oracle controls (no training)",
@@ -55,7 +58,7 @@ def _run_parser(sub) -> None:
     k.add_argument("source", help="a run preset or TOML file (A, D), or a sweep preset or file "
                    "(E1, B, C; A and D over its runs); e1, e3 and e4 name the sweeps (their run "
                    "presets: e1-scaling, e3-fat-tails, e4-tail-level)"),
-    k.add_argument("--runs", type=int, default=20, help="replicates per arm (default 20)")
+    add_integer(k, "--runs", default=20, minimum=1, help="replicates per arm")
     k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
     execution_options(k)
     k.set_defaults(func=_run_calibrate)
@@ -65,7 +68,7 @@ def _run_parser(sub) -> None:
                        "results page and write <out>/results.md, results.json and figures. "
                        "--quick: fewer seeds and shorter runs, labelled quick.")
     p.add_argument("--quick", action="store_true", help="a first look (minutes, not hours)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=output_dir, default=None,
                    help="results directory (default results/, or results/quick/)")
     execution_options(p)
     p.set_defaults(func=_run_reproduce)

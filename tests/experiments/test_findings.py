@@ -160,3 +160,17 @@ def test_a_run_seed_derives_grammar_data_and_model_seeds_unless_set():
     fixed = load_config("e2", ["grammar.seed=5"])
     assert resolve_seeds(fixed, 0)["grammar"] == resolve_seeds(fixed, 1)["grammar"] == 5
     assert resolve_seeds(fixed, 0)["data"] != resolve_seeds(fixed, 1)["data"]
+
+
+def test_a_is_not_measurable_when_too_few_strings_are_reproduced():
+    """The Gaussian row's situation: a handful of training strings reproduced, no held-out one;
+    the fifths' fractions are then 0 or one string, and the interval [0, 0] says nothing."""
+    steps = [10, 20, 40, 80]
+    rng = np.random.default_rng(0)
+    t_train, t_test = rng.normal(size=200), rng.normal(size=200)
+    few = {"train": np.where(np.arange(200) < 3, 40.0, np.inf), "test": np.full(200, np.inf)}
+    a = _finding_a(few, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    assert a["verdict"] == "not measurable" and "3 training and held-out strings" in a["measured"]
+    many = {"train": np.where(np.arange(200) < 12, 40.0, np.inf), "test": np.full(200, np.inf)}
+    a = _finding_a(many, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    assert a["verdict"] != "not measurable"

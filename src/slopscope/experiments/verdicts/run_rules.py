@@ -34,25 +34,37 @@ from slopscope.verdicts import Verdict, format_interval
 
 ALPHA = 0.05
 NOT_MEASURABLE = "not measurable"
+# A needs this many strings (training and held-out together) reproduced by its checkpoint: with
+# fewer, the fifths' reproduced fractions rest on a handful of strings and the bootstrap interval
+# collapses (fixed on the controls before any real run)
+A_MIN_REPRODUCED = 10
 
 
 def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Verdict:
     label = f"{typicality}, {time_rule}"
     rule = (f"excess reproduced fraction (train - held-out), most minus least typical fifth by "
-            f"{typicality}, at the {time_rule} checkpoint")
+            f"{typicality}, at the {time_rule} checkpoint; not measurable with fewer than "
+            f"{A_MIN_REPRODUCED} strings reproduced by then")
     if np.isnan(static["train"][typicality]).all():
         return Verdict.make(NOT_MEASURABLE, measured=f"{label}: not available (needs a grammar)",
-                      rule=rule)
+                            rule=rule)
     pooled = np.concatenate([static["train"][typicality], static["test"][typicality]])
     if np.ptp(pooled) == 0:
-        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: the typicality does not vary (e.g. "
-                     "T3 under uniform rules)", rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: the typicality does not vary "
+                            "(e.g. T3 under uniform rules)", rule=rule)
     if not np.isfinite(taus["train"]).any():
         return Verdict.make(NOT_MEASURABLE, measured=f"{label}: no training string reproduced",
-                      rule=rule)
+                            rule=rule)
     out = measure.excess_contrast(taus["train"], static["train"][typicality], taus["test"],
                                   static["test"][typicality], steps, seed=seed,
                                   time_rule=time_rule, n_boot=n_boot)
+    reproduced = int(sum((np.asarray(taus[s]) <= out["step"]).sum() for s in ("train", "test")))
+    if reproduced < A_MIN_REPRODUCED:
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: {reproduced} training and "
+                            f"held-out strings reproduced by step {out['step']}, too few to "
+                            f"rank fifths (at least {A_MIN_REPRODUCED}; the contrast would be "
+                            f"{format_interval(out['contrast'], out['low'], out['high'])})",
+                            rule=rule, step=out["step"])
     top = len(out["excess"]) - 1
     text = (f"{label}: contrast {format_interval(out['contrast'], out['low'], out['high'])} "
             f"at step {out['step']} (most typical fifth: train {out['train'][top]:.3f}, held-out "

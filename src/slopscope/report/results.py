@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from slopscope.report import plots
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import format_interval
+
+
+def _md(value) -> str:
+    """Free text in Markdown, which renders inline HTML: a '<' that could open a tag becomes
+    &lt;, and '|' (a table cell's end) and line breaks are escaped."""
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", str(value))
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _interval(row) -> str:
@@ -38,8 +46,8 @@ def _plainly(row) -> str | None:
     else:
         arm = {"slop": "planted slop"}.get(found.get("power_arm"), "planted memorisation")
         power = f"{_rate(found.get('power'))} on {arm}"
-    return (f"- **{row['key']}** does not reproduce here ({row['verdict']}: "
-            f"{row['measured']}); the power of its rule was {power}.")
+    return (f"- **{_md(row['key'])}** does not reproduce here ({_md(row['verdict'])}: "
+            f"{_md(row['measured'])}); the power of its rule was {power}.")
 
 
 def _step(value) -> str:
@@ -82,12 +90,13 @@ def build_results(out="results") -> Path:
              "false-positive rate | power |", "|---|---|---|---|---|---|---|"]
     for row in rows:
         fpr, power = _calibration(row)
-        lines.append(f"| {row['key']} | {row['title']} | {row['seeds']} x {row['points']} "
-                     f"({row['failed']} failed) | {_interval(row)} | **{row['verdict']}** | "
+        lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | {row['seeds']} x "
+                     f"{row['points']} ({row['failed']} failed) | {_interval(row)} | "
+                     f"**{_md(row['verdict'])}** | "
                      f"{fpr} | {power} |")
     lines += ["", "## What each row measured", ""]
-    lines += [f"- **{row['key']}**: {row['measured']} (rule: {row['rule']})."
-              + (f" {row['note'].rstrip('.')}." if row.get("note") else "")
+    lines += [f"- **{_md(row['key'])}**: {_md(row['measured'])} (rule: {_md(row['rule'])})."
+              + (f" {_md(row['note']).rstrip('.')}." if row.get("note") else "")
               + _null_mean(row) for row in rows]
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
@@ -101,7 +110,7 @@ def build_results(out="results") -> Path:
                   + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
                   + " this interval.")
         lines += ["", "## Memorisation time against training-set size (E1)", "",
-                  f"{scaling['measured']}.{anchor} Window per P (geometric means over the "
+                  f"{_md(scaling['measured'])}.{anchor} Window per P (geometric means over the "
                   "seeds that reach each onset; tau_rule: most generations valid at every level; "
                   "tau_mem: copying begins):", "",
                   "| P | seeds | tau_rule | tau_mem | censored | window |",

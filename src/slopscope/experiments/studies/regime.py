@@ -115,7 +115,7 @@ def regime(runs: list[dict], levels: int) -> dict:
 def _anchors(runs, levels, per_p, mem_fit) -> dict:
     """The literature's regime, point by point: holds / does not hold / not measurable."""
     if mem_fit["exponent"] is None:
-        linear = {"verdict": "not measurable", "text": f"tau_mem ~ P^{mem_fit['text']}"}
+        linear = {"verdict": "not measurable", "text": f"tau_mem exponent {mem_fit['text']}"}
     else:
         inside = mem_fit["low"] <= 1 <= mem_fit["high"]
         linear = {"verdict": "holds" if inside else "does not hold",

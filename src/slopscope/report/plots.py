@@ -292,6 +292,7 @@ def phase_diagram(found: dict):
     ax.set(xscale="log", yscale="log", ylim=(bottom, top), xlabel="training-set size P",
            ylabel="training step", title="Phase diagram (bands: seeds' range; top edge: not "
            "reached)")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.title.set_fontsize(9)
     ax.legend(fontsize=6, loc="upper left", ncol=2)
     fig.tight_layout()

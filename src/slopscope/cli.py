@@ -72,12 +72,31 @@ def _run_parser(sub) -> None:
                    help="results directory (default results/, or results/quick/)")
     execution_options(p)
     p.set_defaults(func=_run_reproduce)
+    g = sub.add_parser("regime", help="the regime study: a sweep over the training-set size P, "
+                       "per-level learning times, the window and the phase diagram",
+                       description="Run (or resume) the regime sweep (a sweep preset or file "
+                       "with a grid over data.train) and write <out>/regime.md, regime.json and "
+                       "phase_diagram.png. --quick: one seed, short runs (checks the pipeline).")
+    g.add_argument("sweep", nargs="?", default="regime", help="sweep preset or file "
+                   "(default: regime)")
+    g.add_argument("--quick", action="store_true", help="check the pipeline (minutes)")
+    g.add_argument("--out", type=output_dir, default=None,
+                   help="page directory (default results/regime/, or results/regime-quick/)")
+    execution_options(g)
+    g.set_defaults(func=_run_regime)
 
 
 def _run_reproduce(args) -> int:
     lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers, args.executor)
     print("\n".join(lines))
     print(f"results: {page}")
+    return 0
+
+
+def _run_regime(args) -> int:
+    page = app.regime(args.sweep, args.out, args.runs_dir, args.quick, args.workers,
+                      args.executor)
+    print(f"regime: {page}")
     return 0
 
 

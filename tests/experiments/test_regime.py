@@ -76,3 +76,15 @@ def test_the_command_on_planted_oracles(tmp_path):
     text = page.read_text()
     assert "phase_diagram.png" in text and (tmp_path / "page" / "phase_diagram.png").exists()
     assert "tau_mem grows like P" in text
+
+
+def test_the_command_refuses_a_sweep_without_training_set_sizes(tmp_path, capsys):
+    from slopscope.cli import main
+
+    sweep = tmp_path / "flat.toml"
+    sweep.write_text('base = "demo"\n[grid]\n"train.lr" = [0.001, 0.002]\n')
+    assert main(["regime", str(sweep), "--out", str(tmp_path / "page"), "--runs-dir",
+                 str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not set data.train at every grid point" in err[0]
+    assert not (tmp_path / "runs").exists()  # refused before anything ran

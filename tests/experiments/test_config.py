@@ -22,7 +22,7 @@ def test_every_preset_loads_and_round_trips(name):
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
     assert preset_names() == ["counterfactual", "demo", "e1", "e1-gpu", "e2", "e2-gpu", "e3",
-                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "regime", "words"]
+                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "regime", "w2", "words"]
 
 
 def test_paper_scale_presets_for_a_gpu():

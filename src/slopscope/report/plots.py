@@ -61,6 +61,9 @@ def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
     if tau_mem is not None and np.isfinite(tau_mem):
         ax.axvline(tau_mem, color="C3", lw=1.2)
         ax.text(tau_mem, 1.0, "tau_mem", fontsize=6, color="C3", rotation=90, va="top")
+    elif tau_mem is not None and L:  # censored: copying had not begun by the last checkpoint
+        ax.text(steps[-1], 1.0, f"tau_mem > {steps[-1]:.0f}", fontsize=6, color="C3",
+                ha="right", va="top")
     log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
     ax.legend(fontsize=7)

@@ -37,9 +37,6 @@ class DataInfo:
     def duplicates_removed(self) -> int | None:
         return self.figures.get("duplicates_removed")
 
-    def to_dict(self) -> dict:
-        return {**self.figures, **({} if self.source is None else {"source": self.source})}
-
 
 def data_info_path(run_dir) -> Path:
     return Path(run_dir) / FILE

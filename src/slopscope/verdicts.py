@@ -91,14 +91,6 @@ def unregister(name: str) -> None:
     BY_NAME.pop(name, None)
 
 
-def finding(name: str) -> Finding:
-    from slopscope.errors import SlopscopeError
-
-    if name not in BY_NAME:
-        raise SlopscopeError(f"finding {name!r}; allowed: {', '.join(BY_NAME)}")
-    return BY_NAME[name]
-
-
 def of_scope(scope: str) -> tuple[Finding, ...]:
     return tuple(f for f in BY_NAME.values() if f.scope == scope)
 

@@ -150,22 +150,18 @@ QUICK = {"seeds": [0], "overrides": ["train.steps=600", "train.checkpoints=6",
 
 def regime_runs(sweep_dir) -> list[dict]:
     """The run records `regime` needs, from a finished sweep over data.train."""
-    import json
     from pathlib import Path
 
-    from slopscope.store import read_columns, read_table
-    from slopscope.summary import has_summary, read_summary
+    from slopscope.experiments.verdicts.sweep_rules import finished_runs
+    from slopscope.store import read_columns
 
     out = []
-    for row in read_table(Path(sweep_dir) / "index.parquet").to_pylist():
-        if not row["run_dir"] or not has_summary(row["run_dir"]):
-            continue
-        summary = read_summary(row["run_dir"])
+    for row, values, summary in finished_runs(sweep_dir):
         taus = summary.tau_levels
         if taus is None:  # token data, or measured before per-level times
             continue
         table = read_columns(Path(row["run_dir"]) / "tables" / "checkpoints.parquet")
-        out.append({"P": json.loads(row[KEY]), "seed": row["seed"], "tau": taus,
+        out.append({"P": values[KEY], "seed": row["seed"], "tau": taus,
                     "tau_mem": summary.tau_mem, "steps": [int(s) for s in table["step"]],
                     "novel_valid": [float(v) for v in table[f"novel_valid_k{summary.levels}"]],
                     "excess_copies": [float(v) for v in table["excess_copy_fraction"]],

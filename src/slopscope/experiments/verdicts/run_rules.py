@@ -96,20 +96,20 @@ def finding_d(run) -> Verdict:
     rule = (f"slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
             f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
     if size not in sizes:
-        return Verdict.make(NOT_MEASURABLE, measured=f"block size {size} not measured; measured: "
-                      f"{sizes}", rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured=f"block size {size} not measured; "
+                            f"measured: {sizes}", rule=rule)
     window = []
     for record, rows in zip(records, blocks, strict=True):
         row = next(r for r in rows if r["size"] == size)
         if record["scalars"]["excess_copy_fraction"] < config.d_copy_gate:
             window.append((record["step"], row))
     if not window:
-        return Verdict.make(NOT_MEASURABLE, measured="no checkpoint with exact copies below the "
-                      "gate", rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured="no checkpoint with exact copies below "
+                            "the gate", rule=rule)
     adjusted = measure.holm([row["excess_slope_p"] for _, row in window])
     if np.isnan(adjusted).all():
         return Verdict.make(NOT_MEASURABLE, measured="slope not measurable (too few units)",
-                      rule=rule)
+                            rule=rule)
     best = int(np.nanargmin(adjusted))
     step, row = window[best]
     tested = int(np.isfinite(adjusted).sum())  # Holm's family: checkpoints with a p-value

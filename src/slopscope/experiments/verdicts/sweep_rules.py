@@ -33,18 +33,19 @@ from slopscope.verdicts import Verdict, format_interval, judge, of_scope
 ENTROPY_TOLERANCE = 0.01
 
 
-def sweep_runs(sweep_dir) -> list[dict]:
-    """Grid values, seed, delay area and grammar entropy of every finished run of a sweep."""
-    out = []
+def finished_runs(sweep_dir):
+    """(index row, grid values, RunSummary) of every finished run of a sweep."""
     for row in read_table(Path(sweep_dir) / "index.parquet").to_pylist():
-        if not row["run_dir"] or not has_summary(row["run_dir"]):
-            continue
-        s = read_summary(row["run_dir"])
-        values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
-        if s.delay_area is None:  # measured before delay statistics existed: slopscope measure it
-            continue
-        out.append(run_record(values, row["seed"], s))
-    return out
+        if row["run_dir"] and has_summary(row["run_dir"]):
+            values = {k: json.loads(v) for k, v in row.items() if "." in k and v is not None}
+            yield row, values, read_summary(row["run_dir"])
+
+
+def sweep_runs(sweep_dir) -> list[dict]:
+    """Grid values, seed, delay area and grammar entropy of every finished run of a sweep (runs
+    measured before delay statistics existed are left out: slopscope measure them)."""
+    return [run_record(values, row["seed"], s) for row, values, s in finished_runs(sweep_dir)
+            if s.delay_area is not None]
 
 
 def run_record(values: dict, seed: int, summary) -> dict:

@@ -104,7 +104,7 @@ def summary_line(run_dir) -> str:
 
     summary = read_summary(run_dir)
     verdicts = "; ".join(
-        f"{name} {v.verdict}" + (f" {v.interval(missing='n/a')}" if v.statistic is not None
+        f"{name} {v.verdict}" + (f" {v.interval()}" if v.statistic is not None
                                  else "")
         for name, v in summary.findings.items()) or "no verdicts (re-measure the run)"
     line = (f"{run_dir}: copies {summary.copy_fraction:.3f} of generations; reproduced train "

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from slopscope import RHM
+from slopscope.errors import SlopscopeError
 from slopscope.experiments.config.schema import FindingsConfig
 from slopscope.experiments.run.seeds import resolve_seeds
 from slopscope.experiments.verdicts import RunEvidence
@@ -64,6 +65,35 @@ def test_d_tests_only_the_copy_window_with_holm():
     assert _finding_d(_records([0.3], [1e-4], [0.5]), config)["verdict"] == "not measurable"
     d = _finding_d(_records([0.3], [1e-4], [0.0]), FindingsConfig(d_block_size=2))
     assert d["verdict"] == "not measurable" and "not measured" in d["measured"]
+
+
+def test_d_learning_window_runs_from_tau_1_to_tau_mem():
+    # a young model under-produces common blocks (steps 10, 20), then over-produces them (30, 40),
+    # then copies (50, 60: above the gate)
+    records = _records([-0.4, -0.4, 0.4, 0.4, 0.4, 0.4], [1e-5] * 6,
+                       [0.0, 0.0, 0.0, 0.01, 0.2, 0.3])
+    steps = [r["step"] for r in records]
+    copies = _finding_d(records, FindingsConfig())
+    assert copies["window"] == [10, 20, 30, 40] and copies["verdict"] == "not shown"
+
+    def learning(onsets):
+        return finding_d(RunEvidence({}, {}, steps, records, FindingsConfig(d_window="learning"),
+                                     0, onsets)).to_dict()
+
+    d = learning({"memorisation": 45.0, "levels": {"1": 25.0, "2": 35.0}})
+    assert d["window"] == [30, 40] and d["verdict"] == "holds" and "tau_1" in d["rule"]
+    assert learning({"memorisation": 45.0, "levels": {"1": 30.0}})["window"] == [30, 40]
+    assert learning({"memorisation": 40.0, "levels": {"1": 30.0}})["window"] == [30]
+    censored = learning({"memorisation": float("inf"), "levels": {"1": 25.0}})
+    assert censored["window"] == [30, 40, 50, 60]  # tau_mem beyond the run: up to its end
+    for onsets, why in (({"memorisation": 45.0, "levels": {"1": float("inf")}}, "never learned"),
+                        ({"memorisation": 15.0, "levels": {"1": 25.0}}, "before the bottom"),
+                        ({"memorisation": 28.0, "levels": {"1": 25.0}}, "no checkpoint between"),
+                        ({"memorisation": 45.0}, "needs per-level validity")):
+        d = learning(onsets)
+        assert d["verdict"] == "not measurable" and why in d["measured"], (onsets, d)
+    with pytest.raises(SlopscopeError, match="d_window"):
+        FindingsConfig(d_window="gate")
 
 
 def _static(t1_train, t1_test):

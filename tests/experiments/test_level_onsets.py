@@ -102,3 +102,17 @@ def test_onsets_per_level_on_the_oracles(tmp_path):
         after = steps[steps >= planted].min()
         assert before < tau <= after, (k, tau, planted)
     assert first < taus[1] and generaliser.tau_levels[3] < taus[3]  # in between the two
+
+
+def test_d_learning_window_starts_at_the_learners_tau_1(tmp_path):
+    """Through the pipeline: D's learning window is the checkpoints from tau_1 on (no copies, so
+    tau_mem is beyond the run), the copy window every checkpoint, the young learner's included."""
+    learner = ["model.options.level_onset=40", "model.options.level_ratio=4.0",
+               "model.options.sharpen=1.0", "findings.d_block_size=1"]
+    copies = _run(tmp_path, "name='copies'", *learner)
+    window = _run(tmp_path, "name='window'", *learner, "findings.d_window='learning'")
+    steps, tau_1 = window.steps, window.tau_levels[1]
+    assert window.onsets["memorisation"] is None  # censored
+    assert copies.findings["D"].details["window"] == steps
+    assert window.findings["D"].details["window"] == [s for s in steps if s >= tau_1]
+    assert steps[0] < tau_1 and "tau_1" in window.findings["D"].rule

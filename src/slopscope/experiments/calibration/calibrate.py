@@ -13,6 +13,10 @@
 - slop (runs only): no copies on purpose, rules drawn with their training frequencies
   (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
 
+For a run preset whose D window is "learning" (`findings.d_window`), every arm's generaliser is a
+hierarchical learner (`learner_overrides`): it learns the grammar level by level, so that before
+its bottom level is learned it under-produces common blocks, as a young network does.
+
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
 intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where
 the run and sweep reports under <runs> find it."""
@@ -70,14 +74,27 @@ def _onsets(points, steps) -> list[int]:
     return [int(round(grid[r])) for r in ranks]
 
 
+def learner_overrides(config, steps) -> list[str]:
+    """The controls of a preset whose D window is "learning" learn level by level (a
+    hierarchical learner): block size 1 from the third checkpoint, the whole grammar from the
+    middle one (log-spaced in between), so that D's window has an edge to find."""
+    if config.findings.d_window != "learning" or len(steps) < 3:
+        return []
+    first, whole, levels = steps[2], steps[len(steps) // 2], config.grammar.L
+    ratio = (whole / first) ** (1 / (levels - 1)) if levels > 1 and whole > first else 2.0
+    return [f"model.options.level_onset={first}", f"model.options.level_ratio={ratio:.6g}"]
+
+
 def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, list[Job]]:
     """(base, jobs) of one replicate of one arm."""
     if not is_sweep(source):
-        steps = checkpoint_steps(load_config(source).train)
+        config = load_config(source)
+        steps = checkpoint_steps(config.train)
         share, which = {"null": (0.0, "all"), "slop": (0.0, "all"),
                         "planted": (memorize, "typical"), "atypical": (memorize, "atypical")}[arm]
         sharpen = 1.0 if arm == "slop" else 0.0
-        overrides = tuple(oracle_overrides(share, which, steps[0], sharpen))
+        overrides = tuple(oracle_overrides(share, which, steps[0], sharpen)
+                          + learner_overrides(config, steps))
         return source, [Job(overrides, (), replicate)]
     sweep = read_sweep(source)
     points = grid_points(sweep)

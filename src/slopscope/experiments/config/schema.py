@@ -121,6 +121,9 @@ class FindingsConfig:
     a_time: str = "halfway"  # A's time rule: halfway | last
     d_block_size: int | None = None  # D's block size (None: the smallest one)
     d_copy_gate: float = 0.05  # D's window: exact copies in excess of chance below this
+    # D's window: "copies" (checkpoints below the copy gate) | "learning" (from the bottom
+    # level's learning time tau_1 to the onset of copying tau_mem)
+    d_window: str = "copies"
 
     def __post_init__(self):
         from slopscope.measure import TIME_RULES
@@ -135,9 +138,13 @@ class FindingsConfig:
         if not 0 < self.d_copy_gate <= 1:
             raise SlopscopeError(f"'d_copy_gate' = {self.d_copy_gate}; allowed: a share in "
                                  "(0, 1]")
+        if self.d_window not in D_WINDOWS:
+            raise SlopscopeError(f"'d_window' = {self.d_window!r}; allowed: "
+                                 f"{', '.join(D_WINDOWS)}")
 
 
 TYPICALITIES = ("t1", "t1_kgram", "t2", "t3")
+D_WINDOWS = ("copies", "learning")
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,8 @@ class ExperimentConfig:
         out = dataclasses.asdict(self)
         if out["data"]["half"] is None:  # added later: left out when unset, so that the hashes
             del out["data"]["half"]      # of runs and results rows made before stay the same
+        if out["findings"]["d_window"] == "copies":  # likewise
+            del out["findings"]["d_window"]
         return out
 
     def identity(self) -> dict:

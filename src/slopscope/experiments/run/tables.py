@@ -58,6 +58,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
     write_table(tables / "examples.parquet", example_rows(
         source, train, test, taus["train"], static["train"]["t1"], arrays[-1]["count_train"],
         last))
+    onsets = _onsets(records, steps, config.findings, source.levels)
     summary = RunSummary(
         name=config.name, seed=seed, source=source.kind, d=source.d, levels=source.levels,
         steps=list(steps), final=records[-1]["scalars"],
@@ -65,10 +66,9 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
                 for split in SPLITS},
         delay={"area": measure.memorisation_area(taus["train"], taus["test"], steps),
                "onset": measure.onset_step(taus["train"], taus["test"], steps)},
-        onsets=_onsets(records, steps, config.findings, source.levels),
-        entropy=source.entropy(),
+        onsets=onsets, entropy=source.entropy(),
         findings=run_verdicts(RunEvidence(taus, static, list(steps), records, config.findings,
-                                          seed)))
+                                          seed, onsets)))
     write_summary(run_dir, summary)
     return summary
 

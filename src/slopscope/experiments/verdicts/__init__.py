@@ -5,7 +5,7 @@ seeds (pooled.py). A rule is named by its registry entry (`Finding.rule`) and fo
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slopscope.verdicts import Finding, Verdict, of_scope
 
@@ -13,7 +13,8 @@ from slopscope.verdicts import Finding, Verdict, of_scope
 @dataclass(frozen=True)
 class RunEvidence:
     """What a run rule may read: memorisation times per split, the static (per-string) figures,
-    the checkpoint steps, the per-checkpoint records, the verdict settings and the run seed."""
+    the checkpoint steps, the per-checkpoint records, the verdict settings, the run seed and the
+    run's onsets (summary.json "onsets": tau_mem as "memorisation", tau_k under "levels")."""
 
     taus: dict
     static: dict
@@ -21,6 +22,7 @@ class RunEvidence:
     records: list
     config: object  # FindingsConfig
     seed: int
+    onsets: dict = field(default_factory=dict)
 
 
 def rule_of(found: Finding):

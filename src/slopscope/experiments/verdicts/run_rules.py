@@ -13,8 +13,10 @@ secondary (no verdict rests on them).
 
 D (partial memorisation = slop) -- at one block size fixed in advance (`findings.d_block_size`):
 the slop slope minus the slope of a perfect generaliser (fresh samples of the same size), at every
-checkpoint whose exact copies exceed chance by less than `findings.d_copy_gate`; the checkpoints
-of that window are corrected for multiplicity with Holm's method (two-sided, family-wise 5 %).
+checkpoint of D's window (`findings.d_window`): "copies", those whose exact copies exceed chance by
+less than `findings.d_copy_gate`; "learning", those from the bottom level's learning time tau_1 up
+to (not including) the onset of copying tau_mem (the run's onsets); the checkpoints of that window
+are corrected for multiplicity with Holm's method (two-sided, family-wise 5 %).
 The interval shown is the one of the checkpoint with the smallest p-value, widened to the
 simultaneous (Bonferroni) level 1 - 5 %/m over the m window checkpoints, so that it keeps its
 coverage although that checkpoint was selected (it excludes 0 exactly when Holm's first step
@@ -24,6 +26,7 @@ rejects).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 from scipy.stats import norm
@@ -85,6 +88,37 @@ def finding_a(run) -> Verdict:
     return dataclasses.replace(out, details={**out.details, "secondary": secondary})
 
 
+def _window_text(config) -> str:
+    if config.d_window == "learning":
+        return ("the checkpoints from the bottom level's learning time tau_1 (most novel "
+                "generations valid at block size 1) to the onset of copying tau_mem (exact copies "
+                f"{config.d_copy_gate:.0%} above chance)")
+    return f"checkpoints with exact copies < {config.d_copy_gate:.0%} above chance"
+
+
+def _d_window(run):
+    """(is a checkpoint record in D's window, why the window is empty when it is)."""
+    config = run.config
+    if config.d_window == "copies":
+        return (lambda r: r["scalars"]["excess_copy_fraction"] < config.d_copy_gate,
+                "no checkpoint with exact copies below the gate")
+    levels = run.onsets.get("levels") or {}
+    if "1" not in levels:
+        return (lambda r: False, "the learning window needs per-level validity (a grammar)")
+    # censored times are inf (null once saved)
+    tau_1, tau_mem = (math.inf if t is None else t
+                      for t in (levels["1"], run.onsets.get("memorisation")))
+    last = run.steps[-1]
+    if not np.isfinite(tau_1):
+        why = f"the bottom level was never learned (tau_1 > {last})"
+    elif tau_mem <= tau_1:
+        why = (f"no window: copying began (tau_mem = {tau_mem:.0f}) before the bottom level was "
+               f"learned (tau_1 = {tau_1:.0f})")
+    else:
+        why = f"no checkpoint between tau_1 = {tau_1:.0f} and tau_mem = {tau_mem:.0f}"
+    return (lambda r: tau_1 <= r["step"] < tau_mem), why
+
+
 def finding_d(run) -> Verdict:
     """Finding D from the per-checkpoint measurement records (scalars and block rows)."""
     records, config = run.records, run.config
@@ -93,19 +127,16 @@ def finding_d(run) -> Verdict:
     if not sizes:
         return Verdict.make(NOT_MEASURABLE, measured="no blocks to measure")
     size = config.d_block_size if config.d_block_size is not None else sizes[0]
-    rule = (f"slop slope minus a perfect generaliser's, at block size {size}, on checkpoints with "
-            f"exact copies < {config.d_copy_gate:.0%} above chance; Holm over those checkpoints")
+    rule = (f"slop slope minus a perfect generaliser's, at block size {size}, on "
+            f"{_window_text(config)}; Holm over those checkpoints")
     if size not in sizes:
         return Verdict.make(NOT_MEASURABLE, measured=f"block size {size} not measured; "
                             f"measured: {sizes}", rule=rule)
-    window = []
-    for record, rows in zip(records, blocks, strict=True):
-        row = next(r for r in rows if r["size"] == size)
-        if record["scalars"]["excess_copy_fraction"] < config.d_copy_gate:
-            window.append((record["step"], row))
+    inside, empty = _d_window(run)
+    window = [(record["step"], next(r for r in rows if r["size"] == size))
+              for record, rows in zip(records, blocks, strict=True) if inside(record)]
     if not window:
-        return Verdict.make(NOT_MEASURABLE, measured="no checkpoint with exact copies below "
-                            "the gate", rule=rule)
+        return Verdict.make(NOT_MEASURABLE, measured=empty, rule=rule)
     adjusted = measure.holm([row["excess_slope_p"] for _, row in window])
     if np.isnan(adjusted).all():
         return Verdict.make(NOT_MEASURABLE, measured="slope not measurable (too few units)",

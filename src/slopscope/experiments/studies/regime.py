@@ -34,7 +34,7 @@ KEY = "data.train"
 MAJORITY = 0.5  # a P's time is censored when more than this share of its seeds never reach it
 
 
-def _centre(values: list[float]) -> dict:
+def time_centre(values: list[float]) -> dict:
     """Geometric mean, band and censored count of one time over the seeds of one P."""
     done = [v for v in values if v is not None and math.isfinite(v)]
     censored = len(values) - len(done)
@@ -96,8 +96,8 @@ def regime(runs: list[dict], levels: int) -> dict:
     per_p = []
     for size in sizes:
         at = [r for r in runs if r["P"] == size]
-        centres = {str(k): _centre([r["tau"][k] for r in at]) for k in range(1, levels + 1)}
-        centres["mem"] = _centre([r["tau_mem"] for r in at])
+        centres = {str(k): time_centre([r["tau"][k] for r in at]) for k in range(1, levels + 1)}
+        centres["mem"] = time_centre([r["tau_mem"] for r in at])
         per_p.append({"P": size, "seeds": len(at), "times": centres,
                       "window": _window(at, levels, centres)})
     fits = {"mem": _exponent(runs, lambda r: r["tau_mem"]),

@@ -1,0 +1,53 @@
+"""The regime figures of a results row (experiments/results/regime_figures.py): exact answers on
+constructed runs, censoring, and the label that keeps a row without a window from being called a
+reproduction of the paper's regime."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from slopscope.experiments.results.regime_figures import format_figures, row_figures, run_figures
+
+INF = math.inf
+
+
+def _run(tau_L, tau_mem, valid=0.9, last=16000, step=8000):
+    return {"tau_L": tau_L, "tau_mem": tau_mem, "last": last, "step": step, "valid": valid}
+
+
+def test_run_figures_read_the_statistics_checkpoint():
+    summary = SimpleNamespace(tau_levels={1: 100.0, 2: 900.0, 3: 5000.0}, tau_mem=INF, levels=3)
+    table = {"step": [100, 1000, 16000], "novel_valid_k3": [0.1, 0.4, 0.6]}
+    assert run_figures(summary, table, 1000) == {"tau_L": 5000.0, "tau_mem": INF,
+                                                 "last": 16000, "step": 1000, "valid": 0.4}
+    assert run_figures(summary, table, None)["valid"] == 0.6  # a sweep finding: the last
+    assert run_figures(SimpleNamespace(tau_levels=None), table, None) is None  # token data
+
+
+def test_a_window_row_and_its_ratio():
+    figures = row_figures([_run(4000, 8000, 0.8), _run(1000, 4000, 0.6), _run(INF, 3000, 0.2)])
+    assert figures["window"] and figures["windows"] == 2
+    assert figures["ratio"] == pytest.approx(math.sqrt(2 * 4))  # geometric mean of 2 and 4
+    assert not figures["ratio_is_bound"]
+    assert figures["tau_L"]["centre"] == pytest.approx(2000) and figures["tau_L"]["censored"] == 1
+    assert figures["valid"] == pytest.approx(0.5333333)
+    assert format_figures(figures)["label"].startswith("in the window (2 of 3")
+    # tau_mem beyond the run: the last step stands in, a lower bound
+    bound = row_figures([_run(4000, INF), _run(4000, INF)])
+    assert bound["ratio"] == pytest.approx(4) and bound["ratio_is_bound"]
+    assert format_figures(bound)["ratio"] == ">4"
+    assert format_figures(bound)["tau_mem"] == "not reached (2 censored)"
+
+
+def test_rows_without_a_window_say_so():
+    copying = row_figures([_run(5000, 1000), _run(5000, 6000), _run(3000, 2000)])
+    assert not copying["window"] and copying["ratio"] == pytest.approx(1.2)
+    assert format_figures(copying)["label"] == ("no window: copying begins before the whole "
+                                                "grammar is learned in 2 of 3 runs")
+    never = row_figures([_run(INF, 1000), _run(INF, 2000), _run(3000, 4000)])
+    assert "never learned (2 of 3 runs)" in format_figures(never)["label"]
+    assert row_figures([None, None]) is None
+    assert format_figures(None)["label"].startswith("not measured")

@@ -51,3 +51,36 @@ def test_rows_without_a_window_say_so():
     assert "never learned (2 of 3 runs)" in format_figures(never)["label"]
     assert row_figures([None, None]) is None
     assert format_figures(None)["label"].startswith("not measured")
+
+
+def test_a_results_row_records_the_regime_of_its_runs(tmp_path):
+    """Through reproduce's row assembly: two hierarchical-learner controls (whole grammar
+    learned at a planted step, no copies), D judged on each; the row's figures read their
+    summaries and checkpoint tables at D's step."""
+    from slopscope.experiments import load_config
+    from slopscope.experiments.results.plan import Row
+    from slopscope.experiments.results.reproduce import _row_result
+    from slopscope.experiments.run.runner import run_experiment
+    from slopscope.store import read_columns, write_table
+    from slopscope.summary import read_summary
+    from tests.experiments.test_level_onsets import ORACLE
+
+    overrides = [*ORACLE, "model.options.level_onset=40", "model.options.level_ratio=4.0"]
+    config = load_config("e2", overrides)
+    dirs = [str(run_experiment(config, seed, tmp_path, progress=False)) for seed in (0, 1)]
+    write_table(tmp_path / "index.parquet", {"run_dir": dirs, "seed": [0, 1]})
+    row = Row("D-x", "D", "D", {"base": "e2", "overrides": overrides, "seeds": [0, 1],
+                                "name": "x"}, "none", 0, False)
+    figures = _row_result(row, tmp_path, None)["regime"]
+    summaries = [read_summary(d) for d in dirs]
+    taus = [s.tau_levels[3] for s in summaries]
+    assert all(steps[0] < tau < steps[-1] for tau, steps in
+               zip(taus, (s.steps for s in summaries), strict=True))  # learned within the run
+    assert figures["window"] and figures["windows"] == 2 and figures["tau_mem"]["censored"] == 2
+    assert figures["tau_L"]["centre"] == pytest.approx(math.sqrt(taus[0] * taus[1]))
+    steps = [s.findings["D"].details["step"] for s in summaries]
+    valid = [read_columns(f"{d}/tables/checkpoints.parquet") for d in dirs]
+    expected = [float(t["novel_valid_k3"][list(t["step"]).index(st)])
+                for t, st in zip(valid, steps, strict=True)]
+    assert figures["steps"] == sorted(set(steps))
+    assert figures["valid"] == pytest.approx(sum(expected) / 2)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.results.plan import Row, estimate_seconds, read_rows
+from slopscope.experiments.results.regime_figures import row_figures, run_figures
 from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
-from slopscope.store import atomic_write_text, read_json, read_table, write_json
+from slopscope.store import atomic_write_text, read_columns, read_json, read_table, write_json
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import to_toml
 from slopscope.verdicts import Verdict, format_interval
@@ -84,8 +85,8 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
 
 def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
     index = read_table(sweep_dir / "index.parquet").to_pylist()
-    summaries = [read_summary(r["run_dir"]) for r in index
-                 if r["run_dir"] and has_summary(r["run_dir"])]
+    done = [r["run_dir"] for r in index if r["run_dir"] and has_summary(r["run_dir"])]
+    summaries = [read_summary(d) for d in done]
     if row.judged.scope == "run":
         found = pooled(row.judged, [s.findings[row.finding] for s in summaries])
     else:
@@ -98,7 +99,18 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
             "sweep_dir": str(sweep_dir), **{k: found.to_dict().get(k) for k in
                                              ("verdict", "statistic", "low", "high", "measured",
                                               "rule", "scaling")},
-            "note": row.note, "calibration": _rates(row, calibration, found)}
+            "note": row.note, "calibration": _rates(row, calibration, found),
+            "regime": _regime(row, done, summaries)}
+
+
+def _regime(row: Row, run_dirs: list, summaries: list) -> dict | None:
+    """The regime figures of the row's runs, each at the checkpoint its statistic uses."""
+    figures = []
+    for run_dir, summary in zip(run_dirs, summaries, strict=True):
+        found = summary.findings.get(row.finding) if row.judged.scope == "run" else None
+        table = read_columns(Path(run_dir) / "tables" / "checkpoints.parquet")
+        figures.append(run_figures(summary, table, found.details.get("step") if found else None))
+    return row_figures(figures)
 
 
 def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:

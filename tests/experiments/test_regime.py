@@ -3,7 +3,9 @@ oracle controls whose learning times and memorisation onsets are planted (no tra
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,3 +90,17 @@ def test_the_command_refuses_a_sweep_without_training_set_sizes(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not set data.train at every grid point" in err[0]
     assert not (tmp_path / "runs").exists()  # refused before anything ran
+
+
+def test_the_readme_quotes_the_committed_regime_page_and_its_figure():
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "results" / "regime" / "regime.md").read_text()
+    data = json.loads((root / "results" / "regime" / "regime.json").read_text())
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## The regime"):readme.index("## Beyond the paper")]
+    assert not data["quick"] and len(data["sizes"]) >= 6
+    assert all(len([r for r in data["runs"] if r["P"] == p]) >= 3 for p in data["sizes"])
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    assert len(table) >= 8 and all(line in page.splitlines() for line in table)
+    assert "](results/regime/phase_diagram.png)" in section
+    assert (root / "results" / "regime" / "phase_diagram.png").stat().st_size > 10_000

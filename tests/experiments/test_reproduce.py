@@ -108,7 +108,7 @@ def test_the_readme_quotes_the_committed_full_results_and_nothing_else():
     page = (root / "results" / "results.md").read_text()
     data = json.loads((root / "results" / "results.json").read_text())
     readme = (root / "README.md").read_text()
-    section = readme[readme.index("## Results:"):readme.index("## Beyond the paper")]
+    section = readme[readme.index("## Results:"):readme.index("## The regime")]
     assert not data["quick"] and len(data["rows"]) == 8 and page.startswith("# slopscope results\n")
     table = [line for line in section.splitlines() if line.startswith("|")]
     assert len(table) >= 10 and all(line in page.splitlines() for line in table)

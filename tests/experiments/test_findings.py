@@ -87,11 +87,15 @@ def test_d_learning_window_runs_from_tau_1_to_tau_mem():
     censored = learning({"memorisation": float("inf"), "levels": {"1": 25.0}})
     assert censored["window"] == [30, 40, 50, 60]  # tau_mem beyond the run: up to its end
     for onsets, why in (({"memorisation": 45.0, "levels": {"1": float("inf")}}, "never learned"),
-                        ({"memorisation": 15.0, "levels": {"1": 25.0}}, "before the bottom"),
+                        ({"memorisation": 15.0, "levels": {"1": 25.0}}, "before block size 1"),
                         ({"memorisation": 28.0, "levels": {"1": 25.0}}, "no checkpoint between"),
                         ({"memorisation": 45.0}, "needs per-level validity")):
         d = learning(onsets)
         assert d["verdict"] == "not measurable" and why in d["measured"], (onsets, d)
+    # "generalising": from the whole grammar's learning time (the largest block size) on
+    whole = finding_d(RunEvidence({}, {}, steps, records, FindingsConfig(d_window="generalising"),
+                                  0, {"memorisation": 45.0, "levels": {"1": 15.0, "2": 35.0}}))
+    assert whole.details["window"] == [40] and "tau_L" in whole.rule
     with pytest.raises(SlopscopeError, match="d_window"):
         FindingsConfig(d_window="gate")
 

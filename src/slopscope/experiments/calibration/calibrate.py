@@ -13,8 +13,8 @@
 - slop (runs only): no copies on purpose, rules drawn with their training frequencies
   (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
 
-For a run preset whose D window is "learning" (`findings.d_window`), every arm's generaliser is a
-hierarchical learner (`learner_overrides`): it learns the grammar level by level, so that before
+For a run preset whose D window starts at a learning time (`findings.d_window` "learning" or
+"generalising"), every arm's generaliser is a hierarchical learner (`learner_overrides`): it learns the grammar level by level, so that before
 its bottom level is learned it under-produces common blocks, as a young network does.
 
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
@@ -75,10 +75,11 @@ def _onsets(points, steps) -> list[int]:
 
 
 def learner_overrides(config, steps) -> list[str]:
-    """The controls of a preset whose D window is "learning" learn level by level (a
-    hierarchical learner): block size 1 from the third checkpoint, the whole grammar from the
-    middle one (log-spaced in between), so that D's window has an edge to find."""
-    if config.findings.d_window != "learning" or len(steps) < 3:
+    """The controls of a preset whose D window starts at a learning time ("learning",
+    "generalising") learn level by level (a hierarchical learner): block size 1 from the third
+    checkpoint, the whole grammar from the middle one (log-spaced in between), so that D's window
+    has an edge to find."""
+    if config.findings.d_window == "copies" or len(steps) < 3:
         return []
     first, whole, levels = steps[2], steps[len(steps) // 2], config.grammar.L
     ratio = (whole / first) ** (1 / (levels - 1)) if levels > 1 and whole > first else 2.0

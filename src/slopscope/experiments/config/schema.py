@@ -122,7 +122,8 @@ class FindingsConfig:
     d_block_size: int | None = None  # D's block size (None: the smallest one)
     d_copy_gate: float = 0.05  # D's window: exact copies in excess of chance below this
     # D's window: "copies" (checkpoints below the copy gate) | "learning" (from the bottom
-    # level's learning time tau_1 to the onset of copying tau_mem)
+    # level's learning time tau_1 to the onset of copying tau_mem) | "generalising" (from the
+    # whole grammar's learning time tau_L to tau_mem)
     d_window: str = "copies"
 
     def __post_init__(self):
@@ -144,7 +145,7 @@ class FindingsConfig:
 
 
 TYPICALITIES = ("t1", "t1_kgram", "t2", "t3")
-D_WINDOWS = ("copies", "learning")
+D_WINDOWS = ("copies", "learning", "generalising")
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ D (partial memorisation = slop) -- at one block size fixed in advance (`findings
 the slop slope minus the slope of a perfect generaliser (fresh samples of the same size), at every
 checkpoint of D's window (`findings.d_window`): "copies", those whose exact copies exceed chance by
 less than `findings.d_copy_gate`; "learning", those from the bottom level's learning time tau_1 up
-to (not including) the onset of copying tau_mem (the run's onsets); the checkpoints of that window
-are corrected for multiplicity with Holm's method (two-sided, family-wise 5 %).
+to (not including) the onset of copying tau_mem (the run's onsets); "generalising", those from the
+whole grammar's learning time tau_L to tau_mem; the checkpoints of that window are corrected for
+multiplicity with Holm's method (two-sided, family-wise 5 %).
 The interval shown is the one of the checkpoint with the smallest p-value, widened to the
 simultaneous (Bonferroni) level 1 - 5 %/m over the m window checkpoints, so that it keeps its
 coverage although that checkpoint was selected (it excludes 0 exactly when Holm's first step
@@ -88,12 +89,20 @@ def finding_a(run) -> Verdict:
     return dataclasses.replace(out, details={**out.details, "secondary": secondary})
 
 
+# D's windows that start at a learning time: the block size k whose tau_k opens them (None: L)
+D_WINDOW_LEVEL = {"learning": 1, "generalising": None}
+
+
 def _window_text(config) -> str:
-    if config.d_window == "learning":
-        return ("the checkpoints from the bottom level's learning time tau_1 (most novel "
-                "generations valid at block size 1) to the onset of copying tau_mem (exact copies "
-                f"{config.d_copy_gate:.0%} above chance)")
-    return f"checkpoints with exact copies < {config.d_copy_gate:.0%} above chance"
+    gate = f"{config.d_copy_gate:.0%}"
+    if config.d_window == "copies":
+        return f"checkpoints with exact copies < {gate} above chance"
+    start = ("the bottom level's learning time tau_1 (most novel generations valid at block "
+             "size 1)" if config.d_window == "learning" else
+             "the whole grammar's learning time tau_L (most novel generations valid at every "
+             "level)")
+    return (f"the checkpoints from {start} to the onset of copying tau_mem (exact copies {gate} "
+            "above chance)")
 
 
 def _d_window(run):
@@ -103,20 +112,22 @@ def _d_window(run):
         return (lambda r: r["scalars"]["excess_copy_fraction"] < config.d_copy_gate,
                 "no checkpoint with exact copies below the gate")
     levels = run.onsets.get("levels") or {}
-    if "1" not in levels:
-        return (lambda r: False, "the learning window needs per-level validity (a grammar)")
+    if not levels:
+        return (lambda r: False, f"the {config.d_window} window needs per-level validity "
+                "(a grammar)")
+    k = str(D_WINDOW_LEVEL[config.d_window] or max(map(int, levels)))
+    name = f"tau_{k}"
     # censored times are inf (null once saved)
-    tau_1, tau_mem = (math.inf if t is None else t
-                      for t in (levels["1"], run.onsets.get("memorisation")))
-    last = run.steps[-1]
-    if not np.isfinite(tau_1):
-        why = f"the bottom level was never learned (tau_1 > {last})"
-    elif tau_mem <= tau_1:
-        why = (f"no window: copying began (tau_mem = {tau_mem:.0f}) before the bottom level was "
-               f"learned (tau_1 = {tau_1:.0f})")
+    start, tau_mem = (math.inf if t is None else t
+                      for t in (levels[k], run.onsets.get("memorisation")))
+    if not np.isfinite(start):
+        why = f"block size {k} was never learned ({name} > {run.steps[-1]})"
+    elif tau_mem <= start:
+        why = (f"no window: copying began (tau_mem = {tau_mem:.0f}) before block size {k} was "
+               f"learned ({name} = {start:.0f})")
     else:
-        why = f"no checkpoint between tau_1 = {tau_1:.0f} and tau_mem = {tau_mem:.0f}"
-    return (lambda r: tau_1 <= r["step"] < tau_mem), why
+        why = f"no checkpoint between {name} = {start:.0f} and tau_mem = {tau_mem:.0f}"
+    return (lambda r: start <= r["step"] < tau_mem), why
 
 
 def finding_d(run) -> Verdict:

@@ -14,8 +14,9 @@
   (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
 
 For a run preset whose D window starts at a learning time (`findings.d_window` "learning" or
-"generalising"), every arm's generaliser is a hierarchical learner (`learner_overrides`): it learns the grammar level by level, so that before
-its bottom level is learned it under-produces common blocks, as a young network does.
+"generalising"), every arm's generaliser is a hierarchical learner (`learner_overrides`): it
+learns the grammar level by level, and while it knows only the bottom k levels it draws the
+symbols k levels up uniformly, so its common blocks are under-produced, as a young network's are.
 
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
 intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where

@@ -277,9 +277,10 @@ def phase_diagram(found: dict):
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     tau = [curve(str(k)) for k in range(1, L + 1)]
     mem = curve("mem")
-    ax.fill_between(sizes, bottom, tau[0], color="0.85", label="no rules")
-    for k in range(1, L):
-        ax.fill_between(sizes, tau[k - 1], np.maximum(tau[k], tau[k - 1]),
+    ax.fill_between(sizes, bottom, np.minimum(tau[0], mem), color="0.85", label="no rules")
+    for k in range(1, L):  # a partial regime ends where copying begins
+        upper = np.minimum(np.maximum(tau[k], tau[k - 1]), mem)
+        ax.fill_between(sizes, tau[k - 1], upper, where=upper > tau[k - 1],
                         color=plt.cm.viridis(k / (L + 1)), alpha=0.25,
                         label=f"partial (block sizes <= {k})")
     ax.fill_between(sizes, tau[-1], mem, where=mem > tau[-1], color="C2", alpha=0.3,

@@ -274,7 +274,7 @@ def phase_diagram(found: dict):
                            for p in per_p], dtype=float)
         return np.clip(np.where(np.isfinite(values), values, top), bottom, top)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
     tau = [curve(str(k)) for k in range(1, L + 1)]
     mem = curve("mem")
     ax.fill_between(sizes, bottom, np.minimum(tau[0], mem), color="0.85", label="no rules")
@@ -283,22 +283,29 @@ def phase_diagram(found: dict):
         ax.fill_between(sizes, tau[k - 1], upper, where=upper > tau[k - 1],
                         color=plt.cm.viridis(k / (L + 1)), alpha=0.25,
                         label=f"partial (block sizes <= {k})")
-    ax.fill_between(sizes, tau[-1], mem, where=mem > tau[-1], color="C2", alpha=0.3,
+    ax.fill_between(sizes, tau[-1], mem, where=mem > tau[-1], interpolate=True, color="C2",
+                    alpha=0.3,
                     label="generalising (the window)")
     ax.fill_between(sizes, mem, top, color="C3", alpha=0.15, label="memorising")
+    def line(values, key, marker, color, label):
+        """Reached centres joined; censored ones as open triangles at the top edge."""
+        reached = values < top
+        ax.plot(sizes[reached], values[reached], marker + "-", color=color, label=label)
+        if (~reached).any():
+            ax.plot(sizes[~reached], values[~reached], "^", color=color, mfc="none", ms=8)
+        ax.fill_between(sizes, curve(key, "low"), curve(key, "high"), color=color, alpha=0.2)
+
     for k in range(1, L + 1):
-        color = plt.cm.viridis(k / (L + 1))
-        ax.plot(sizes, tau[k - 1], "o-", color=color, label=f"tau_{k}")
-        ax.fill_between(sizes, curve(str(k), "low"), curve(str(k), "high"), color=color,
-                        alpha=0.2)
-    ax.plot(sizes, mem, "s-", color="C3", label="tau_mem")
-    ax.fill_between(sizes, curve("mem", "low"), curve("mem", "high"), color="C3", alpha=0.2)
+        line(tau[k - 1], str(k), "o", plt.cm.viridis(k / (L + 1)), f"tau_{k}")
+    line(mem, "mem", "s", "C3", "tau_mem")
+    ax.plot([], [], "^", color="0.3", mfc="none", label="not reached (most seeds)")
     ax.set(xscale="log", yscale="log", ylim=(bottom, top), xlabel="training-set size P",
-           ylabel="training step", title="Phase diagram (bands: seeds' range; top edge: not "
-           "reached)")
+           ylabel="training step", title="Phase diagram (bands: seeds' range; open triangles at "
+           "the top edge: not reached within the run)")
+    ax.set_xticks(sizes, [f"{p:.0f}" for p in sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.title.set_fontsize(9)
-    ax.legend(fontsize=6, loc="upper left", ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 

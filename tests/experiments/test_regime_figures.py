@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from slopscope.experiments.results.regime_figures import format_figures, row_figures, run_figures
+from slopscope.experiments.results.regime_figures import row_figures, run_figures
+from slopscope.report.results import _figures as format_figures
 
 INF = math.inf
 
@@ -71,7 +72,7 @@ def test_a_results_row_records_the_regime_of_its_runs(tmp_path):
     write_table(tmp_path / "index.parquet", {"run_dir": dirs, "seed": [0, 1]})
     row = Row("D-x", "D", "D", {"base": "e2", "overrides": overrides, "seeds": [0, 1],
                                 "name": "x"}, "none", 0, False)
-    figures = _row_result(row, tmp_path, None)["regime"]
+    figures = _row_result(row, tmp_path, None)["regime_figures"]
     summaries = [read_summary(d) for d in dirs]
     taus = [s.tau_levels[3] for s in summaries]
     assert all(steps[0] < tau < steps[-1] for tau, steps in

@@ -78,11 +78,25 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
              "measured": "tau_mem ~ P^1.02 [0.9, 1.1]", "window": [
                  {"P": p, "seeds": 6, "tau_rule": 50.0, "tau_mem": 3.0 * p, "censored": 0}
                  for p in (64, 128, 256, 512)]}},
+        {"key": "A-window", "title": "A", "finding": "A", "seeds": 6, "points": 1, "failed": 0,
+         "verdict": "not shown", "statistic": 0.0, "low": -0.1, "high": 0.1, "measured": "m",
+         "rule": "r", "calibration": None, "regime": "in the window", "regime_figures": {
+             "tau_L": {"centre": 5000.0, "censored": 1}, "tau_mem": {"centre": None,
+                                                                  "censored": 6},
+             "ratio": 3.2, "ratio_is_bound": True, "valid": 0.55, "label": "in the window"}},
     ]
     (tmp_path / "results.json").write_text(json.dumps({"quick": True, "rows": rows}))
     page = build_results(tmp_path).read_text()
     assert page.startswith("# slopscope results (quick)") and "QUICK" in page
-    assert "| A-masked | A | 6 x 1 (0 failed) | +0.200 [+0.100, +0.300] | **holds** |" in page
+    lines = page.splitlines()
+    masked = lines.index("| A-masked | A | below the sample complexity | 6 x 1 (0 failed) | "
+                         "+0.200 [+0.100, +0.300] | **holds** | 0.020 [0.00, 0.10] (1/50) | "
+                         "0.020 [0.00, 0.10] (1/50) | - | - | - | - | not measured (token "
+                         "data, or run before per-level validity) |")
+    assert lines[masked + 1] == ("| A-window | A | in the window | 6 x 1 (0 failed) | "
+                                 "+0.000 [-0.100, +0.100] | **not shown** | not available (no "
+                                 "grammar: no oracle controls) | - | 5000 (1 censored) | not "
+                                 "reached (6 censored) | >3.2 | 0.55 | in the window |")
     assert "**C** does not reproduce here (not shown: diff)" in page and "(9/20)" in page
     assert "| 512 | 6 | 50 | 1536 | 0 | 50 to 1536 |" in page and "no stopping window" not in page
     assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"

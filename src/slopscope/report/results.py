@@ -65,6 +65,25 @@ def _window(w) -> str:
     return f"{rule:.0f} to {_step(mem)}"
 
 
+def _figures(figures: dict | None) -> dict:
+    """A row's regime cells (experiments/results/regime_figures.py): tau_L, tau_mem, window
+    ratio, novel validity, regime label."""
+    if figures is None:
+        return {"tau_L": "-", "tau_mem": "-", "ratio": "-", "valid": "-",
+                "label": "not measured (token data, or run before per-level validity)"}
+
+    def time(c):  # censored centres are inf, null once saved
+        text = _step(c["centre"])
+        return text + (f" ({c['censored']} censored)" if c["censored"] else "")
+
+    ratio = figures["ratio"]
+    return {"tau_L": time(figures["tau_L"]), "tau_mem": time(figures["tau_mem"]),
+            "ratio": "-" if ratio is None else f"{'>' if figures['ratio_is_bound'] else ''}"
+                                               f"{ratio:.2g}",
+            "valid": "-" if figures["valid"] is None else f"{figures['valid']:.2f}",
+            "label": figures["label"]}
+
+
 def _null_mean(row) -> str:
     found = (row.get("calibration") or {}).get("null_mean")
     if not found:
@@ -86,14 +105,27 @@ def build_results(out="results") -> Path:
              "that verdict on oracle controls whose answer is known (false-positive rate on the "
              "null; power on planted memorisation, or for D on planted slop). Rules: "
              "docs/verdicts.md.", "",
-             "| row | finding | seeds x points | statistic [95 % interval] | verdict | "
-             "false-positive rate | power |", "|---|---|---|---|---|---|---|"]
-    for row in rows:
+             "Each finding's rows are side by side, one per regime: presets below the "
+             "grammar's sample complexity (models copy before they generalise) and presets "
+             "in the generalisation window. The regime in figures: tau_L, the step at which "
+             "most novel generations are valid at every level; tau_mem, the step at which "
+             "exact copies reach 5 % above chance (geometric means over the runs that reach "
+             "them); their ratio when tau_L comes first; the share of novel generations valid "
+             "at every level at the checkpoint the statistic uses. A row whose runs show no "
+             "window says so: it does not test the paper's regime.", "",
+             "| row | finding | regime | seeds x points | statistic [95 % interval] | verdict | "
+             "false-positive rate | power | tau_L | tau_mem | window ratio | novel valid | "
+             "regime in figures |", "|---" * 13 + "|"]
+    order = list(dict.fromkeys(row["finding"] for row in rows))
+    for row in sorted(rows, key=lambda r: order.index(r["finding"])):
         fpr, power = _calibration(row)
-        lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | {row['seeds']} x "
+        figures = _figures(row.get("regime_figures"))
+        lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | "
+                     f"{row.get('regime', 'below the sample complexity')} | {row['seeds']} x "
                      f"{row['points']} ({row['failed']} failed) | {_interval(row)} | "
-                     f"**{_md(row['verdict'])}** | "
-                     f"{fpr} | {power} |")
+                     f"**{_md(row['verdict'])}** | {fpr} | {power} | {figures['tau_L']} | "
+                     f"{figures['tau_mem']} | {figures['ratio']} | {figures['valid']} | "
+                     f"{figures['label']} |")
     lines += ["", "## What each row measured", ""]
     lines += [f"- **{_md(row['key'])}**: {_md(row['measured'])} (rule: {_md(row['rule'])})."
               + (f" {_md(row['note']).rstrip('.')}." if row.get("note") else "")

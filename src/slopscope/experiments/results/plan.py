@@ -23,6 +23,11 @@ TRAINED_RUN_SECONDS = 200.0
 ORACLE_RUN_SECONDS = 4.0
 
 
+# the regimes of the results page: presets below the grammar's sample complexity (models copy
+# before they generalise) and presets chosen inside the generalisation window
+REGIMES = {"below": "below the sample complexity", "window": "in the window"}
+
+
 @dataclass(frozen=True)
 class Row:
     key: str
@@ -34,6 +39,7 @@ class Row:
     quick: bool
     note: str = ""  # shown on the page (e.g. the sampler steps and why)
     calibration_sweep: dict | None = None  # the sweep of the row whose calibration it shares
+    regime: str = "below"  # REGIMES: the regime its presets were chosen for
 
     @property
     def judged(self) -> Finding:
@@ -89,8 +95,13 @@ def read_rows(quick: bool = False) -> list[Row]:
                 sweep[key] = raw[key]
         runs = spec["quick_calibration_runs"] if quick else \
             raw.get("calibration_runs", spec["calibration_runs"])
+        regime = raw.get("regime", "below")
+        if regime not in REGIMES:
+            raise SlopscopeError(f"results row {raw['key']}: regime={regime!r}; allowed: "
+                                 f"{', '.join(REGIMES)}")
         rows.append(Row(raw["key"], raw["title"], raw["finding"], sweep,
-                        raw.get("calibration", "self"), runs, quick, raw.get("note", "")))
+                        raw.get("calibration", "self"), runs, quick, raw.get("note", ""),
+                        regime=regime))
     return [_shared_calibration(row, rows) for row in rows]
 
 

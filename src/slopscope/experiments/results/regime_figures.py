@@ -65,21 +65,3 @@ def row_figures(runs: list[dict | None]) -> dict | None:
             "windows": len(opened), "window": window, "label": label,
             "valid": float(np.mean(valid)) if valid else None,
             "steps": sorted({r["step"] for r in runs})}
-
-
-def format_figures(figures: dict | None) -> dict:
-    """The page's cells: tau_L, tau_mem, window ratio, novel validity, regime label."""
-    if figures is None:
-        return {"tau_L": "-", "tau_mem": "-", "ratio": "-", "valid": "-",
-                "label": "not measured (token data, or run before per-level validity)"}
-
-    def time(c):
-        text = "not reached" if not math.isfinite(c["centre"]) else f"{c['centre']:.0f}"
-        return text + (f" ({c['censored']} censored)" if c["censored"] else "")
-
-    ratio = figures["ratio"]
-    return {"tau_L": time(figures["tau_L"]), "tau_mem": time(figures["tau_mem"]),
-            "ratio": "-" if ratio is None else f"{'>' if figures['ratio_is_bound'] else ''}"
-                                               f"{ratio:.2g}",
-            "valid": "-" if figures["valid"] is None else f"{figures['valid']:.2f}",
-            "label": figures["label"]}

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from slopscope.experiments.calibration.calibrate import calibrate
-from slopscope.experiments.results.plan import Row, estimate_seconds, read_rows
+from slopscope.experiments.results.plan import REGIMES, Row, estimate_seconds, read_rows
 from slopscope.experiments.results.regime_figures import row_figures, run_figures
 from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
@@ -100,7 +100,7 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
                                              ("verdict", "statistic", "low", "high", "measured",
                                               "rule", "scaling")},
             "note": row.note, "calibration": _rates(row, calibration, found),
-            "regime": _regime(row, done, summaries)}
+            "regime": REGIMES[row.regime], "regime_figures": _regime(row, done, summaries)}
 
 
 def _regime(row: Row, run_dirs: list, summaries: list) -> dict | None:

@@ -95,5 +95,5 @@ def test_the_results_page_holds_no_raw_html(tmp_path):
     _assert_escaped(text, "results page")
     table = [line for line in text.splitlines() if line.startswith(f"| {NAME[0]}") or
              line.startswith("| &lt;svg")]
-    assert len(table) == 1 and table[0].count(" | ") == 6, table  # 7 cells, none broken
+    assert len(table) == 1 and table[0].count(" | ") == 12, table  # 13 cells, none broken
     assert "&lt;script>alert(1)&lt;/script>" in text

@@ -60,8 +60,8 @@ def row_figures(runs: list[dict | None]) -> dict | None:
     return {"runs": len(runs), "tau_L": time_centre([r["tau_L"] for r in runs]),
             "tau_mem": time_centre([r["tau_mem"] for r in runs]),
             "ratio": float(np.exp(np.mean(np.log(opened)))) if opened else None,
-            "ratio_is_bound": any(not math.isfinite(r["tau_mem"]) for r in runs
-                                  if _ratio(r) is not None),
+            "ratio_is_bound": any(x is not None and not math.isfinite(r["tau_mem"])
+                                  for r, x in zip(runs, ratios, strict=True)),
             "windows": len(opened), "window": window, "label": label,
             "valid": float(np.mean(valid)) if valid else None,
             "steps": sorted({r["step"] for r in runs})}

@@ -6,8 +6,10 @@
                                    "generation_time": {typicality: {"rho", "low", "high"} | null},
                                    "likelihood_flagged_fraction", "likelihood_time"}},
      "delay": {"area", "onset"}, "entropy" (nats; null for token data),
-     "onsets": {"memorisation": tau_mem, "rule": tau_rule, "levels": {"k": tau_k}} (steps;
-                null: not within the run; tau_k: most novel generations valid at block size k),
+     "onsets": {"memorisation": tau_mem, "rule": tau_rule, "levels": {"k": tau_k},
+                "learned": {"k": tau*_k}} (steps; null: not within the run; tau_k: most novel
+                generations valid at block size k; tau*_k: block size k learned half the way
+                from chance),
      "findings": {run finding name: a Verdict as a dict (slopscope.verdicts)}}
 
 Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
@@ -98,7 +100,17 @@ class RunSummary:
     def tau_levels(self) -> dict[int, float] | None:
         """{block size k: step at which most novel generations are valid at block size k} for
         k = 1..L (inf: not within the run); None: token data or measured before these times."""
-        found = (self.onsets or {}).get("levels")
+        return self._level_times("levels")
+
+    @property
+    def tau_learned(self) -> dict[int, float] | None:
+        """{block size k: step at which block size k is learned half the way from chance to
+        every block valid} for k = 1..L (inf: not within the run); None: token data or tables
+        built before these times."""
+        return self._level_times("learned")
+
+    def _level_times(self, key: str) -> dict[int, float] | None:
+        found = (self.onsets or {}).get(key)
         if found is None or self.source == "tokens":
             return None
         return {int(k): math.inf if v is None else v for k, v in found.items()}

@@ -67,7 +67,7 @@ def test_d_tests_only_the_copy_window_with_holm():
     assert d["verdict"] == "not measurable" and "not measured" in d["measured"]
 
 
-def test_d_learning_window_runs_from_tau_1_to_tau_mem():
+def test_d_learning_window_runs_from_tau_star_1_to_tau_mem():
     # a young model under-produces common blocks (steps 10, 20), then over-produces them (30, 40),
     # then copies (50, 60: above the gate)
     records = _records([-0.4, -0.4, 0.4, 0.4, 0.4, 0.4], [1e-5] * 6,
@@ -80,22 +80,24 @@ def test_d_learning_window_runs_from_tau_1_to_tau_mem():
         return finding_d(RunEvidence({}, {}, steps, records, FindingsConfig(d_window="learning"),
                                      0, onsets)).to_dict()
 
-    d = learning({"memorisation": 45.0, "levels": {"1": 25.0, "2": 35.0}})
-    assert d["window"] == [30, 40] and d["verdict"] == "holds" and "tau_1" in d["rule"]
-    assert learning({"memorisation": 45.0, "levels": {"1": 30.0}})["window"] == [30, 40]
-    assert learning({"memorisation": 40.0, "levels": {"1": 30.0}})["window"] == [30]
-    censored = learning({"memorisation": float("inf"), "levels": {"1": 25.0}})
+    d = learning({"memorisation": 45.0, "learned": {"1": 25.0, "2": 35.0}})
+    assert d["window"] == [30, 40] and d["verdict"] == "holds" and "tau*_1" in d["rule"]
+    assert learning({"memorisation": 45.0, "learned": {"1": 30.0}})["window"] == [30, 40]
+    assert learning({"memorisation": 40.0, "learned": {"1": 30.0}})["window"] == [30]
+    censored = learning({"memorisation": float("inf"), "learned": {"1": 25.0}})
     assert censored["window"] == [30, 40, 50, 60]  # tau_mem beyond the run: up to its end
-    for onsets, why in (({"memorisation": 45.0, "levels": {"1": float("inf")}}, "never learned"),
-                        ({"memorisation": 15.0, "levels": {"1": 25.0}}, "before block size 1"),
-                        ({"memorisation": 28.0, "levels": {"1": 25.0}}, "no checkpoint between"),
+    for onsets, why in (({"memorisation": 45.0, "learned": {"1": float("inf")}}, "never learned"),
+                        ({"memorisation": 15.0, "learned": {"1": 25.0}}, "before block size 1"),
+                        ({"memorisation": 28.0, "learned": {"1": 25.0}}, "no checkpoint between"),
                         ({"memorisation": 45.0}, "needs per-level validity")):
         d = learning(onsets)
         assert d["verdict"] == "not measurable" and why in d["measured"], (onsets, d)
-    # "generalising": from the whole grammar's learning time (the largest block size) on
+    # the share of valid strings ("levels") does not open the window: above chance does
+    assert learning({"memorisation": 45.0, "levels": {"1": 25.0}})["verdict"] == "not measurable"
+    # "generalising": from the top level's learning time (the largest block size) on
     whole = finding_d(RunEvidence({}, {}, steps, records, FindingsConfig(d_window="generalising"),
-                                  0, {"memorisation": 45.0, "levels": {"1": 15.0, "2": 35.0}}))
-    assert whole.details["window"] == [40] and "tau_L" in whole.rule
+                                  0, {"memorisation": 45.0, "learned": {"1": 15.0, "2": 35.0}}))
+    assert whole.details["window"] == [40] and "tau*_L" in whole.rule
     with pytest.raises(SlopscopeError, match="d_window"):
         FindingsConfig(d_window="gate")
 

@@ -16,6 +16,7 @@ from slopscope.experiments.run.checkpoint_metrics import novel_validity
 from slopscope.experiments.run.controls import OracleConfig, PlantedOracle
 from slopscope.experiments.run.runner import run_experiment
 from slopscope.experiments.run.sources import GrammarSource
+from slopscope.store import read_columns
 from slopscope.summary import read_summary
 from tests.tiny import GRAMMARS
 
@@ -102,17 +103,39 @@ def test_onsets_per_level_on_the_oracles(tmp_path):
         after = steps[steps >= planted].min()
         assert before < tau <= after, (k, tau, planted)
     assert first < taus[1] and generaliser.tau_levels[3] < taus[3]  # in between the two
+    # above chance: the same on the generaliser, the memoriser and the learner (e2's chance is
+    # below one half at every level, so the share of valid strings is not fooled either)
+    assert generaliser.tau_learned == {k: first for k in (1, 2, 3)}
+    assert memoriser.tau_learned == {k: math.inf for k in (1, 2, 3)}
+    for k, tau in learner.tau_learned.items():
+        planted = 40 * 4.0 ** (k - 1)
+        assert steps[steps < planted].max() < tau <= steps[steps >= planted].min(), (k, tau)
+
+
+def test_above_chance_times_are_not_fooled_by_a_top_level_valid_by_chance(tmp_path):
+    """v = n = 8, m = 4: a learner of the bottom two levels is valid at the top half of the time
+    by chance; the share of valid strings reaches one half then, the above-chance time does not."""
+    grammar = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "grammar.L=3", "data.train=256",
+               "measure.generations=2000"]
+    learner = _run(tmp_path, "name='chance'", *grammar, "train.first_checkpoint=100",
+                   "model.options.level_onset=1", "model.options.level_ratio=50.0")
+    steps = learner.steps  # block sizes 1, 2 from step 50, the top level from 2500
+    assert steps[0] == 100 and steps[-1] < 2500 and learner.tau_learned[3] == math.inf
+    assert learner.tau_learned[1] == learner.tau_learned[2] == steps[0]
+    table = read_columns(next(tmp_path.glob("chance*")) / "tables" / "checkpoints.parquet")
+    assert abs(np.nanmean(table["novel_valid_k3"]) - 0.5) < 0.05  # the top valid by chance
+    assert np.nanmax(np.abs(table["novel_learned_k3"])) < 0.15
 
 
 def test_d_learning_window_starts_at_the_learners_tau_1(tmp_path):
-    """Through the pipeline: D's learning window is the checkpoints from tau_1 on (no copies, so
+    """Through the pipeline: D's learning window is the checkpoints from tau*_1 on (no copies, so
     tau_mem is beyond the run), the copy window every checkpoint, the young learner's included."""
     learner = ["model.options.level_onset=40", "model.options.level_ratio=4.0",
                "model.options.sharpen=1.0", "findings.d_block_size=1"]
     copies = _run(tmp_path, "name='copies'", *learner)
     window = _run(tmp_path, "name='window'", *learner, "findings.d_window='learning'")
-    steps, tau_1 = window.steps, window.tau_levels[1]
+    steps, tau_1 = window.steps, window.tau_learned[1]
     assert window.onsets["memorisation"] is None  # censored
     assert copies.findings["D"].details["window"] == steps
     assert window.findings["D"].details["window"] == [s for s in steps if s >= tau_1]
-    assert steps[0] < tau_1 and "tau_1" in window.findings["D"].rule
+    assert steps[0] < tau_1 and "tau*_1" in window.findings["D"].rule

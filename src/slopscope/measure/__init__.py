@@ -1,9 +1,11 @@
 """Measurements: pure functions on arrays (no file I/O)."""
 
 from slopscope.measure.blocks import (
+    above_chance,
     block_copy_fraction,
     excess_block_copying,
     grammar_block_ids,
+    level_chance,
     longest_copied_block,
     seen_at_position,
     validity_by_level,
@@ -56,7 +58,7 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "TIME_RULES", "auc_delong", "lira_scores", "membership_columns", "tpr_at_fpr",
+    "IGNORED", "TIME_RULES", "above_chance", "level_chance", "auc_delong", "lira_scores", "membership_columns", "tpr_at_fpr",
     "excess_contrast", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",

@@ -69,3 +69,35 @@ def validity_by_level(rhm, generations) -> np.ndarray:
     """M5: fraction of generations whose productions parse at rule levels l..L, for l = 1..L
     (index l - 1; index 0 is the fully valid fraction)."""
     return rhm.parse(generations).valid_fraction_by_level()
+
+
+def level_chance(rhm) -> np.ndarray:
+    """Chance validity per block size k = 1..L (index k - 1): the probability that a string
+    whose blocks of s**(k-1) tokens all parse also has its blocks of s**k tokens all parse, when
+    the symbols those smaller blocks parse to are uniform and independent (k = 1: uniform tokens).
+    A block of s**k tokens parses when its s symbols form one of rule level L - k + 1's
+    right-hand sides: (distinct right-hand sides / v**s) ** (d / s**k)."""
+    out = []
+    for k in range(1, rhm.L + 1):
+        table = np.asarray(rhm.rules[rhm.L - k]).reshape(-1, rhm.s)
+        per_block = np.unique(table, axis=0).shape[0] / rhm.v**rhm.s
+        out.append(per_block ** (rhm.d // rhm.s**k))
+    return np.array(out)
+
+
+def above_chance(valid, chance) -> np.ndarray:
+    """How much of each block size is learned beyond chance, per checkpoint: valid[c, k - 1] is
+    the share of (novel) generations valid at block sizes <= k at checkpoint c, chance[k - 1] the
+    `level_chance`; the result (same shape) is (valid_k / valid_{k-1} - chance_k) / (1 -
+    chance_k), with valid_0 = 1: 0 for a model that knows block sizes < k and pairs the next
+    symbols at random, 1 when every string valid at k - 1 is valid at k; NaN where valid_{k-1}
+    is 0 or not measured."""
+    valid = np.asarray(valid, dtype=np.float64)
+    chance = np.asarray(chance, dtype=np.float64)
+    if valid.ndim != 2 or valid.shape[1] != chance.shape[0] or np.any(chance >= 1):
+        raise SlopscopeError(f"validity of shape {valid.shape} with {chance.shape[0]} chance "
+                             "levels; allowed: (checkpoints, L) and L chance levels below 1")
+    below = np.concatenate([np.ones((valid.shape[0], 1)), valid[:, :-1]], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditional = np.where(below > 0, valid / below, np.nan)
+    return (conditional - chance) / (1 - chance)

@@ -91,6 +91,10 @@ class GrammarSource:
     def validity(self, generations):
         return measure.validity_by_level(self.grammar, generations)
 
+    def level_chance(self) -> np.ndarray:
+        """Chance validity per block size k = 1..L (measure.level_chance)."""
+        return measure.level_chance(self.grammar)
+
     def log_prob(self, strings):
         return self.grammar.log_prob(strings)
 

@@ -40,10 +40,11 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
     tables = run_dir / "tables"
     scalar_names = list(dict.fromkeys(n for r in records for n in r["scalars"]))
     membership = [_membership(a, static) for a in arrays]
+    learned = _learned(records, source)
     write_table(tables / "checkpoints.parquet", {
         "step": np.array(steps), **{n: np.array([r["scalars"].get(n, np.nan) for r in records])
                                     for n in scalar_names},
-        **{n: np.array([m[n] for m in membership]) for n in membership[0]}})
+        **learned, **{n: np.array([m[n] for m in membership]) for n in membership[0]}})
     block_rows = [dict(row, step=r["step"]) for r in records for row in r["blocks"]]
     write_table(tables / "blocks.parquet", {k: [row[k] for row in block_rows]
                                             for k in block_rows[0]})
@@ -58,7 +59,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
     write_table(tables / "examples.parquet", example_rows(
         source, train, test, taus["train"], static["train"]["t1"], arrays[-1]["count_train"],
         last))
-    onsets = _onsets(records, steps, config.findings, source.levels)
+    onsets = _onsets(records, steps, config.findings, source.levels, learned)
     summary = RunSummary(
         name=config.name, seed=seed, source=source.kind, d=source.d, levels=source.levels,
         steps=list(steps), final=records[-1]["scalars"],
@@ -108,13 +109,29 @@ def _membership(arrays: dict, static: dict) -> dict:
             **measure.membership_columns(ratio["train"], ratio["test"], prefix="mia_ref")}
 
 
-def _onsets(records, steps, findings, levels: int) -> dict:
+def _learned(records, source) -> dict:
+    """`novel_learned_k<k>` per checkpoint, k = 1..L: how much of block size k the novel
+    generations have learned beyond chance (measure.above_chance); {} without a grammar or
+    per-level validity."""
+    names = [f"novel_valid_k{k}" for k in range(1, source.levels + 1)]
+    if not names or not all(n in records[0]["scalars"] for n in names):
+        return {}
+    valid = np.array([[np.nan if r["scalars"][n] is None else r["scalars"][n] for n in names]
+                      for r in records], dtype=np.float64)
+    learned = measure.above_chance(valid, source.level_chance())
+    return {f"novel_learned_k{k}": learned[:, k - 1] for k in range(1, source.levels + 1)}
+
+
+def _onsets(records, steps, findings, levels: int, learned: dict) -> dict:
     """tau_mem: the step at which the excess copy fraction of generations reaches D's copy gate
     (copying begins); tau_rule: the step at which most generations (RULE_SHARE) are valid at
     every rule level (None without a grammar); "levels": {k: tau_k} for block sizes k = 1..L,
-    the step at which LEVEL_SHARE of the novel generations are valid at block size k (the
-    learning time of the bottom k rule levels; absent without a grammar); all interpolated in
-    log step, inf (saved as null): not within the run."""
+    the step at which LEVEL_SHARE of the novel generations are valid at block size k (absent
+    without a grammar); "learned": {k: tau*_k}, the step at which block size k is learned
+    LEVEL_SHARE of the way from chance to every block valid (`novel_learned_k<k>`: the learning
+    time of rule level L - k + 1 proper, since at the top level of a grammar with m / v = 1/2
+    half of the strings valid below are valid by chance); all interpolated in log step, inf
+    (saved as null): not within the run."""
     def scalar(name):
         return [np.nan if r["scalars"].get(name) is None else r["scalars"][name] for r in records]
 
@@ -127,6 +144,10 @@ def _onsets(records, steps, findings, levels: int) -> dict:
         out["levels"] = {str(k): measure.crossing_step(scalar(f"novel_valid_k{k}"), steps,
                                                        LEVEL_SHARE)
                          for k in range(1, levels + 1)}
+    if learned:
+        out["learned"] = {str(k): measure.crossing_step(learned[f"novel_learned_k{k}"], steps,
+                                                        LEVEL_SHARE)
+                          for k in range(1, levels + 1)}
     return out
 
 

@@ -14,10 +14,15 @@ secondary (no verdict rests on them).
 D (partial memorisation = slop) -- at one block size fixed in advance (`findings.d_block_size`):
 the slop slope minus the slope of a perfect generaliser (fresh samples of the same size), at every
 checkpoint of D's window (`findings.d_window`): "copies", those whose exact copies exceed chance by
-less than `findings.d_copy_gate`; "learning", those from the bottom level's learning time tau_1 up
+less than `findings.d_copy_gate`; "learning", those from the bottom level's learning time tau*_1 up
 to (not including) the onset of copying tau_mem (the run's onsets); "generalising", those from the
-whole grammar's learning time tau_L to tau_mem; the checkpoints of that window are corrected for
-multiplicity with Holm's method (two-sided, family-wise 5 %).
+top level's learning time tau*_L to tau_mem. The learning times are the above-chance ones (onsets
+"learned": block size k learned half the way from chance to every block valid), not the share of
+valid strings: on the controls, a learner that knows every level but the top one is valid at the
+top by chance half of the time (m / v = 1/2), which opened the window before the top level was
+learned and made the null fire (fixed on the controls, before any results-page row used a
+window). The checkpoints of that window are corrected for multiplicity with Holm's method
+(two-sided, family-wise 5 %).
 The interval shown is the one of the checkpoint with the smallest p-value, widened to the
 simultaneous (Bonferroni) level 1 - 5 %/m over the m window checkpoints, so that it keeps its
 coverage although that checkpoint was selected (it excludes 0 exactly when Holm's first step
@@ -97,10 +102,10 @@ def _window_text(config) -> str:
     gate = f"{config.d_copy_gate:.0%}"
     if config.d_window == "copies":
         return f"checkpoints with exact copies < {gate} above chance"
-    start = ("the bottom level's learning time tau_1 (most novel generations valid at block "
-             "size 1)" if config.d_window == "learning" else
-             "the whole grammar's learning time tau_L (most novel generations valid at every "
-             "level)")
+    start = ("the bottom level's learning time tau*_1 (block size 1 learned half the way from "
+             "chance)" if config.d_window == "learning" else
+             "the top level's learning time tau*_L (every block size learned half the way from "
+             "chance)")
     return (f"the checkpoints from {start} to the onset of copying tau_mem (exact copies {gate} "
             "above chance)")
 
@@ -111,12 +116,12 @@ def _d_window(run):
     if config.d_window == "copies":
         return (lambda r: r["scalars"]["excess_copy_fraction"] < config.d_copy_gate,
                 "no checkpoint with exact copies below the gate")
-    levels = run.onsets.get("levels") or {}
+    levels = run.onsets.get("learned") or {}
     if not levels:
         return (lambda r: False, f"the {config.d_window} window needs per-level validity "
                 "(a grammar)")
     k = str(D_WINDOW_LEVEL[config.d_window] or max(map(int, levels)))
-    name = f"tau_{k}"
+    name = f"tau*_{k}"
     # censored times are inf (null once saved)
     start, tau_mem = (math.inf if t is None else t
                       for t in (levels[k], run.onsets.get("memorisation")))

@@ -58,7 +58,8 @@ from slopscope.measure.times import (
 from slopscope.measure.typicality import block_typicality, rule_frequencies, rule_typicality
 
 __all__ = [
-    "IGNORED", "TIME_RULES", "above_chance", "level_chance", "auc_delong", "lira_scores", "membership_columns", "tpr_at_fpr",
+    "IGNORED", "TIME_RULES", "above_chance", "level_chance", "auc_delong", "lira_scores",
+    "membership_columns", "tpr_at_fpr",
     "excess_contrast", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",

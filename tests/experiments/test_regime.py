@@ -75,9 +75,17 @@ def test_the_command_on_planted_oracles(tmp_path):
     assert 0.8 < found["fits"]["mem"]["exponent"] < 1.1
     assert [a["verdict"] for a in found["anchors"].values()] == ["holds"] * 3
     assert all(p["window"]["opens"] for p in found["per_p"])
+    # above chance (v = 16, m = 4: chance is a quarter at the top, so both readings agree)
+    above = found["above_chance"]
+    learned = [[r["tau_learned"][str(k)] for k in (1, 2, 3)] for r in found["runs"]]
+    assert all(a <= b <= c <= 40 for a, b, c in learned)
+    assert [a["verdict"] for a in above["anchors"].values()] == ["holds"] * 3
+    assert found["run_seconds"] == pytest.approx(sum(r["seconds"] for r in found["runs"]))
+    assert found["run_seconds"] > 0
     text = page.read_text()
-    assert "phase_diagram.png" in text and (tmp_path / "page" / "phase_diagram.png").exists()
-    assert "tau_mem grows like P" in text
+    for figure in ("phase_diagram.png", "phase_diagram_above_chance.png"):
+        assert f"]({figure})" in text and (tmp_path / "page" / figure).exists()
+    assert text.count("tau_mem grows like P") == 2 and "## Above chance (tau*_k)" in text
 
 
 def test_the_command_refuses_a_sweep_without_training_set_sizes(tmp_path, capsys):

@@ -20,12 +20,13 @@ def _run(tau_L, tau_mem, valid=0.9, last=16000, step=8000):
 
 
 def test_run_figures_read_the_statistics_checkpoint():
-    summary = SimpleNamespace(tau_levels={1: 100.0, 2: 900.0, 3: 5000.0}, tau_mem=INF, levels=3)
+    summary = SimpleNamespace(tau_learned={1: 100.0, 2: 900.0, 3: 5000.0}, tau_mem=INF,
+                              levels=3)
     table = {"step": [100, 1000, 16000], "novel_valid_k3": [0.1, 0.4, 0.6]}
     assert run_figures(summary, table, 1000) == {"tau_L": 5000.0, "tau_mem": INF,
                                                  "last": 16000, "step": 1000, "valid": 0.4}
     assert run_figures(summary, table, None)["valid"] == 0.6  # a sweep finding: the last
-    assert run_figures(SimpleNamespace(tau_levels=None), table, None) is None  # token data
+    assert run_figures(SimpleNamespace(tau_learned=None), table, None) is None  # token data
 
 
 def test_a_window_row_and_its_ratio():
@@ -74,7 +75,7 @@ def test_a_results_row_records_the_regime_of_its_runs(tmp_path):
                                 "name": "x"}, "none", 0, False)
     figures = _row_result(row, tmp_path, None)["regime_figures"]
     summaries = [read_summary(d) for d in dirs]
-    taus = [s.tau_levels[3] for s in summaries]
+    taus = [s.tau_learned[3] for s in summaries]
     assert all(steps[0] < tau < steps[-1] for tau, steps in
                zip(taus, (s.steps for s in summaries), strict=True))  # learned within the run
     assert figures["window"] and figures["windows"] == 2 and figures["tau_mem"]["censored"] == 2

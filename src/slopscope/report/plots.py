@@ -260,10 +260,11 @@ def results_statistics(rows: list[dict]):
     return fig
 
 
-def phase_diagram(found: dict):
+def phase_diagram(found: dict, tau: str = "tau"):
     """The regime map: x = P, y = training step (both log); the learning time of each block size
-    (tau_k) and the onset of copying (tau_mem), centres over seeds with their bands; regions named
-    by what a model at (P, step) does. Censored times are drawn at the top edge."""
+    (`tau`_k: tau, or tau* above chance) and the onset of copying (tau_mem), centres over seeds
+    with their bands; regions named by what a model at (P, step) does. Censored times are drawn
+    at the top edge."""
     per_p, L = found["per_p"], found["levels"]
     sizes = np.array([p["P"] for p in per_p], dtype=float)
     steps = [s for r in found["runs"] for s in r["steps"]]
@@ -275,15 +276,15 @@ def phase_diagram(found: dict):
         return np.clip(np.where(np.isfinite(values), values, top), bottom, top)
 
     fig, ax = plt.subplots(figsize=(8.5, 4.5))
-    tau = [curve(str(k)) for k in range(1, L + 1)]
+    times = [curve(str(k)) for k in range(1, L + 1)]
     mem = curve("mem")
-    ax.fill_between(sizes, bottom, np.minimum(tau[0], mem), color="0.85", label="no rules")
+    ax.fill_between(sizes, bottom, np.minimum(times[0], mem), color="0.85", label="no rules")
     for k in range(1, L):  # a partial regime ends where copying begins
-        upper = np.minimum(np.maximum(tau[k], tau[k - 1]), mem)
-        ax.fill_between(sizes, tau[k - 1], upper, where=upper > tau[k - 1],
+        upper = np.minimum(np.maximum(times[k], times[k - 1]), mem)
+        ax.fill_between(sizes, times[k - 1], upper, where=upper > times[k - 1],
                         color=plt.cm.viridis(k / (L + 1)), alpha=0.25,
                         label=f"partial (block sizes <= {k})")
-    ax.fill_between(sizes, tau[-1], mem, where=mem > tau[-1], interpolate=True, color="C2",
+    ax.fill_between(sizes, times[-1], mem, where=mem > times[-1], interpolate=True, color="C2",
                     alpha=0.3,
                     label="generalising (the window)")
     ax.fill_between(sizes, mem, top, color="C3", alpha=0.15, label="memorising")
@@ -296,12 +297,12 @@ def phase_diagram(found: dict):
         ax.fill_between(sizes, curve(key, "low"), curve(key, "high"), color=color, alpha=0.2)
 
     for k in range(1, L + 1):
-        line(tau[k - 1], str(k), "o", plt.cm.viridis(k / (L + 1)), f"tau_{k}")
+        line(times[k - 1], str(k), "o", plt.cm.viridis(k / (L + 1)), f"{tau}_{k}")
     line(mem, "mem", "s", "C3", "tau_mem")
     ax.plot([], [], "^", color="0.3", mfc="none", label="not reached (most seeds)")
     ax.set(xscale="log", yscale="log", ylim=(bottom, top), xlabel="training-set size P",
-           ylabel="training step", title="Phase diagram (bands: seeds' range; open triangles at "
-           "the top edge: not reached within the run)")
+           ylabel="training step", title=f"Phase diagram, {tau}_k (bands: seeds' range; open "
+           "triangles at the top edge: not reached within the run)")
     ax.set_xticks(sizes, [f"{p:.0f}" for p in sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.title.set_fontsize(9)

@@ -66,7 +66,7 @@ def _window(w) -> str:
 
 
 def _figures(figures: dict | None) -> dict:
-    """A row's regime cells (experiments/results/regime_figures.py): tau_L, tau_mem, window
+    """A row's regime cells (experiments/results/regime_figures.py): tau*_L, tau_mem, window
     ratio, novel validity, regime label."""
     if figures is None:
         return {"tau_L": "-", "tau_mem": "-", "ratio": "-", "valid": "-",
@@ -107,14 +107,15 @@ def build_results(out="results") -> Path:
              "docs/verdicts.md.", "",
              "Each finding's rows are side by side, one per regime: presets below the "
              "grammar's sample complexity (models copy before they generalise) and presets "
-             "in the generalisation window. The regime in figures: tau_L, the step at which "
-             "most novel generations are valid at every level; tau_mem, the step at which "
+             "in the generalisation window. The regime in figures: tau*_L, the step at which "
+             "the top rule level is learned half the way from chance to every string valid "
+             "(novel generations; docs/science.md, the regime); tau_mem, the step at which "
              "exact copies reach 5 % above chance (geometric means over the runs that reach "
-             "them); their ratio when tau_L comes first; the share of novel generations valid "
+             "them); their ratio when tau*_L comes first; the share of novel generations valid "
              "at every level at the checkpoint the statistic uses. A row whose runs show no "
              "window says so: it does not test the paper's regime.", "",
              "| row | finding | regime | seeds x points | statistic [95 % interval] | verdict | "
-             "false-positive rate | power | tau_L | tau_mem | window ratio | novel valid | "
+             "false-positive rate | power | tau*_L | tau_mem | window ratio | novel valid | "
              "regime in figures |", "|---" * 13 + "|"]
     order = list(dict.fromkeys(row["finding"] for row in rows))
     for row in sorted(rows, key=lambda r: order.index(r["finding"])):

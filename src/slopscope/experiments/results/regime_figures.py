@@ -1,5 +1,7 @@
-"""The regime a results row's runs are in, in figures: the learning time of the whole grammar
-tau_L (most novel generations valid at every level), the onset of copying tau_mem, their ratio
+"""The regime a results row's runs are in, in figures: the learning time of the top rule level
+tau*_L (above chance: every block size learned half the way from chance to every block valid,
+onsets "learned"; the share of valid strings alone is fooled where the top level is valid by
+chance half of the time), the onset of copying tau_mem, their ratio
 (the window, when tau_L comes first), and the share of novel generations valid at every level at
 the checkpoint the row's statistic uses (a run finding's own step; the last checkpoint for a
 sweep finding, whose delay area spans the whole run).
@@ -20,9 +22,9 @@ from slopscope.experiments.studies.regime import MAJORITY, time_centre
 
 
 def run_figures(summary, table: dict, step: int | None) -> dict | None:
-    """One run's regime figures (None: token data, or measured before per-level times).
+    """One run's regime figures (None: token data, or tables built before above-chance times).
     `table`: its checkpoints table (columns); `step`: the statistic's checkpoint (None: last)."""
-    taus = summary.tau_levels
+    taus = summary.tau_learned
     if taus is None:
         return None
     steps = [int(s) for s in table["step"]]

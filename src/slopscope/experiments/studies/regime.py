@@ -91,7 +91,11 @@ def _ordered(run: dict, levels: int) -> bool:
 
 def regime(runs: list[dict], levels: int) -> dict:
     """The regime figures of a sweep's runs, each {"P", "seed", "tau": {k: tau_k}, "tau_mem",
-    "steps", "novel_valid" (novel full validity per checkpoint), "excess_copies"}."""
+    "steps", "novel_valid" (novel full validity per checkpoint), "excess_copies"}. The study
+    applies it twice: to the pre-registered tau_k (the share of novel generations valid at block
+    size k) and to the above-chance tau*_k (onsets "learned"), added after the full run when it
+    showed that at the top level of its grammar half of the strings valid below are valid by
+    chance."""
     sizes = sorted({r["P"] for r in runs})
     per_p = []
     for size in sizes:
@@ -153,7 +157,7 @@ def regime_runs(sweep_dir) -> list[dict]:
     from pathlib import Path
 
     from slopscope.experiments.verdicts.sweep_rules import finished_runs
-    from slopscope.store import read_columns
+    from slopscope.store import read_columns, read_json
 
     out = []
     for row, values, summary in finished_runs(sweep_dir):
@@ -161,7 +165,10 @@ def regime_runs(sweep_dir) -> list[dict]:
         if taus is None:  # token data, or measured before per-level times
             continue
         table = read_columns(Path(row["run_dir"]) / "tables" / "checkpoints.parquet")
+        done = Path(row["run_dir"]) / "done.json"  # the run's own wall time
         out.append({"P": values[KEY], "seed": row["seed"], "tau": taus,
+                    "tau_learned": summary.tau_learned,
+                    "seconds": read_json(done).get("seconds") if done.is_file() else None,
                     "tau_mem": summary.tau_mem, "steps": [int(s) for s in table["step"]],
                     "novel_valid": [float(v) for v in table[f"novel_valid_k{summary.levels}"]],
                     "excess_copies": [float(v) for v in table["excess_copy_fraction"]],
@@ -196,7 +203,11 @@ def run_regime(out, runs_dir="runs", quick: bool = False, workers: int = 2,
     if not runs:
         raise SlopscopeError(f"the regime sweep {sweep_dir} gave no runs with learning times")
     found = regime(runs, runs[0]["levels"])
+    learned = [{**r, "tau": r["tau_learned"]} for r in runs if r["tau_learned"] is not None]
+    above = regime(learned, runs[0]["levels"]) if len(learned) == len(runs) else None
     path = Path(out) / "regime.json"
-    write_json(path, {**found, "quick": quick, "sweep": spec, "sweep_dir": str(sweep_dir),
-                      "runs": runs, "seconds": time.perf_counter() - began})
+    write_json(path, {**found, "above_chance": above, "quick": quick, "sweep": spec,
+                      "sweep_dir": str(sweep_dir), "runs": runs,
+                      "seconds": time.perf_counter() - began,
+                      "run_seconds": sum(r["seconds"] or 0.0 for r in runs)})
     return path

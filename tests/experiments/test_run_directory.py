@@ -135,7 +135,7 @@ def test_the_report_builds_from_a_copied_run_directory_alone(oracle_run, tmp_pat
     assert done.returncode == 0, done.stderr
     page = (copy / "report" / "report.html").read_text()
     assert (copy / "report" / "report.html").stat().st_mtime_ns > before
-    assert page.count("<img") == 6  # five figures + membership inference (likelihood measured)
+    assert page.count("<img") == 7  # six figures + membership inference (likelihood measured)
     original = (oracle_run / "report" / "report.html").read_text()
     assert _without_images(page) == _without_images(original)
     config = html.unescape(page.split("<h2>Configuration</h2><pre>")[1].split("</pre>")[0])

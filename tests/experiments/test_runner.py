@@ -117,8 +117,9 @@ def test_cli_run_and_errors(tmp_path, capsys):
 def test_the_report_has_every_figure_and_a_findings_table(finished):
     _, run_dir = finished
     page = (run_dir / "report" / "report.html").read_text()
-    assert page.count("<img") == 6 and "data:image/png;base64," in page
-    for name in ("copies_validity", "memorized_by_quintile", "time_vs_typicality",
+    assert page.count("<img") == 7 and "data:image/png;base64," in page
+    for name in ("copies_validity", "learned_above_chance", "memorized_by_quintile",
+                 "time_vs_typicality",
                  "nearest_neighbours", "blocks_over_training", "membership_inference"):
         assert (run_dir / "report" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert b"<svg" in (run_dir / "report" / f"{name}.svg").read_bytes()[:500]

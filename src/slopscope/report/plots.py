@@ -73,6 +73,34 @@ def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
     return fig
 
 
+def learned_above_chance(steps, table: dict, L: int, taus: dict | None,
+                         tau_mem: float | None):
+    """How much of each block size the novel generations have learned beyond chance per
+    checkpoint (`novel_learned_k<k>`: 0 = symbols paired at random, 1 = every block valid), with
+    the half-way line, each tau*_k and tau_mem marked."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for k in range(1, L + 1):
+        color = plt.cm.viridis(k / (L + 1))
+        ax.plot(steps, table[f"novel_learned_k{k}"], "o-", ms=3, color=color,
+                label=f"block size {k}")
+        tau = (taus or {}).get(k)
+        if tau is not None and np.isfinite(tau):
+            ax.axvline(tau, color=color, lw=0.8, ls="--")
+            ax.text(tau, 1.0, f"tau*_{k}", fontsize=6, color=color, rotation=90, va="top")
+    ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
+    ax.axhline(0.0, color="0.7", lw=0.6)
+    if tau_mem is not None and np.isfinite(tau_mem):
+        ax.axvline(tau_mem, color="C3", lw=1.2)
+        ax.text(tau_mem, 1.0, "tau_mem", fontsize=6, color="C3", rotation=90, va="top")
+    log_step_axis(ax)
+    ax.set(xlabel="training step", ylabel="learned beyond chance", ylim=(-0.3, 1.05),
+           title="Novel generations: each block size learned beyond chance (dotted: half way)")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def memorized_by_quintile(curves: dict):
     """curves: columns of tables/quintiles.parquet (split, quintile, step, fraction, low, high)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
@@ -229,6 +257,9 @@ def run_figures(tables, summary) -> list[tuple]:
     return [
         ("copies_validity", copies_and_validity(steps, checkpoints, summary.levels,
                                                 summary.tau_levels, summary.tau_mem)),
+    ] + ([("learned_above_chance", learned_above_chance(
+        steps, checkpoints, summary.levels, summary.tau_learned, summary.tau_mem))]
+         if "novel_learned_k1" in checkpoints else []) + [
         ("memorized_by_quintile", memorized_by_quintile(tables("quintiles"))),
         ("time_vs_typicality", time_vs_typicality(by_split(times, "generation_time"),
                                                   by_split(typicality, "t1"), rho, steps[-1])),

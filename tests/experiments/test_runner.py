@@ -149,5 +149,5 @@ def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, caps
 def test_the_report_renders_in_headless_chromium_without_console_errors(finished):
     _, run_dir = finished
     images, problems = render(run_dir / "report" / "report.html")
-    assert len(images) == 6 and all(done and width > 0 for done, width in images)
+    assert len(images) == 7 and all(done and width > 0 for done, width in images)
     assert problems == []

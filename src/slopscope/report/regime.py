@@ -93,8 +93,9 @@ def build_regime(out="results/regime") -> Path:
              "have if the symbols its blocks parse to were paired at random. Added after the "
              "full run, from the same checkpoints.",
              "- **tau_k, as pre-registered**: the step at which half of the novel generations are "
-             "valid at block size k. Where chance is high it is reached early: with m / v = 1/2 "
-             "at the top level, half of the strings valid below it are valid by chance.", "",
+             "valid at block size k. Where chance is high it is reached early: on a grammar with "
+             "m / v = 1/2 (e.g. v = n = 8, m = 4), half of the strings valid below the top level "
+             "are valid at it by chance.", "",
              "Centres are geometric means over seeds, brackets the seeds' range; rules: "
              "docs/science.md (the regime).", ""]
     if found.get("above_chance"):

@@ -119,7 +119,7 @@ def _d_window(run):
     levels = run.onsets.get("learned") or {}
     if not levels:
         return (lambda r: False, f"the {config.d_window} window needs per-level validity "
-                "(a grammar)")
+                "(a grammar; `slopscope measure RUN` adds its above-chance times to older runs)")
     k = str(D_WINDOW_LEVEL[config.d_window] or max(map(int, levels)))
     name = f"tau*_{k}"
     # censored times are inf (null once saved)

@@ -36,6 +36,16 @@ def log_step_axis(ax) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def _mark_step(ax, step, label: str, color, lw: float = 0.8, ls: str = "--") -> bool:
+    """A labelled vertical line at `step` (a learning time or tau_mem); False, drawing nothing,
+    when the time is not measured or censored."""
+    if step is None or not np.isfinite(step):
+        return False
+    ax.axvline(step, color=color, lw=lw, ls=ls)
+    ax.text(step, 1.0, label, fontsize=6, color=color, rotation=90, va="top")
+    return True
+
+
 def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
                         tau_mem: float | None = None):
     """Exact copies and held-out hits per checkpoint, validity per rule level (L = 0: token
@@ -54,14 +64,9 @@ def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
         color = plt.cm.viridis(k / (L + 1))
         ax.plot(steps, table[f"novel_valid_k{k}"], "-", lw=1, color=color,
                 label=f"novel generations valid at block size {k}")
-        tau = (taus or {}).get(k)
-        if tau is not None and np.isfinite(tau):
-            ax.axvline(tau, color=color, lw=0.8, ls="--")
-            ax.text(tau, 1.0, f"tau_{k}", fontsize=6, color=color, rotation=90, va="top")
-    if tau_mem is not None and np.isfinite(tau_mem):
-        ax.axvline(tau_mem, color="C3", lw=1.2)
-        ax.text(tau_mem, 1.0, "tau_mem", fontsize=6, color="C3", rotation=90, va="top")
-    elif tau_mem is not None and L:  # censored: copying had not begun by the last checkpoint
+        _mark_step(ax, (taus or {}).get(k), f"tau_{k}", color)
+    if not _mark_step(ax, tau_mem, "tau_mem", "C3", lw=1.2, ls="-") and tau_mem is not None \
+            and L:  # censored: copying had not begun by the last checkpoint
         ax.text(steps[-1], 1.0, f"tau_mem > {steps[-1]:.0f}", fontsize=6, color="C3",
                 ha="right", va="top")
     log_step_axis(ax)
@@ -83,15 +88,10 @@ def learned_above_chance(steps, table: dict, L: int, taus: dict | None,
         color = plt.cm.viridis(k / (L + 1))
         ax.plot(steps, table[f"novel_learned_k{k}"], "o-", ms=3, color=color,
                 label=f"block size {k}")
-        tau = (taus or {}).get(k)
-        if tau is not None and np.isfinite(tau):
-            ax.axvline(tau, color=color, lw=0.8, ls="--")
-            ax.text(tau, 1.0, f"tau*_{k}", fontsize=6, color=color, rotation=90, va="top")
+        _mark_step(ax, (taus or {}).get(k), f"tau*_{k}", color)
     ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
     ax.axhline(0.0, color="0.7", lw=0.6)
-    if tau_mem is not None and np.isfinite(tau_mem):
-        ax.axvline(tau_mem, color="C3", lw=1.2)
-        ax.text(tau_mem, 1.0, "tau_mem", fontsize=6, color="C3", rotation=90, va="top")
+    _mark_step(ax, tau_mem, "tau_mem", "C3", lw=1.2, ls="-")
     log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="learned beyond chance", ylim=(-0.3, 1.05),
            title="Novel generations: each block size learned beyond chance (dotted: half way)")

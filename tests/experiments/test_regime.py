@@ -86,6 +86,17 @@ def test_the_command_on_planted_oracles(tmp_path):
     for figure in ("phase_diagram.png", "phase_diagram_above_chance.png"):
         assert f"]({figure})" in text and (tmp_path / "page" / figure).exists()
     assert text.count("tau_mem grows like P") == 2 and "## Above chance (tau*_k)" in text
+    assert "denoiser `oracle`" in text and "masked diffusion" in text  # the model it measured
+    assert f"`slopscope regime {sweep} --out {tmp_path / 'page'}`" in text
+
+
+def test_the_regenerate_command_leaves_out_defaults():
+    from slopscope.experiments.studies.regime import regime_command
+
+    assert regime_command("regime", "results/regime", False) == "slopscope regime"
+    assert regime_command("regime", "results/regime-quick", True) == "slopscope regime --quick"
+    assert regime_command("regime-unet", "results/regime-unet", False) == \
+        "slopscope regime regime-unet --out results/regime-unet"
 
 
 def test_the_command_refuses_a_sweep_without_training_set_sizes(tmp_path, capsys):

@@ -79,9 +79,14 @@ def build_regime(out="results/regime") -> Path:
         else ""
     run_time = (f"; the runs' own wall times sum to {found['run_seconds']:.0f} s"
                 if found.get("run_seconds") else "")
+    command = found.get("command") or f"slopscope regime{' --quick' if found['quick'] else ''}"
+    first = found["runs"][0] if found["runs"] else {}
+    model = (f" (denoiser `{first['model']['backbone']}` with options "
+             f"{first['model'].get('options', {})}, {first['family']} diffusion)"
+             if "model" in first else "")
     lines = [f"# slopscope regime{' (quick)' if found['quick'] else ''}", "",
-             f"{quick}Regenerate with `slopscope regime{' --quick' if found['quick'] else ''}`. "
-             f"Sweep `{sweep.get('base')}` with overrides {sweep.get('overrides', [])}, "
+             f"{quick}Regenerate with `{command}`. "
+             f"Sweep `{sweep.get('base')}` with overrides {sweep.get('overrides', [])}{model}, "
              f"P = {found['sizes']}, seeds {sweep.get('seeds')}; {len(found['runs'])} runs, "
              f"wall time of this call {found['seconds']:.0f} s{run_time}. tau_mem: the step at "
              "which exact copies in excess of chance reach 5 %. Two readings of when block size "

@@ -166,14 +166,26 @@ def regime_runs(sweep_dir) -> list[dict]:
             continue
         table = read_columns(Path(row["run_dir"]) / "tables" / "checkpoints.parquet")
         done = Path(row["run_dir"]) / "done.json"  # the run's own wall time
+        config = read_json(Path(row["run_dir"]) / "config.json")["config"]
         out.append({"P": values[KEY], "seed": row["seed"], "tau": taus,
                     "tau_learned": summary.tau_learned,
                     "seconds": read_json(done).get("seconds") if done.is_file() else None,
                     "tau_mem": summary.tau_mem, "steps": [int(s) for s in table["step"]],
                     "novel_valid": [float(v) for v in table[f"novel_valid_k{summary.levels}"]],
                     "excess_copies": [float(v) for v in table["excess_copy_fraction"]],
-                    "levels": summary.levels})
+                    "levels": summary.levels, "model": config["model"],
+                    "family": config["diffusion"]["family"]})
     return out
+
+
+def regime_command(sweep: str, out, quick: bool) -> str:
+    """The command line that regenerates a regime page (defaults left out)."""
+    from pathlib import Path
+
+    default = Path("results/regime-quick" if quick else "results/regime")
+    return " ".join(["slopscope regime", *([str(sweep)] if str(sweep) != SWEEP else []),
+                     *(["--out", str(out)] if Path(out) != default else []),
+                     *(["--quick"] if quick else [])])
 
 
 def run_regime(out, runs_dir="runs", quick: bool = False, workers: int = 2,
@@ -207,6 +219,7 @@ def run_regime(out, runs_dir="runs", quick: bool = False, workers: int = 2,
     above = regime(learned, runs[0]["levels"]) if len(learned) == len(runs) else None
     path = Path(out) / "regime.json"
     write_json(path, {**found, "above_chance": above, "quick": quick, "sweep": spec,
+                      "command": regime_command(sweep, out, quick),
                       "sweep_dir": str(sweep_dir), "runs": runs,
                       "seconds": time.perf_counter() - began,
                       "run_seconds": sum(r["seconds"] or 0.0 for r in runs)})

@@ -22,8 +22,22 @@ def test_every_preset_loads_and_round_trips(name):
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
     assert preset_names() == ["counterfactual", "demo", "e1", "e1-gpu", "e2", "e2-gpu", "e3",
-                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "regime", "w2", "w3", "w4",
-                              "w5", "words"]
+                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "regime", "regime-unet",
+                              "w2", "w3", "w4", "w5", "words"]
+
+
+def test_the_unet_regime_study_differs_from_the_transformer_one_only_in_the_denoiser():
+    from slopscope.experiments.sweeps.sweep import read_sweep
+
+    base, unet = load_config("regime").to_dict(), load_config("regime-unet").to_dict()
+    assert {key for key in base if base[key] != unet[key]} == {"name", "description", "model"}
+    assert unet["model"] == {"backbone": "unet", "options": {}}
+    sweeps = read_sweep("regime"), read_sweep("regime-unet")
+    assert sweeps[0]["grid"] == sweeps[1]["grid"] and sweeps[0]["seeds"] == sweeps[1]["seeds"]
+    for name in ("w2", "w3", "w4", "w5"):  # the window presets: the U-Net at P = 1536
+        config = load_config(name)
+        assert config.model.backbone == "unet" and config.data.train == 1536
+        assert config.grammar.v == config.grammar.n == 8 and config.grammar.m == 4
 
 
 def test_paper_scale_presets_for_a_gpu():

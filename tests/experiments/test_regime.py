@@ -111,15 +111,20 @@ def test_the_command_refuses_a_sweep_without_training_set_sizes(tmp_path, capsys
     assert not (tmp_path / "runs").exists()  # refused before anything ran
 
 
-def test_the_readme_quotes_the_committed_regime_page_and_its_figure():
+def test_the_readme_quotes_the_committed_regime_pages_and_their_figures():
     root = Path(__file__).resolve().parents[2]
-    page = (root / "results" / "regime" / "regime.md").read_text()
-    data = json.loads((root / "results" / "regime" / "regime.json").read_text())
     readme = (root / "README.md").read_text()
     section = readme[readme.index("## The regime"):readme.index("## Beyond the paper")]
-    assert not data["quick"] and len(data["sizes"]) >= 6
-    assert all(len([r for r in data["runs"] if r["P"] == p]) >= 3 for p in data["sizes"])
-    table = [line for line in section.splitlines() if line.startswith("|")]
-    assert len(table) >= 8 and all(line in page.splitlines() for line in table)
-    assert "](results/regime/phase_diagram.png)" in section
-    assert (root / "results" / "regime" / "phase_diagram.png").stat().st_size > 10_000
+    pages = {}
+    for name in ("regime", "regime-unet"):  # the transformer's page and the U-Net's
+        page = root / "results" / name
+        data = json.loads((page / "regime.json").read_text())
+        assert not data["quick"] and len(data["sizes"]) >= 6
+        assert all(len([r for r in data["runs"] if r["P"] == p]) >= 3 for p in data["sizes"])
+        assert data["run_seconds"] > 0
+        pages[name] = (page / "regime.md").read_text().splitlines()
+        assert f"](results/{name}/phase_diagram_above_chance.png)" in section
+        assert (page / "phase_diagram_above_chance.png").stat().st_size > 10_000
+    quoted = [line for line in section.splitlines() if line.startswith(("|", "- **"))]
+    assert len(quoted) >= 24
+    assert all(any(line in page for page in pages.values()) for line in quoted)

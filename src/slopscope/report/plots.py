@@ -306,19 +306,26 @@ def phase_diagram(found: dict, tau: str = "tau"):
                            for p in per_p], dtype=float)
         return np.clip(np.where(np.isfinite(values), values, top), bottom, top)
 
+    # the regions on a fine grid of P, each curve straight between its points on the log-log
+    # axes, so that the minimum of two curves is drawn where they cross, not at the next P
+    dense = np.geomspace(sizes[0], sizes[-1], 50 * len(sizes))
+
+    def region(values):
+        return np.exp(np.interp(np.log(dense), np.log(sizes), np.log(values)))
+
     fig, ax = plt.subplots(figsize=(8.5, 4.5))
     times = [curve(str(k)) for k in range(1, L + 1)]
     mem = curve("mem")
-    ax.fill_between(sizes, bottom, np.minimum(times[0], mem), color="0.85", label="no rules")
+    fine, fine_mem = [region(t) for t in times], region(mem)
+    ax.fill_between(dense, bottom, np.minimum(fine[0], fine_mem), color="0.85", label="no rules")
     for k in range(1, L):  # a partial regime ends where copying begins
-        upper = np.minimum(np.maximum(times[k], times[k - 1]), mem)
-        ax.fill_between(sizes, times[k - 1], upper, where=upper > times[k - 1],
+        upper = np.minimum(np.maximum(fine[k], fine[k - 1]), fine_mem)
+        ax.fill_between(dense, fine[k - 1], upper, where=upper > fine[k - 1],
                         color=plt.cm.viridis(k / (L + 1)), alpha=0.25,
                         label=f"partial (block sizes <= {k})")
-    ax.fill_between(sizes, times[-1], mem, where=mem > times[-1], interpolate=True, color="C2",
-                    alpha=0.3,
-                    label="generalising (the window)")
-    ax.fill_between(sizes, mem, top, color="C3", alpha=0.15, label="memorising")
+    ax.fill_between(dense, fine[-1], fine_mem, where=fine_mem > fine[-1], interpolate=True,
+                    color="C2", alpha=0.3, label="generalising (the window)")
+    ax.fill_between(dense, fine_mem, top, color="C3", alpha=0.15, label="memorising")
     def line(values, key, marker, color, label):
         """Reached centres joined; censored ones as open triangles at the top edge."""
         reached = values < top

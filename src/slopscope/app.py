@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.presets import shipped_calibration
+from slopscope.experiments.presets import shipped_calibration, sweep_preset_names
 from slopscope.saved_config import read_saved_config
 from slopscope.store import calibration_path, read_json, sweep_name
 from slopscope.summary import has_summary, read_summary, summary_path
@@ -148,6 +148,11 @@ class SweepDone:
     page: Path
     failed: int  # runs that failed
     notes: list  # runs without a report, and why
+
+
+def sweep_presets() -> tuple[str, ...]:
+    """The names of the shipped sweep presets."""
+    return sweep_preset_names()
 
 
 def sweep(sweep_file, runs_dir="runs", workers: int | None = None, executor: str = "local",

@@ -11,7 +11,6 @@ from slopscope.cli_grammar import grammar_parser
 from slopscope.cli_options import add_integer, output_dir
 from slopscope.cli_tools import execution_options, tools_parser
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.presets import sweep_preset_names
 
 
 def _run_parser(sub) -> None:
@@ -41,7 +40,7 @@ def _run_parser(sub) -> None:
     c.set_defaults(func=_run_runs)
     w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
     w.add_argument("sweep_file", help="a sweep TOML file, or a sweep preset: "
-                   + ", ".join(sweep_preset_names()))
+                   + ", ".join(app.sweep_presets()))
     w.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
     add_integer(w, "--workers", default=None, minimum=1,
                 help="parallel runs; default: the sweep file's workers, else 2")

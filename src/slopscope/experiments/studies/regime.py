@@ -157,6 +157,7 @@ def regime_runs(sweep_dir) -> list[dict]:
     from pathlib import Path
 
     from slopscope.experiments.verdicts.sweep_rules import finished_runs
+    from slopscope.saved_config import read_saved_config
     from slopscope.store import read_columns, read_json
 
     out = []
@@ -166,15 +167,15 @@ def regime_runs(sweep_dir) -> list[dict]:
             continue
         table = read_columns(Path(row["run_dir"]) / "tables" / "checkpoints.parquet")
         done = Path(row["run_dir"]) / "done.json"  # the run's own wall time
-        config = read_json(Path(row["run_dir"]) / "config.json")["config"]
+        saved = read_saved_config(row["run_dir"])
         out.append({"P": values[KEY], "seed": row["seed"], "tau": taus,
                     "tau_learned": summary.tau_learned,
                     "seconds": read_json(done).get("seconds") if done.is_file() else None,
                     "tau_mem": summary.tau_mem, "steps": [int(s) for s in table["step"]],
                     "novel_valid": [float(v) for v in table[f"novel_valid_k{summary.levels}"]],
                     "excess_copies": [float(v) for v in table["excess_copy_fraction"]],
-                    "levels": summary.levels, "model": config["model"],
-                    "family": config["diffusion"]["family"]})
+                    "levels": summary.levels, "model": saved.config["model"],
+                    "family": saved.family})
     return out
 
 

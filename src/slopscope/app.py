@@ -196,10 +196,10 @@ def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
 def regime(sweep: str = "regime", out=None, runs_dir="runs", quick: bool = False,
            workers: int = 2, executor: str = "local") -> Path:
     """Run (or resume) the regime study, then its page; returns regime.md."""
-    from slopscope.experiments.studies.regime import run_regime
+    from slopscope.experiments.studies.regime import default_page, run_regime
     from slopscope.report.regime import build_regime
 
-    out = Path(out or ("results/regime-quick" if quick else "results/regime"))
+    out = Path(out or default_page(quick))
     run_regime(out, runs_dir, quick, workers, executor, sweep)
     return build_regime(out)
 

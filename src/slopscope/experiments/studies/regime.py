@@ -179,13 +179,17 @@ def regime_runs(sweep_dir) -> list[dict]:
     return out
 
 
+def default_page(quick: bool) -> str:
+    """Where `slopscope regime` writes its page when no --out is given."""
+    return "results/regime-quick" if quick else "results/regime"
+
+
 def regime_command(sweep: str, out, quick: bool) -> str:
     """The command line that regenerates a regime page (defaults left out)."""
     from pathlib import Path
 
-    default = Path("results/regime-quick" if quick else "results/regime")
     return " ".join(["slopscope regime", *([str(sweep)] if str(sweep) != SWEEP else []),
-                     *(["--out", str(out)] if Path(out) != default else []),
+                     *(["--out", str(out)] if Path(out) != Path(default_page(quick)) else []),
                      *(["--quick"] if quick else [])])
 
 

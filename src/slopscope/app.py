@@ -182,14 +182,15 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
 
 
 def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local") -> tuple[list[str], Path]:
-    """Run (or resume) the results page; (one line per row, the path of results.md)."""
+              executor: str = "local", only=None) -> tuple[list[str], Path]:
+    """Run (or resume) the results page (or the rows in `only`); (one line per row, the path
+    of results.md)."""
     from slopscope.experiments.results.reproduce import describe
     from slopscope.experiments.results.reproduce import reproduce as run_rows
     from slopscope.report.results import build_results
 
     out = Path(out or ("results/quick" if quick else "results"))
-    path = run_rows(out, runs_dir, quick, workers, executor)
+    path = run_rows(out, runs_dir, quick, workers, executor, only=only)
     return [describe(row) for row in read_json(path)["rows"]], build_results(out)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
-from slopscope.cli_options import add_integer, output_dir
+from slopscope.cli_options import add_integer, output_dir, row_list
 from slopscope.cli_tools import execution_options, tools_parser
 from slopscope.errors import SlopscopeError
 
@@ -71,6 +71,8 @@ def _run_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="a first look (minutes, not hours)")
     p.add_argument("--out", type=output_dir, default=None,
                    help="results directory (default results/, or results/quick/)")
+    p.add_argument("--rows", type=row_list, default=None, metavar="KEY,KEY",
+                   help="run only these rows (the others: kept when finished, else pending)")
     execution_options(p)
     p.set_defaults(func=_run_reproduce)
     g = sub.add_parser("regime", help="the regime study: a sweep over the training-set size P, "
@@ -88,7 +90,8 @@ def _run_parser(sub) -> None:
 
 
 def _run_reproduce(args) -> int:
-    lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers, args.executor)
+    lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers,
+                                args.executor, only=args.rows)
     print("\n".join(lines))
     print(f"results: {page}")
     return 0

@@ -84,3 +84,13 @@ def output_dir(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"cannot write into {text}: {existing} is not "
                                          "writable; allowed: a writable directory")
     return path
+
+
+def row_list(text: str) -> tuple[str, ...]:
+    """An argparse `type=` for a comma-separated list of results-page row keys (checked against
+    the page by the command)."""
+    keys = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not keys:
+        raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of row "
+                                         "keys, like D-window,E1-window")
+    return keys

@@ -4,13 +4,16 @@ and its calibration, and write <out>/results.json (the report turns it into resu
 Each finished row (no failed run) is saved as <out>/rows/<key>.json with the hash of its
 specification and skipped next time, so the job resumes row by row (and across machines, when
 the row files are committed); the runs themselves are skipped when their run directories are
-done. Each row records its own wall time, so a job spread over several calls still adds up."""
+done. Each row records its own wall time, so a job spread over several calls still adds up.
+`only` runs the named rows alone (the others are kept when finished before, else listed as
+pending), so one regime or one row can run on its own machine."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from slopscope.errors import SlopscopeError
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.results.plan import REGIMES, Row, estimate_seconds, read_rows
 from slopscope.experiments.results.regime_figures import row_figures, run_figures
@@ -23,21 +26,27 @@ from slopscope.verdicts import Verdict, format_interval
 
 
 def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local", report=print) -> Path:
-    """Run (or resume) the results page; returns the path of results.json."""
+              executor: str = "local", report=print, only=None) -> Path:
+    """Run (or resume) the results page (or the rows named in `only`); returns the path of
+    results.json."""
     out, runs_dir = Path(out), Path(runs_dir)
     rows = read_rows(quick)
-    plan = estimate_seconds(rows, workers)
+    selected = select_rows(rows, only)
+    plan = estimate_seconds([row for row in rows if row.key in selected], workers)
     report(f"reproduce{' --quick' if quick else ''}: {len(rows)} rows, {plan['trained_runs']} "
            f"trained runs and their oracle calibrations; about "
            f"{plan['seconds'] / 3600:.1f} h on {workers} workers (2-core estimate)")
     began = time.perf_counter()
-    results, calibrations = [], {}
+    results, calibrations, pending = [], {}, []
     for i, row in enumerate(rows, start=1):
         path = out / "rows" / f"{row.key}.json"
         if path.exists() and read_json(path).get("spec") == row.spec_hash():
             report(f"[{i}/{len(rows)}] {row.key}: done before")
             result = read_json(path)
+        elif row.key not in selected:
+            report(f"[{i}/{len(rows)}] {row.key}: not selected, pending")
+            pending.append(row.key)
+            continue
         else:
             report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
                    f"({time.perf_counter() - began:.0f} s so far)")
@@ -53,9 +62,21 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
                 write_json(path, result)
         results.append(result)
     path = out / "results.json"
-    write_json(path, {"quick": quick, "rows": results,
+    write_json(path, {"quick": quick, "rows": results, "pending": pending,
                       "seconds": sum(r.get("seconds", 0.0) for r in results)})
     return path
+
+
+def select_rows(rows: list[Row], only) -> set[str]:
+    """The keys of the rows to run: all, or those named (each must be a row of the page)."""
+    keys = [row.key for row in rows]
+    if not only:
+        return set(keys)
+    unknown = [key for key in only if key not in keys]
+    if unknown:
+        raise SlopscopeError(f"--rows {','.join(unknown)}: not a row of the results page; "
+                             f"allowed: {', '.join(keys)}")
+    return set(only)
 
 
 def _sweep(row: Row, out: Path, runs_dir: Path, workers, executor, report) -> Path:

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slopscope.errors import SlopscopeError
 from slopscope.experiments.results.plan import estimate_seconds, read_rows
-from slopscope.experiments.sweeps.sweep import expand
+from slopscope.experiments.results.reproduce import select_rows
+from slopscope.experiments.sweeps.sweep import expand, grid_points
 from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
 from slopscope.report.results import build_results
 from slopscope.verdicts import BY_NAME, Verdict
@@ -35,6 +37,39 @@ def test_every_row_has_at_least_six_seeds_and_the_grids_the_findings_need():
     assert all(row.sweep["name"].startswith("quick-") for row in quick)
     assert estimate_seconds(quick, 2)["seconds"] < estimate_seconds(read_rows(), 2)["seconds"] / 10
     assert rows["A-masked"].spec_hash() != quick[0].spec_hash()
+
+
+def test_each_finding_has_a_row_in_the_window_on_the_u_net_at_six_seeds():
+    rows = {row.key: row for row in read_rows()}
+    window = {key: row for key, row in rows.items() if row.regime == "window"}
+    assert {row.finding for row in window.values()} == {"A", "B", "C", "D", "E1"}
+    assert {window[f"A-{f}-window"].config().diffusion.family
+            for f in ("masked", "uniform", "gaussian")} == {"masked", "uniform", "gaussian"}
+    assert all(row.seeds >= 6 and row.config().model.backbone == "unet"
+               for row in window.values())
+    assert window["B-window"].points >= 4 and window["E1-window"].points >= 4
+    assert {window["C-window"].config(p).grammar.zipf_levels[0]
+            for p in grid_points(window["C-window"].sweep)} == {1, 3}
+    assert window["D-window"].config().findings.d_window == "generalising"
+    # the Gaussian row shares the uniform row's calibration: same P, steps and checkpoints
+    gaussian, uniform = window["A-gaussian-window"], window["A-uniform-window"]
+    assert gaussian.calibration == "A-uniform-window"
+    assert gaussian.config().train == uniform.config().train
+    assert gaussian.config().data == uniform.config().data
+    assert all(row.regime == "below" for key, row in rows.items() if key not in window)
+    assert all(row.calibration == "self" for key, row in window.items() if key != gaussian.key)
+
+
+def test_rows_can_run_alone_and_the_others_are_listed_as_pending(tmp_path):
+    rows = read_rows()
+    assert select_rows(rows, None) == {row.key for row in rows}
+    assert select_rows(rows, ("D-window",)) == {"D-window"}
+    with pytest.raises(SlopscopeError, match=r"--rows X-window: not a row .* allowed: A-masked"):
+        select_rows(rows, ("D-window", "X-window"))
+    (tmp_path / "results.json").write_text(json.dumps({"quick": False, "rows": [],
+                                                       "pending": ["B-window", "E1-window"]}))
+    page = build_results(tmp_path).read_text()
+    assert "## Not yet run" in page and "B-window, E1-window." in page
 
 
 def test_the_pooled_rule_is_the_mean_over_seeds_with_a_t_interval():
@@ -101,6 +136,13 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
     assert "| 512 | 6 | 50 | 1536 | 0 | 50 to 1536 |" in page and "no stopping window" not in page
     assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "e1_scaling.png").exists()
+    window = dict(rows[2], key="E1-window", regime="in the window")
+    (tmp_path / "results.json").write_text(json.dumps({"quick": False,
+                                                       "rows": [rows[2], window]}))
+    page = build_results(tmp_path).read_text()
+    assert "## Memorisation time against training-set size (E1) (E1, below" in page
+    assert "## Memorisation time against training-set size (E1) (E1-window, in the window)" in page
+    assert (tmp_path / "e1_scaling_E1-window.png").exists()
 
 
 def test_the_results_page_says_when_copying_begins_before_the_rules(tmp_path):
@@ -123,7 +165,9 @@ def test_the_readme_quotes_the_committed_full_results_and_nothing_else():
     data = json.loads((root / "results" / "results.json").read_text())
     readme = (root / "README.md").read_text()
     section = readme[readme.index("## Results:"):readme.index("## The regime")]
-    assert not data["quick"] and len(data["rows"]) == 8 and page.startswith("# slopscope results\n")
+    assert not data["quick"] and page.startswith("# slopscope results\n")
+    keys = [row["key"] for row in data["rows"]] + data.get("pending", [])
+    assert sorted(keys) == sorted(row.key for row in read_rows())  # every row, run or pending
     table = [line for line in section.splitlines() if line.startswith("|")]
     assert len(table) >= 10 and all(line in page.splitlines() for line in table)
     assert all(f"| {row['key']} |" in section for row in data["rows"])
@@ -138,6 +182,6 @@ def test_reproduce_quick_runs_from_a_fresh_checkout_within_15_minutes(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert time.perf_counter() - began < 15 * 60
     data = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert data["quick"] and len(data["rows"]) == 8
+    assert data["quick"] and len(data["rows"]) == len(read_rows()) and not data["pending"]
     assert all(row["failed"] == 0 for row in data["rows"])
     assert "(quick)" in (tmp_path / "out" / "results.md").read_text()

@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+from slopscope.experiments.results.plan import REGIMES
 from slopscope.report import plots
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import format_interval
@@ -92,6 +93,31 @@ def _null_mean(row) -> str:
             f"{format_interval(found['mean'], found['low'], found['high'], 4)} (should cover 0).")
 
 
+def _scaling_section(row: dict, out: Path, several: bool) -> list[str]:
+    """The memorisation time against P of an E1 row: its exponent and the window per P."""
+    scaling = row["scaling"]
+    exponent = scaling.get("exponent")
+    anchor = ("" if exponent is None else " The literature's exponent 1 (onset linear in P) "
+              + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
+              + " this interval.")
+    name = f"e1_scaling_{row['key']}.png" if several else "e1_scaling.png"
+    title = f" ({_md(row['key'])}, {row.get('regime', REGIMES['below'])})" if several else ""
+    lines = ["", f"## Memorisation time against training-set size (E1){title}", "",
+             f"{_md(scaling['measured'])}.{anchor} Window per P (geometric means over the "
+             "seeds that reach each onset; tau_rule: most generations valid at every level; "
+             "tau_mem: copying begins):", "",
+             "| P | seeds | tau_rule | tau_mem | censored | window |", "|---|---|---|---|---|---|"]
+    windows = [_window(w) for w in scaling["window"]]
+    lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
+              f"{w['censored']} | {window} |"
+              for w, window in zip(scaling["window"], windows, strict=True)]
+    if all(window.startswith("none") for window in windows):
+        lines += ["", "At no P do most generations become valid before copying begins: "
+                  "these settings leave no stopping window."]
+    figure = plots.save_png(plots.scaling(scaling), out / name)
+    return [*lines, "", f"![tau against P]({figure})"]
+
+
 def build_results(out="results") -> Path:
     """Write <out>/results.md (+ statistics.png, e1_scaling.png) from <out>/results.json."""
     out = Path(out)
@@ -122,7 +148,7 @@ def build_results(out="results") -> Path:
         fpr, power = _calibration(row)
         figures = _figures(row.get("regime_figures"))
         lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | "
-                     f"{row.get('regime', 'below the sample complexity')} | {row['seeds']} x "
+                     f"{row.get('regime', REGIMES['below'])} | {row['seeds']} x "
                      f"{row['points']} ({row['failed']} failed) | {_interval(row)} | "
                      f"**{_md(row['verdict'])}** | {fpr} | {power} | {figures['tau_L']} | "
                      f"{figures['tau_mem']} | {figures['ratio']} | {figures['valid']} | "
@@ -136,27 +162,12 @@ def build_results(out="results") -> Path:
         lines += ["", "## What does not reproduce", "", *misses]
     figure = plots.save_png(plots.results_statistics(rows), out / "statistics.png")
     lines += ["", f"![statistics with intervals]({figure})"]
-    scaling = next((r["scaling"] for r in rows if r.get("scaling")), None)
-    if scaling:
-        exponent = scaling.get("exponent")
-        anchor = ("" if exponent is None else " The literature's exponent 1 (onset linear in P) "
-                  + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
-                  + " this interval.")
-        lines += ["", "## Memorisation time against training-set size (E1)", "",
-                  f"{_md(scaling['measured'])}.{anchor} Window per P (geometric means over the "
-                  "seeds that reach each onset; tau_rule: most generations valid at every level; "
-                  "tau_mem: copying begins):", "",
-                  "| P | seeds | tau_rule | tau_mem | censored | window |",
-                  "|---|---|---|---|---|---|"]
-        windows = [_window(w) for w in scaling["window"]]
-        lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
-                  f"{w['censored']} | {window} |"
-                  for w, window in zip(scaling["window"], windows, strict=True)]
-        if all(window.startswith("none") for window in windows):
-            lines += ["", "At no P do most generations become valid before copying begins: "
-                      "these settings leave no stopping window."]
-        figure = plots.save_png(plots.scaling(scaling), out / "e1_scaling.png")
-        lines += ["", f"![tau against P]({figure})"]
+    for row in (r for r in rows if r.get("scaling")):
+        lines += _scaling_section(row, out, several=sum(bool(r.get("scaling")) for r in rows) > 1)
+    if data.get("pending"):
+        lines += ["", "## Not yet run", "",
+                  "Rows of the page whose runs are not finished (`slopscope reproduce` resumes "
+                  "them; `--rows` runs some alone): " + ", ".join(data["pending"]) + "."]
     path = out / "results.md"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

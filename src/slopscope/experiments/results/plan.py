@@ -17,9 +17,10 @@ from slopscope.experiments.sweeps.sweep import grid_points
 from slopscope.toml_text import toml_value
 from slopscope.verdicts import ARMS_BY_SCOPE, BY_NAME, Finding
 
-# measured on 2 cores, one torch thread per worker: a trained run of 5000 steps (e2-sized), an
-# oracle control run (no training)
-TRAINED_RUN_SECONDS = 200.0
+# measured on 2 cores, one torch thread per worker (two runs side by side): a trained run of 5000
+# steps per backbone (the transformer on e2; the U-Net on the regime grammar: 436 s per 16 000
+# steps, the mean of the regime-unet sweep's 18 runs), an oracle control run (no training)
+TRAINED_RUN_SECONDS = {"transformer": 200.0, "unet": 136.0}
 ORACLE_RUN_SECONDS = 4.0
 
 
@@ -125,7 +126,8 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     for row in rows:
         config = row.config()
         factor = FAMILIES[config.diffusion.family].run_cost(config.diffusion.options)
-        trained += (row.seeds * row.points * TRAINED_RUN_SECONDS * factor
+        per_run = TRAINED_RUN_SECONDS.get(config.model.backbone, TRAINED_RUN_SECONDS["transformer"])
+        trained += (row.seeds * row.points * per_run * factor
                     * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)

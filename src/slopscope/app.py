@@ -150,6 +150,13 @@ class SweepDone:
     notes: list  # runs without a report, and why
 
 
+def results_regimes() -> tuple[str, ...]:
+    """The regimes of the results page's rows (`slopscope reproduce --regime`)."""
+    from slopscope.experiments.results.plan import REGIMES
+
+    return tuple(REGIMES)
+
+
 def sweep_presets() -> tuple[str, ...]:
     """The names of the shipped sweep presets."""
     return sweep_preset_names()
@@ -182,15 +189,17 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
 
 
 def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local", only=None) -> tuple[list[str], Path]:
-    """Run (or resume) the results page (or the rows in `only`); (one line per row, the path
-    of results.md)."""
+              executor: str = "local", only=None, regime=None,
+              **executor_options) -> tuple[list[str], Path]:
+    """Run (or resume) the results page (or the rows in `only` and those of `regime`); (one
+    line per row, the path of results.md)."""
     from slopscope.experiments.results.reproduce import describe
     from slopscope.experiments.results.reproduce import reproduce as run_rows
     from slopscope.report.results import build_results
 
     out = Path(out or ("results/quick" if quick else "results"))
-    path = run_rows(out, runs_dir, quick, workers, executor, only=only)
+    path = run_rows(out, runs_dir, quick, workers, executor, only=only, regime=regime,
+                    **executor_options)
     return [describe(row) for row in read_json(path)["rows"]], build_results(out)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
 from slopscope.cli_options import add_integer, output_dir, row_list
-from slopscope.cli_tools import execution_options, tools_parser
+from slopscope.cli_tools import cluster_options, execution_options, executor_options, tools_parser
 from slopscope.errors import SlopscopeError
 
 
@@ -45,10 +45,7 @@ def _run_parser(sub) -> None:
     add_integer(w, "--workers", default=None, minimum=1,
                 help="parallel runs; default: the sweep file's workers, else 2")
     w.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
-    w.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
-    w.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
-    add_integer(w, "--timeout-min", default=60, minimum=1,
-                help="SLURM time limit per run, in minutes")
+    cluster_options(w)
     w.set_defaults(func=_run_sweep)
     k = sub.add_parser("calibrate", help="false-positive rate and power of every verdict, "
                        "measured on oracle controls (no training)",
@@ -73,7 +70,10 @@ def _run_parser(sub) -> None:
                    help="results directory (default results/, or results/quick/)")
     p.add_argument("--rows", type=row_list, default=None, metavar="KEY,KEY",
                    help="run only these rows (the others: kept when finished, else pending)")
+    p.add_argument("--regime", choices=app.results_regimes(), default=None,
+                   help="run only the rows of this regime (with --rows: those of both)")
     execution_options(p)
+    cluster_options(p)
     p.set_defaults(func=_run_reproduce)
     g = sub.add_parser("regime", help="the regime study: a sweep over the training-set size P, "
                        "per-level learning times, the window and the phase diagram",
@@ -91,7 +91,8 @@ def _run_parser(sub) -> None:
 
 def _run_reproduce(args) -> int:
     lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers,
-                                args.executor, only=args.rows)
+                                args.executor, only=args.rows, regime=args.regime,
+                                **executor_options(args))
     print("\n".join(lines))
     print(f"results: {page}")
     return 0
@@ -111,10 +112,8 @@ def _run_calibrate(args) -> int:
 
 
 def _run_sweep(args) -> int:
-    options = {"local": {}, "ray": {"address": args.address},
-               "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}}
     done = app.sweep(args.sweep_file, args.runs_dir, args.workers, args.executor,
-                     **options[args.executor])
+                     **executor_options(args))
     for note in done.notes:
         print(note, file=sys.stderr)
     print(f"report: {done.page}")

@@ -20,6 +20,22 @@ def execution_options(parser) -> None:
     parser.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
 
 
+def cluster_options(parser) -> None:
+    """--address (Ray) and --partition, --timeout-min (SLURM) of the commands that can run on a
+    cluster; `executor_options(args)` turns them into the executor's keyword options."""
+    parser.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
+    parser.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
+    add_integer(parser, "--timeout-min", default=60, minimum=1,
+                help="SLURM time limit per run, in minutes")
+
+
+def executor_options(args) -> dict:
+    """The keyword options of the chosen executor, from `cluster_options`."""
+    return {"local": {}, "ray": {"address": args.address},
+            "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}
+            }[args.executor]
+
+
 def tools_parser(sub) -> None:
     c = sub.add_parser("counterfactual", help="train K models on halves of one pool and score "
                        "each sample's counterfactual memorisation (no held-out split)",

@@ -64,6 +64,11 @@ def test_rows_can_run_alone_and_the_others_are_listed_as_pending(tmp_path):
     rows = read_rows()
     assert select_rows(rows, None) == {row.key for row in rows}
     assert select_rows(rows, ("D-window",)) == {"D-window"}
+    window = {row.key for row in rows if row.regime == "window"}
+    assert select_rows(rows, regime="window") == window and "E1-window" in window
+    assert select_rows(rows, ("E1",), "window") == window | {"E1"}
+    with pytest.raises(SlopscopeError, match="--regime above: allowed: below, window"):
+        select_rows(rows, regime="above")
     with pytest.raises(SlopscopeError, match=r"--rows X-window: not a row .* allowed: A-masked"):
         select_rows(rows, ("D-window", "X-window"))
     (tmp_path / "results.json").write_text(json.dumps({"quick": False, "rows": [],

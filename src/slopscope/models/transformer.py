@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -15,6 +16,10 @@ from slopscope.errors import SlopscopeError, check_int
 @dataclass(frozen=True)
 class TransformerConfig:
     """CPU defaults: width 64, 2 layers (about 100k parameters at v = 16, d = 16)."""
+
+    # wall time of a 5000-step run at the defaults (e2), two runs side by side on 2 cores: for
+    # the results-page estimate
+    SECONDS_PER_5000_STEPS: ClassVar[float] = 200.0
 
     width: int = 64
     layers: int = 2

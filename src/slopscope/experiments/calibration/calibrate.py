@@ -138,9 +138,11 @@ def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
 
 
 def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
-              workers: int = 2, executor: str = "local", report=print) -> dict:
+              workers: int = 2, executor: str = "local", report=print,
+              **executor_options) -> dict:
     """Run the null and planted controls (and, for runs, the atypical and slop ones) and tabulate
-    each verdict's false-positive rate and power. Returns (and saves) the calibration table."""
+    each verdict's false-positive rate and power. Returns (and saves) the calibration table.
+    `executor_options`: the executor's (a Ray address, a SLURM partition)."""
     runs = check_int("runs", runs, minimum=1)
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
@@ -158,7 +160,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
         load_config(base, list(overrides))  # every configuration is valid before anything runs
     report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
     results = EXECUTORS[executor](base, [j for _, _, j in jobs], out_dir, workers,
-                                  report=lambda _: None)
+                                  report=lambda _: None, **executor_options)
     by_job = {(r["job"].overrides, r["job"].seed): r for r in results}
     failed = [r for r in results if r["error"]]
     if failed:

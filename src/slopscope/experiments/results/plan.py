@@ -14,13 +14,12 @@ from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
+from slopscope.models import BACKBONES
 from slopscope.toml_text import toml_value
 from slopscope.verdicts import ARMS_BY_SCOPE, BY_NAME, Finding
 
-# measured on 2 cores, one torch thread per worker (two runs side by side): a trained run of 5000
-# steps per backbone (the transformer on e2; the U-Net on the regime grammar: 436 s per 16 000
-# steps, the mean of the regime-unet sweep's 18 runs), an oracle control run (no training)
-TRAINED_RUN_SECONDS = {"transformer": 200.0, "unet": 136.0}
+# measured on 2 cores, one torch thread per worker: an oracle control run (no training); a trained
+# run's time is its backbone's (SECONDS_PER_5000_STEPS of its config class)
 ORACLE_RUN_SECONDS = 4.0
 
 
@@ -126,7 +125,7 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     for row in rows:
         config = row.config()
         factor = FAMILIES[config.diffusion.family].run_cost(config.diffusion.options)
-        per_run = TRAINED_RUN_SECONDS.get(config.model.backbone, TRAINED_RUN_SECONDS["transformer"])
+        per_run = BACKBONES[config.model.backbone][1].SECONDS_PER_5000_STEPS
         trained += (row.seeds * row.points * per_run * factor
                     * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:

@@ -26,12 +26,14 @@ from slopscope.verdicts import Verdict, format_interval
 
 
 def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local", report=print, only=None) -> Path:
-    """Run (or resume) the results page (or the rows named in `only`); returns the path of
-    results.json."""
+              executor: str = "local", report=print, only=None, regime=None,
+              **executor_options) -> Path:
+    """Run (or resume) the results page (or the rows named in `only` and those of `regime`);
+    returns the path of results.json. `executor_options`: the executor's (a Ray address)."""
     out, runs_dir = Path(out), Path(runs_dir)
     rows = read_rows(quick)
-    selected = select_rows(rows, only)
+    selected = select_rows(rows, only, regime)
+    run = {"workers": workers, "executor": executor, "report": report, **executor_options}
     plan = estimate_seconds([row for row in rows if row.key in selected], workers)
     report(f"reproduce{' --quick' if quick else ''}: {len(rows)} rows, {plan['trained_runs']} "
            f"trained runs and their oracle calibrations; about "
@@ -51,10 +53,8 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
             report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
                    f"({time.perf_counter() - began:.0f} s so far)")
             row_began = time.perf_counter()
-            calibration = _calibration(row, rows, calibrations, out, runs_dir, workers,
-                                       executor, report)
-            result = _row_result(row, _sweep(row, out, runs_dir, workers, executor, report),
-                                 calibration)
+            calibration = _calibration(row, rows, calibrations, out, runs_dir, run)
+            result = _row_result(row, _sweep(row, out, runs_dir, run), calibration)
             result["seconds"] = time.perf_counter() - row_began
             if result["failed"]:  # not saved as finished: the next call runs it again
                 report(f"{row.key}: {result['failed']} runs failed; the row is not final")
@@ -67,26 +67,29 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
     return path
 
 
-def select_rows(rows: list[Row], only) -> set[str]:
-    """The keys of the rows to run: all, or those named (each must be a row of the page)."""
+def select_rows(rows: list[Row], only=None, regime: str | None = None) -> set[str]:
+    """The keys of the rows to run: all, or those named and those of a regime (REGIMES); each
+    named key must be a row of the page."""
     keys = [row.key for row in rows]
-    if not only:
+    if not only and regime is None:
         return set(keys)
-    unknown = [key for key in only if key not in keys]
+    unknown = [key for key in only or () if key not in keys]
     if unknown:
         raise SlopscopeError(f"--rows {','.join(unknown)}: not a row of the results page; "
                              f"allowed: {', '.join(keys)}")
-    return set(only)
+    if regime is not None and regime not in REGIMES:
+        raise SlopscopeError(f"--regime {regime}: allowed: {', '.join(REGIMES)}")
+    return set(only or ()) | {row.key for row in rows if row.regime == regime}
 
 
-def _sweep(row: Row, out: Path, runs_dir: Path, workers, executor, report) -> Path:
+def _sweep(row: Row, out: Path, runs_dir: Path, run: dict) -> Path:
     sweep_file = out / "sweeps" / f"{row.sweep['name']}.toml"
     atomic_write_text(sweep_file, to_toml(row.sweep) + "\n")
-    return run_sweep(sweep_file, runs_dir, workers, report=report, executor=executor)
+    return run_sweep(sweep_file, runs_dir, **run)
 
 
-def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
-                 executor, report) -> dict | None:
+def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path,
+                 run: dict) -> dict | None:
     """The calibration table of the row (its own, or the one of the row it shares)."""
     if row.calibration == "none":
         return None
@@ -99,8 +102,7 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path, workers,
         else:
             path = out / "sweeps" / f"{source.sweep['name']}.toml"
             atomic_write_text(path, to_toml(source.sweep) + "\n")
-        done[source.key] = calibrate(str(path), source.calibration_runs, runs_dir=runs_dir,
-                                     workers=workers, executor=executor, report=report)
+        done[source.key] = calibrate(str(path), source.calibration_runs, runs_dir=runs_dir, **run)
     return done[source.key]
 
 

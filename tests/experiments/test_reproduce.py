@@ -107,7 +107,8 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
     rows = [
         {"key": "A-masked", "title": "A", "finding": "A", "seeds": 6, "points": 1, "failed": 0,
          "verdict": "holds", "statistic": 0.2, "low": 0.1, "high": 0.3, "measured": "m",
-         "rule": "r", "calibration": {"false_positive_rate": rate, "power": rate}},
+         "rule": "r", "calibration": {"false_positive_rate": rate, "power": rate},
+         "seconds": 921.4},
         {"key": "C", "title": "C", "finding": "C", "seeds": 6, "points": 2, "failed": 0,
          "verdict": "not shown", "statistic": 0.01, "low": -0.02, "high": 0.04,
          "measured": "diff", "rule": "r", "calibration": {"false_positive_rate": rate,
@@ -138,6 +139,9 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
                                  "grammar: no oracle controls) | - | 5000 (1 censored) | not "
                                  "reached (6 censored) | >3.2 | 0.55 | in the window |")
     assert "**C** does not reproduce here (not shown: diff)" in page and "(9/20)" in page
+    assert "- **A-masked**: m (rule: r). Wall time 921 s." in page
+    assert "below the sample complexity 921 s (0.3 h); in the window 0 s (0.0 h); in all 921 s" \
+        in page
     assert "| 512 | 6 | 50 | 1536 | 0 | 50 to 1536 |" in page and "no stopping window" not in page
     assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "e1_scaling.png").exists()

@@ -118,6 +118,25 @@ def _scaling_section(row: dict, out: Path, several: bool) -> list[str]:
     return [*lines, "", f"![tau against P]({figure})"]
 
 
+def _wall_time(row) -> str:
+    seconds = row.get("seconds")
+    return "" if seconds is None else f" Wall time {seconds:.0f} s."
+
+
+def _wall_times(rows: list[dict], data: dict) -> str:
+    """The job's wall time per regime: the sum of its rows' (each row times itself, so a job
+    spread over several calls and machines still adds up)."""
+    parts = []
+    for regime in dict.fromkeys(row.get("regime", REGIMES["below"]) for row in rows):
+        seconds = sum(r.get("seconds") or 0.0 for r in rows
+                      if r.get("regime", REGIMES["below"]) == regime)
+        parts.append(f"{regime} {seconds:.0f} s ({seconds / 3600:.1f} h)")
+    total = sum(r.get("seconds") or 0.0 for r in rows)
+    return (f"Wall time (the sum of the rows' own, on the machine each ran on): "
+            f"{'; '.join(parts)}; in all {total:.0f} s ({total / 3600:.1f} h)"
+            + (", not counting the pending rows." if data.get("pending") else "."))
+
+
 def build_results(out="results") -> Path:
     """Write <out>/results.md (+ statistics.png, e1_scaling.png) from <out>/results.json."""
     out = Path(out)
@@ -156,7 +175,8 @@ def build_results(out="results") -> Path:
     lines += ["", "## What each row measured", ""]
     lines += [f"- **{_md(row['key'])}**: {_md(row['measured'])} (rule: {_md(row['rule'])})."
               + (f" {_md(row['note']).rstrip('.')}." if row.get("note") else "")
-              + _null_mean(row) for row in rows]
+              + _null_mean(row) + _wall_time(row) for row in rows]
+    lines += ["", _wall_times(rows, data)]
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
         lines += ["", "## What does not reproduce", "", *misses]

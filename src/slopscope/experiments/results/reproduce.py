@@ -56,6 +56,7 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
             calibration = _calibration(row, rows, calibrations, out, runs_dir, run)
             result = _row_result(row, _sweep(row, out, runs_dir, run), calibration)
             result["seconds"] = time.perf_counter() - row_began
+            report(f"{row.key}: {result['verdict']}, {result['seconds']:.0f} s")
             if result["failed"]:  # not saved as finished: the next call runs it again
                 report(f"{row.key}: {result['failed']} runs failed; the row is not final")
             else:

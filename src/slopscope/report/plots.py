@@ -271,22 +271,32 @@ def run_figures(tables, summary) -> list[tuple]:
 
 
 def results_statistics(rows: list[dict]):
-    """Each results row's statistic with its 95 % interval on its own scale (one panel a row;
+    """Each results row's statistic with its 95 % interval, one panel per finding (its rows in
+    both regimes on one scale: circles below the sample complexity, squares in the window;
     filled: holds), with the line at 0 that each verdict is judged against."""
     shown = [r for r in rows if r.get("statistic") is not None]
-    fig, axes = plt.subplots(len(shown) or 1, 1, figsize=(7, 0.7 * max(len(shown), 1) + 0.8),
-                             squeeze=False)
-    for ax, row in zip(axes[:, 0], shown, strict=False):
-        holds = row["verdict"] == "holds"
-        ax.errorbar(row["statistic"], 0, xerr=[[row["statistic"] - row["low"]],
-                                               [row["high"] - row["statistic"]]],
-                    fmt="o", color="C2" if holds else "C1", mfc="C2" if holds else "white",
-                    capsize=3)
+    findings = list(dict.fromkeys(r["finding"] for r in shown)) or [None]
+    groups = [[r for r in shown if r["finding"] == f] for f in findings]
+    heights = [max(len(g), 1) for g in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7, 0.45 * sum(heights) + 0.5 * len(groups)
+                                                      + 0.6),
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, group in zip(axes[:, 0], groups, strict=True):
+        for y, row in enumerate(reversed(group)):
+            holds = row["verdict"] == "holds"
+            window = row.get("regime") == "in the window"
+            ax.errorbar(row["statistic"], y, xerr=[[row["statistic"] - row["low"]],
+                                                   [row["high"] - row["statistic"]]],
+                        fmt="s" if window else "o", color="C2" if holds else "C1",
+                        mfc="C2" if holds else "white", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks([0], [f"{row['key']}: {row['verdict']}"])
+        ax.set_yticks(range(len(group)),
+                      [f"{r['key']}: {r['verdict']}" for r in reversed(group)], fontsize=8)
+        ax.set_ylim(-0.6, len(group) - 0.4)
         ax.tick_params(axis="x", labelsize=7)
-    axes[0, 0].set_title("Findings: statistic and 95 % interval, each on its own scale "
-                         "(filled: holds)", fontsize=9)
+    axes[0, 0].set_title("Findings: statistic and 95 % interval, one scale per finding\n"
+                         "circles: below the sample complexity; squares: in the window; "
+                         "filled: holds", fontsize=8)
     fig.tight_layout()
     return fig
 

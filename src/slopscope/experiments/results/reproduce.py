@@ -160,4 +160,4 @@ def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:
 def describe(result: dict) -> str:
     """One line of a row for the console."""
     text = format_interval(result.get("statistic"), result.get("low"), result.get("high"))
-    return f"{result['key']:10s} {result['verdict']:15s} {text}"
+    return f"{result['key']:18s} {result['verdict']:15s} {text}"

@@ -169,6 +169,10 @@ def test_the_results_page_says_when_copying_begins_before_the_rules(tmp_path):
     assert "| 64 | 6 | 2000 | 450 | 0 | none: copying begins first |" in page
     assert "| 512 | 6 | not reached | 3000 | 0 | none: most generations never valid |" in page
     assert "leave no stopping window" in page and "(rule: r). a note." in page
+    never = [dict(w, tau_rule=None, tau_mem=None, censored=6) for w in window]
+    row["scaling"] = {"measured": "not measurable: 0 runs reach tau_mem", "window": never}
+    (tmp_path / "results.json").write_text(json.dumps({"quick": True, "rows": [row]}))
+    assert "| 64 | 6 | not reached | not reached | 6 |" in build_results(tmp_path).read_text()
 
 
 def test_the_readme_quotes_the_committed_full_results_and_nothing_else():

@@ -363,13 +363,19 @@ def scaling(found: dict):
     """tau_rule and tau_mem against the training-set size P (log-log), with the fitted exponent."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     sizes = np.array([w["P"] for w in found["window"]], dtype=float)
+    reached = False
     for key, label, marker in (("tau_mem", "tau_mem (copying begins)", "o-"),
                                ("tau_rule", "tau_rule (most generations valid)", "s--")):
         values = np.array([np.inf if w[key] is None else w[key] for w in found["window"]],
                           dtype=float)
+        reached |= bool(np.isfinite(values).any())
         ax.plot(sizes, np.where(np.isfinite(values), values, np.nan), marker, label=label)
     ax.set(xscale="log", yscale="log", xlabel="training-set size P", ylabel="training step",
            title=found["measured"])
+    if not reached:  # nothing to put on the log axis: say so instead
+        ax.text(0.5, 0.5, "neither time reached within the runs", ha="center",
+                transform=ax.transAxes)
+        ax.set_ylim(1, 10)
     ax.title.set_fontsize(8)
     ax.legend(fontsize=8)
     fig.tight_layout()

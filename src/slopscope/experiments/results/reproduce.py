@@ -35,7 +35,8 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
     selected = select_rows(rows, only, regime)
     run = {"workers": workers, "executor": executor, "report": report, **executor_options}
     plan = estimate_seconds([row for row in rows if row.key in selected], workers)
-    report(f"reproduce{' --quick' if quick else ''}: {len(rows)} rows, {plan['trained_runs']} "
+    report(f"reproduce{' --quick' if quick else ''}: {len(selected)} of {len(rows)} rows, "
+           f"{plan['trained_runs']} "
            f"trained runs and their oracle calibrations; about "
            f"{plan['seconds'] / 3600:.1f} h on {workers} workers (2-core estimate)")
     began = time.perf_counter()

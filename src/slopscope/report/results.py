@@ -182,8 +182,9 @@ def build_results(out="results") -> Path:
         lines += ["", "## What does not reproduce", "", *misses]
     figure = plots.save_png(plots.results_statistics(rows), out / "statistics.png")
     lines += ["", f"![statistics with intervals]({figure})"]
-    for row in (r for r in rows if r.get("scaling")):
-        lines += _scaling_section(row, out, several=sum(bool(r.get("scaling")) for r in rows) > 1)
+    scaled = [r for r in rows if r.get("scaling")]
+    for row in scaled:
+        lines += _scaling_section(row, out, several=len(scaled) > 1)
     if data.get("pending"):
         lines += ["", "## Not yet run", "",
                   "Rows of the page whose runs are not finished (`slopscope reproduce` resumes "

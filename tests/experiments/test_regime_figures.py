@@ -27,6 +27,10 @@ def test_run_figures_read_the_statistics_checkpoint():
                                                  "last": 16000, "step": 1000, "valid": 0.4}
     assert run_figures(summary, table, None)["valid"] == 0.6  # a sweep finding: the last
     assert run_figures(SimpleNamespace(tau_learned=None), table, None) is None  # token data
+    # the top level "learned" over the few strings valid below it, the lower levels never: the
+    # whole grammar is not learned
+    unlearned = SimpleNamespace(tau_learned={1: INF, 2: INF, 3: 45.0}, tau_mem=INF, levels=3)
+    assert run_figures(unlearned, table, None)["tau_L"] == INF
 
 
 def test_a_window_row_and_its_ratio():
@@ -86,3 +90,42 @@ def test_a_results_row_records_the_regime_of_its_runs(tmp_path):
                 for t, st in zip(valid, steps, strict=True)]
     assert figures["steps"] == sorted(set(steps))
     assert figures["valid"] == pytest.approx(sum(expected) / 2)
+
+
+def test_a_row_of_several_points_names_the_arm_that_never_generalised(tmp_path):
+    """Two grid points of hierarchical-learner controls: one learns the whole grammar early,
+    the other never within the run (its first level's onset lies beyond the last step)."""
+    import json
+
+    from slopscope.experiments import load_config
+    from slopscope.experiments.results.plan import Row
+    from slopscope.experiments.results.reproduce import _row_result
+    from slopscope.experiments.run.runner import run_experiment
+    from slopscope.report.results import build_results
+    from slopscope.store import write_table
+    from tests.experiments.test_level_onsets import ORACLE
+
+    overrides = [*ORACLE, "model.options.level_ratio=4.0"]
+    onsets = [40, 100000]
+    dirs = [str(run_experiment(load_config("e2", [*overrides, f"name='o{onset}'",
+                                                  f"model.options.level_onset={onset}"]),
+                               0, tmp_path, progress=False)) for onset in onsets]
+    write_table(tmp_path / "index.parquet", {"run_dir": dirs, "seed": [0, 0],
+                                             "model.options.level_onset": [str(o) for o in
+                                                                           onsets]})
+    row = Row("B-x", "B", "A", {"base": "e2", "overrides": overrides, "seeds": [0],
+                                "name": "x", "grid": {"model.options.level_onset": onsets}},
+              "none", 0, False)
+    result = _row_result(row, tmp_path, None)
+    early, never = result["regime_per_point"]
+    assert early["point"] == "model.options.level_onset=40" and early["figures"]["window"]
+    assert never["point"] == "model.options.level_onset=100000"
+    assert never["figures"]["tau_L"]["censored"] == 1 and not never["figures"]["window"]
+    assert result["regime_figures"]["runs"] == 2
+    (tmp_path / "results.json").write_text(json.dumps({"quick": False, "rows": [result]},
+                                                      default=str))
+    page = build_results(tmp_path).read_text()
+    assert ("Regime per point: model.options.level_onset=40: in the window (1 of 1 runs learn "
+            "the grammar first)") in page
+    assert ("model.options.level_onset=100000: no window: the whole grammar never learned "
+            "(1 of 1 runs), tau*_L not reached (1 censored)") in page

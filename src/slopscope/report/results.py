@@ -85,6 +85,21 @@ def _figures(figures: dict | None) -> dict:
             "label": figures["label"]}
 
 
+def _per_point(row) -> str:
+    """A row of several grid points: the regime of each point's runs (an arm that never
+    generalised is named)."""
+    points = row.get("regime_per_point")
+    if not points:
+        return ""
+    parts = []
+    for point in points:
+        cells = _figures(point["figures"])
+        parts.append(f"{_md(point['point'])}: {cells['label']}, tau*_L {cells['tau_L']}, "
+                     f"tau_mem {cells['tau_mem']}, window ratio {cells['ratio']}, novel valid "
+                     f"{cells['valid']}")
+    return " Regime per point: " + "; ".join(parts) + "."
+
+
 def _null_mean(row) -> str:
     found = (row.get("calibration") or {}).get("null_mean")
     if not found:
@@ -175,7 +190,7 @@ def build_results(out="results") -> Path:
     lines += ["", "## What each row measured", ""]
     lines += [f"- **{_md(row['key'])}**: {_md(row['measured'])} (rule: {_md(row['rule'])})."
               + (f" {_md(row['note']).rstrip('.')}." if row.get("note") else "")
-              + _null_mean(row) + _wall_time(row) for row in rows]
+              + _null_mean(row) + _per_point(row) + _wall_time(row) for row in rows]
     lines += ["", _wall_times(rows, data)]
     misses = [text for text in map(_plainly, rows) if text]
     if misses:

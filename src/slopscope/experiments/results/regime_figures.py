@@ -1,7 +1,9 @@
-"""The regime a results row's runs are in, in figures: the learning time of the top rule level
+"""The regime a results row's runs are in, in figures: the learning time of the whole grammar
 tau*_L (above chance: every block size learned half the way from chance to every block valid,
 onsets "learned"; the share of valid strings alone is fooled where the top level is valid by
-chance half of the time), the onset of copying tau_mem, their ratio
+chance half of the time; the latest of the per-level times, since the top level's own
+conditional share is taken over the few strings valid below it and can cross by chance in a
+model that never learned the lower levels), the onset of copying tau_mem, their ratio
 (the window, when tau_L comes first), and the share of novel generations valid at every level at
 the checkpoint the row's statistic uses (a run finding's own step; the last checkpoint for a
 sweep finding, whose delay area spans the whole run).
@@ -29,8 +31,9 @@ def run_figures(summary, table: dict, step: int | None) -> dict | None:
         return None
     steps = [int(s) for s in table["step"]]
     at = steps.index(step) if step in steps else len(steps) - 1
-    return {"tau_L": taus[summary.levels], "tau_mem": summary.tau_mem, "last": steps[-1],
-            "step": steps[at], "valid": float(table[f"novel_valid_k{summary.levels}"][at])}
+    whole = max(taus[k] for k in range(1, summary.levels + 1))
+    return {"tau_L": whole, "tau_mem": summary.tau_mem, "last": steps[-1], "step": steps[at],
+            "valid": float(table[f"novel_valid_k{summary.levels}"][at])}
 
 
 def _ratio(run: dict) -> float | None:

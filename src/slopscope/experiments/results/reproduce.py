@@ -17,7 +17,7 @@ from slopscope.errors import SlopscopeError
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.results.plan import REGIMES, Row, estimate_seconds, read_rows
 from slopscope.experiments.results.regime_figures import row_figures, run_figures
-from slopscope.experiments.sweeps.sweep import run_sweep
+from slopscope.experiments.sweeps.sweep import grid_points, run_sweep
 from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
 from slopscope.store import atomic_write_text, read_columns, read_json, read_table, write_json
 from slopscope.summary import has_summary, read_summary
@@ -110,8 +110,8 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path,
 
 def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
     index = read_table(sweep_dir / "index.parquet").to_pylist()
-    done = [r["run_dir"] for r in index if r["run_dir"] and has_summary(r["run_dir"])]
-    summaries = [read_summary(d) for d in done]
+    done = [r for r in index if r["run_dir"] and has_summary(r["run_dir"])]
+    summaries = [read_summary(r["run_dir"]) for r in done]
     if row.judged.scope == "run":
         found = pooled(row.judged, [s.findings[row.finding] for s in summaries])
     else:
@@ -125,17 +125,30 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
                                              ("verdict", "statistic", "low", "high", "measured",
                                               "rule", "scaling")},
             "note": row.note, "calibration": _rates(row, calibration, found),
-            "regime": REGIMES[row.regime], "regime_figures": _regime(row, done, summaries)}
+            "regime": REGIMES[row.regime], **_regime(row, done, summaries)}
 
 
-def _regime(row: Row, run_dirs: list, summaries: list) -> dict | None:
-    """The regime figures of the row's runs, each at the checkpoint its statistic uses."""
+def _regime(row: Row, done: list[dict], summaries: list) -> dict:
+    """The regime figures of the row's runs, each at the checkpoint its statistic uses, and
+    (a row of several grid points) of each point's runs, so that an arm which never
+    generalised is named."""
     figures = []
-    for run_dir, summary in zip(run_dirs, summaries, strict=True):
+    for entry, summary in zip(done, summaries, strict=True):
         found = summary.findings.get(row.finding) if row.judged.scope == "run" else None
-        table = read_columns(Path(run_dir) / "tables" / "checkpoints.parquet")
+        table = read_columns(Path(entry["run_dir"]) / "tables" / "checkpoints.parquet")
         figures.append(run_figures(summary, table, found.details.get("step") if found else None))
-    return row_figures(figures)
+    per_point = _per_point(row, done, figures) if row.points > 1 else None
+    return {"regime_figures": row_figures(figures), "regime_per_point": per_point}
+
+
+def _per_point(row: Row, done: list[dict], figures: list) -> list[dict]:
+    """The regime figures of each grid point's runs, labelled key=value as in the index."""
+    keys = [key for key, _ in grid_points(row.sweep)[0]]
+    labels = [", ".join(f"{key}={entry[key]}" for key in keys) for entry in done]
+    return [{"point": label, "figures": row_figures([f for f, at in zip(figures, labels,
+                                                                        strict=True)
+                                                     if at == label])}
+            for label in dict.fromkeys(labels)]
 
 
 def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:

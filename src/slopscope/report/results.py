@@ -80,7 +80,7 @@ def _figures(figures: dict | None) -> dict:
     ratio = figures["ratio"]
     return {"tau_L": time(figures["tau_L"]), "tau_mem": time(figures["tau_mem"]),
             "ratio": "-" if ratio is None else f"{'>' if figures['ratio_is_bound'] else ''}"
-                                               f"{ratio:.2g}",
+                                               f"{ratio:.1f}",
             "valid": "-" if figures["valid"] is None else f"{figures['valid']:.2f}",
             "label": figures["label"]}
 

@@ -44,7 +44,9 @@ def test_a_window_row_and_its_ratio():
     # tau_mem beyond the run: the last step stands in, a lower bound
     bound = row_figures([_run(4000, INF), _run(4000, INF)])
     assert bound["ratio"] == pytest.approx(4) and bound["ratio_is_bound"]
-    assert format_figures(bound)["ratio"] == ">4.0"  # one decimal: 1.95 is not "2"
+    assert format_figures(bound)["ratio"] == ">4.0"
+    # one decimal, so that B-window's 1.954 does not print as "2" beside a "1.6"
+    assert format_figures(row_figures([_run(1000, 1954)]))["ratio"] == "2.0"
     assert format_figures(bound)["tau_mem"] == "not reached (2 censored)"
 
 

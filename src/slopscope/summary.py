@@ -10,7 +10,8 @@
                 "learned": {"k": tau*_k}} (steps; null: not within the run; tau_k: most novel
                 generations valid at block size k; tau*_k: block size k learned half the way
                 from chance),
-     "findings": {run finding name: a Verdict as a dict (slopscope.verdicts)}}
+     "findings": {run finding name: a Verdict as a dict (slopscope.verdicts)},
+     "revisions": {run finding name: the revision of its rule the verdict was judged under}}
 
 Everything else (the runner, the sweep, the catalogue, the CLI and the report) reads a summary
 through `read_summary` and the attributes below, never by spelling keys.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.store import read_json, write_json
-from slopscope.verdicts import Verdict
+from slopscope.verdicts import BY_NAME, Verdict
 
 FILE = "summary.json"
 SPLITS = ("train", "test")
@@ -61,6 +62,14 @@ class RunSummary:
     onsets: dict | None = None  # {"memorisation": tau_mem, "rule": tau_rule} (null: never)
     entropy: float | None = None  # H(X) in nats (None: token data)
     findings: dict = field(default_factory=dict)  # {run finding name: Verdict}
+    revisions: dict | None = None  # {run finding name: rule revision} (None: before revisions)
+
+    def stale_findings(self) -> list[str]:
+        """The run findings whose verdicts were judged under an older revision of their rule
+        (a summary without revisions was judged under revision 1)."""
+        judged = self.revisions or {}
+        return [name for name in self.findings
+                if name in BY_NAME and judged.get(name, 1) < BY_NAME[name].revision]
 
     @property
     def train(self) -> SplitSummary:

@@ -39,6 +39,8 @@ class Finding:
     unless: str | None = None  # ... and that a sweep varying this key is not judged by
     later_when_larger: bool | None = None  # planted onsets: later at larger `compares` values
     sweep_preset: str | None = None  # the shipped sweep preset that judges it
+    revision: int = 1  # raised whenever the rule can answer differently on the same runs: a
+    # run summary or results row judged under an older revision is judged again
 
     def applies_to(self, varied: set) -> bool:
         """Whether a sweep varying the grid keys `varied` is judged by this (sweep) finding."""
@@ -52,7 +54,8 @@ class Finding:
 
 _RULES = "slopscope.experiments.verdicts"
 SHIPPED = (
-    Finding("A", "run", "A: prototypical strings memorised first", f"{_RULES}.run_rules:finding_a"),
+    Finding("A", "run", "A: prototypical strings memorised first", f"{_RULES}.run_rules:finding_a",
+            revision=2),  # 2: not measurable below 10 strings reproduced (was "not shown")
     Finding("B", "sweep", "B: fat tails (small a) delay memorisation",
             f"{_RULES}.sweep_rules:fat_tail_delay", compares="grammar.zipf_a",
             unless="grammar.zipf_levels", later_when_larger=False, sweep_preset="e3"),

@@ -13,6 +13,7 @@ from slopscope.experiments import load_config
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.run.controls import OracleConfig, PlantedOracle, memorised_indices
 from slopscope.experiments.run.runner import run_experiment
+from slopscope.verdicts import BY_NAME
 
 TINY = RHM(v=4, n=3, m=2, s=2, L=3, seed=2)
 
@@ -120,6 +121,27 @@ def test_an_oracle_run_goes_through_the_whole_pipeline(tmp_path):
     assert set(summary["findings"]) == {"A", "D"}
     saved = json.loads((run_dir / "config.json").read_text())
     assert set(saved["seeds"]) == {"run", "grammar", "data", "model"}
+
+
+def test_a_run_judged_under_an_older_rule_is_judged_again_from_its_measurements(tmp_path):
+    config = load_config("e2", [*SMALL, "model.backbone=oracle", "model.options.memorize=0.3",
+                                "model.options.memorize_set='typical'"])
+    run_dir = run_experiment(config, 3, tmp_path, progress=False)
+    path, measured = run_dir / "summary.json", sorted((run_dir / "measurements").iterdir())
+    judged = json.loads(path.read_text())
+    assert judged["revisions"] == {name: BY_NAME[name].revision for name in ("A", "D")}
+    stamps = [m.stat().st_mtime_ns for m in measured]
+    tampered = json.loads(path.read_text())
+    tampered["findings"]["A"]["statistic"] = 99.0
+    path.write_text(json.dumps(tampered))  # judged under today's rules: left as it is
+    run_experiment(config, 3, tmp_path, progress=False)
+    assert json.loads(path.read_text())["findings"]["A"]["statistic"] == 99.0
+    del tampered["revisions"]  # a summary from before revisions: revision 1, older than A's
+    path.write_text(json.dumps(tampered))
+    run_experiment(config, 3, tmp_path, progress=False)
+    again = json.loads(path.read_text())
+    assert again["findings"] == judged["findings"] and again["revisions"] == judged["revisions"]
+    assert [m.stat().st_mtime_ns for m in measured] == stamps  # nothing measured again
 
 
 def test_calibration_of_run_verdicts_on_nulls_and_planted_memorisers(tmp_path):

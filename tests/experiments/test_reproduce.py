@@ -14,11 +14,12 @@ import pytest
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.results.plan import estimate_seconds, read_rows
-from slopscope.experiments.results.reproduce import select_rows
+from slopscope.experiments.results.reproduce import finished_row, select_rows
 from slopscope.experiments.sweeps.sweep import expand, grid_points
 from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
 from slopscope.report import plots
 from slopscope.report.results import build_results
+from slopscope.store import write_json
 from slopscope.verdicts import BY_NAME, Verdict
 
 
@@ -38,6 +39,23 @@ def test_every_row_has_at_least_six_seeds_and_the_grids_the_findings_need():
     assert all(row.sweep["name"].startswith("quick-") for row in quick)
     assert estimate_seconds(quick, 2)["seconds"] < estimate_seconds(read_rows(), 2)["seconds"] / 10
     assert rows["A-masked"].spec_hash() != quick[0].spec_hash()
+
+
+def test_a_row_is_final_only_under_its_specification_and_the_revision_of_its_rule(tmp_path):
+    rows = {row.key: row for row in read_rows()}
+    a, b, path = rows["A-masked"], rows["B"], tmp_path / "row.json"
+    assert finished_row(path, a) == (None, "")
+    saved = {"spec": a.spec_hash(), "revision": a.judged.revision, "verdict": "holds"}
+    write_json(path, saved)
+    assert finished_row(path, a) == (saved, "")
+    write_json(path, {**saved, "spec": "0000000000"})
+    assert finished_row(path, a) == (None, " (its specification changed)")
+    write_json(path, {"spec": a.spec_hash(), "verdict": "holds"})  # saved before revisions
+    assert a.judged.revision > 1  # A's rule changed once (not measurable below 10 strings)
+    assert finished_row(path, a) == (
+        None, f" (judged under revision 1 of the A rule, now {a.judged.revision})")
+    write_json(path, {"spec": b.spec_hash(), "verdict": "holds"})  # B's rule never changed
+    assert finished_row(path, b)[0] is not None
 
 
 def test_each_finding_has_a_row_in_the_window_on_the_u_net_at_six_seeds():

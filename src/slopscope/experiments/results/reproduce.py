@@ -2,9 +2,10 @@
 and its calibration, and write <out>/results.json (the report turns it into results.md).
 
 Each finished row (no failed run) is saved as <out>/rows/<key>.json with the hash of its
-specification and skipped next time, so the job resumes row by row (and across machines, when
-the row files are committed); the runs themselves are skipped when their run directories are
-done. Each row records its own wall time, so a job spread over several calls still adds up.
+specification and the revision of its finding's rule (slopscope.verdicts.Finding.revision), and
+skipped next time unless either changed, so the job resumes row by row (and across machines,
+when the row files are committed); the runs themselves are skipped when their run directories
+are done (a run judged under an older rule is judged again from its measurements). Each row records its own wall time, so a job spread over several calls still adds up.
 `only` runs the named rows alone (the others are kept when finished before, else listed as
 pending), so one regime or one row can run on its own machine."""
 
@@ -43,16 +44,16 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
     results, calibrations, pending = [], {}, []
     for i, row in enumerate(rows, start=1):
         path = out / "rows" / f"{row.key}.json"
-        if path.exists() and read_json(path).get("spec") == row.spec_hash():
+        result, why = finished_row(path, row)
+        if result is not None:
             report(f"[{i}/{len(rows)}] {row.key}: done before")
-            result = read_json(path)
         elif row.key not in selected:
-            report(f"[{i}/{len(rows)}] {row.key}: not selected, pending")
+            report(f"[{i}/{len(rows)}] {row.key}: not selected, pending{why}")
             pending.append(row.key)
             continue
         else:
             report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
-                   f"({time.perf_counter() - began:.0f} s so far)")
+                   f"({time.perf_counter() - began:.0f} s so far){why}")
             row_began = time.perf_counter()
             calibration = _calibration(row, rows, calibrations, out, runs_dir, run)
             result = _row_result(row, _sweep(row, out, runs_dir, run), calibration)
@@ -67,6 +68,21 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
     write_json(path, {"quick": quick, "rows": results, "pending": pending,
                       "seconds": sum(r.get("seconds", 0.0) for r in results)})
     return path
+
+
+def finished_row(path: Path, row: Row) -> tuple[dict | None, str]:
+    """(the saved result of a row finished before under the same specification and the same
+    revision of its finding's rule, or None; why a saved row is not final, for the progress
+    line). A row saved without a revision was judged under revision 1."""
+    if not path.exists():
+        return None, ""
+    saved = read_json(path)
+    if saved.get("spec") != row.spec_hash():
+        return None, " (its specification changed)"
+    judged, now = saved.get("revision", 1), row.judged.revision
+    if judged != now:
+        return None, f" (judged under revision {judged} of the {row.finding} rule, now {now})"
+    return saved, ""
 
 
 def select_rows(rows: list[Row], only=None, regime: str | None = None) -> set[str]:
@@ -119,7 +135,8 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
         found = (Verdict.from_dict(saved) if saved else Verdict.make(
             "not measurable", measured="the sweep gave no runs to judge"))
     return {"key": row.key, "title": row.title, "finding": row.finding, "quick": row.quick,
-            "spec": row.spec_hash(), "seeds": row.seeds, "points": row.points,
+            "spec": row.spec_hash(), "revision": row.judged.revision, "seeds": row.seeds,
+            "points": row.points,
             "runs": len(summaries), "failed": len(index) - len(summaries),
             "sweep_dir": str(sweep_dir), **{k: found.to_dict().get(k) for k in
                                              ("verdict", "statistic", "low", "high", "measured",

@@ -11,7 +11,9 @@
       summary.json           headline figures and verdicts (slopscope.summary), done.json
 
 Every stage is skipped when its output exists, so an interrupted run resumes where it stopped and
-a finished run does nothing. The report (report/report.html) is built from the directory alone,
+a finished run does nothing, unless a verdict in its summary was judged under an older revision
+of its rule (slopscope.verdicts.Finding.revision): then its tables and summary are rebuilt from
+the saved measurements, without training. The report (report/report.html) is built from the directory alone,
 by `slopscope.report.build_report` (the CLI calls it after a run).
 """
 
@@ -48,7 +50,7 @@ from slopscope.saved_config import (
     write_saved_config,
 )
 from slopscope.store import atomic_write_bytes, read_json, save_array, write_json
-from slopscope.summary import RunSummary
+from slopscope.summary import RunSummary, read_summary
 from slopscope.train import train
 
 
@@ -70,6 +72,8 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     identity = run_identity(config)  # hashes the data file (if any) once
     run_dir = Path(runs_dir) / run_name(config, seed, identity)
     if (run_dir / "done.json").exists():
+        if read_summary(run_dir).stale_findings():  # a rule changed: judge it again (no training)
+            measure_run(run_dir, progress=progress)
         return run_dir
     began = time.perf_counter()
     seeds = resolve_seeds(config, seed)

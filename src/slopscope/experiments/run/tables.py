@@ -21,6 +21,7 @@ from slopscope.experiments.run.examples import example_rows
 from slopscope.experiments.verdicts import RunEvidence, run_verdicts
 from slopscope.store import load_array, read_json, write_table
 from slopscope.summary import SPLITS, RunSummary, SplitSummary, write_summary
+from slopscope.verdicts import BY_NAME
 
 RULE_SHARE = 0.5  # tau_rule: the share of generations valid at every level ("most")
 # tau_k, the learning time of block size k: the share of novel generations valid at block size k
@@ -60,6 +61,8 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
         source, train, test, taus["train"], static["train"]["t1"], arrays[-1]["count_train"],
         last))
     onsets = _onsets(records, steps, config.findings, source.levels, learned)
+    findings = run_verdicts(RunEvidence(taus, static, list(steps), records, config.findings,
+                                        seed, onsets))
     summary = RunSummary(
         name=config.name, seed=seed, source=source.kind, d=source.d, levels=source.levels,
         steps=list(steps), final=records[-1]["scalars"],
@@ -68,8 +71,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
         delay={"area": measure.memorisation_area(taus["train"], taus["test"], steps),
                "onset": measure.onset_step(taus["train"], taus["test"], steps)},
         onsets=onsets, entropy=source.entropy(),
-        findings=run_verdicts(RunEvidence(taus, static, list(steps), records, config.findings,
-                                          seed, onsets)))
+        findings=findings, revisions={name: BY_NAME[name].revision for name in findings})
     write_summary(run_dir, summary)
     return summary
 

@@ -5,7 +5,8 @@ Each finished row (no failed run) is saved as <out>/rows/<key>.json with the has
 specification and the revision of its finding's rule (slopscope.verdicts.Finding.revision), and
 skipped next time unless either changed, so the job resumes row by row (and across machines,
 when the row files are committed); the runs themselves are skipped when their run directories
-are done (a run judged under an older rule is judged again from its measurements). Each row records its own wall time, so a job spread over several calls still adds up.
+are done (a run judged under an older rule is judged again from its measurements). Each row
+records its own wall time, so a job spread over several calls still adds up.
 `only` runs the named rows alone (the others are kept when finished before, else listed as
 pending), so one regime or one row can run on its own machine."""
 

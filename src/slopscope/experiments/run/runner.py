@@ -13,8 +13,8 @@
 Every stage is skipped when its output exists, so an interrupted run resumes where it stopped and
 a finished run does nothing, unless a verdict in its summary was judged under an older revision
 of its rule (slopscope.verdicts.Finding.revision): then its tables and summary are rebuilt from
-the saved measurements, without training. The report (report/report.html) is built from the directory alone,
-by `slopscope.report.build_report` (the CLI calls it after a run).
+the saved measurements, without training. The report (report/report.html) is built from the
+directory alone, by `slopscope.report.build_report` (the CLI calls it after a run).
 """
 
 from __future__ import annotations

@@ -14,24 +14,15 @@ import time
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
+from flops import peak_matmul_flops, training_figures
 from slopscope import RHM
 from slopscope.diffusion import get_family
 from slopscope.models import build_denoiser
 
 
-def peak_matmul_flops(n: int = 1024, repeats: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.matmul(a, b)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        torch.matmul(a, b)
-    return 2 * n**3 * repeats / (time.perf_counter() - start)
-
-
-def training_figures(fam, backbone: str, x0: torch.Tensor, steps: int) -> tuple[float, float]:
-    """(strings/s, FLOP/s) of full training steps (forward, backward, AdamW)."""
+def training_step(fam, backbone: str, x0: torch.Tensor):
+    """One full training step (forward, backward, AdamW) of a fresh denoiser, as a closure."""
     net = build_denoiser(fam, backbone, seed=0)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
@@ -42,17 +33,7 @@ def training_figures(fam, backbone: str, x0: torch.Tensor, steps: int) -> tuple[
         loss.backward()
         opt.step()
 
-    counter = FlopCounterMode(display=False)
-    with counter:
-        step()
-    flops = counter.get_total_flops()
-    for _ in range(3):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    seconds = (time.perf_counter() - start) / steps
-    return x0.shape[0] / seconds, flops / seconds
+    return step
 
 
 def main() -> None:
@@ -71,7 +52,8 @@ def main() -> None:
     print(f"{'training (masked, d=16, batch ' + str(args.batch) + ')':40s} {'strings/s':>10s} "
           f"{'GFLOP/s':>8s} {'MFU':>6s}")
     for backbone in ("transformer", "unet"):
-        rate, flops = training_figures(fam, backbone, x0, args.steps)
+        rate, flops = training_figures(training_step(fam, backbone, x0), x0.shape[0],
+                                       args.steps)
         print(f"  {backbone:38s} {rate:10.0f} {flops / 1e9:8.2f} {flops / peak:6.1%}")
 
     net = build_denoiser(fam, seed=0).eval()

@@ -66,7 +66,6 @@ def test_warmup_then_constant_learning_rate():
 def test_a_tiny_network_memorizes_a_tiny_training_set(tmp_path):
     """24 strings of a 384-string grammar: the loss must fall below the generalising bound
     log(P_max)/d (what knowing the grammar alone gives) towards log(24)/d."""
-    torch.set_num_threads(1)
     net = build_denoiser(FAM, seed=0, **SMALL)
     result = train(FAM, net, TRAIN, TrainConfig(steps=1200, batch_size=24, lr=3e-3, warmup=20),
                    tmp_path, progress=False)

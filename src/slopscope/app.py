@@ -7,7 +7,9 @@ The policies that belong to neither the experiments nor the reports live here, o
   with slopscope for its preset;
 - when a report is stale (`_fresh`): older than the summary or the calibration it shows;
 - the one-line summary of a run (`summary_line`);
-- the reports of a sweep's runs.
+- the reports of a sweep's runs;
+- how many threads a process computes with (`use_threads`, from slopscope.threads: one by
+  default; the CLI calls it once, before any work).
 `slopscope.experiments` never imports `slopscope.report`; this module imports both.
 """
 
@@ -22,6 +24,7 @@ from slopscope.experiments.presets import shipped_calibration, sweep_preset_name
 from slopscope.saved_config import read_saved_config
 from slopscope.store import calibration_path, read_json, sweep_name
 from slopscope.summary import has_summary, read_summary, summary_path
+from slopscope.threads import DEFAULT_THREADS, use_threads  # noqa: F401 - the CLI sets them here
 
 Report = Callable[[str], None]
 

@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     grammar_parser(sub)
     _run_parser(sub)
     tools_parser(sub)
+    for command in sub.choices.values():
+        add_integer(command, "--threads", default=app.DEFAULT_THREADS, minimum=0,
+                    help="CPU threads of this process (torch and numba); 0: the libraries' "
+                    "default, one per core, which slows down badly beside any other job. "
+                    "Sweep workers always use one")
     return parser
 
 
@@ -169,6 +174,7 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # usage errors (one line) and --help
         return exc.code
     try:
+        app.use_threads(args.threads)  # the one place a command-line process sets its threads
         return args.func(args)
     except SlopscopeError as exc:
         print(f"slopscope: error: {exc}", file=sys.stderr)

@@ -2,7 +2,7 @@
 `ExperimentConfig.to_dict`), the run seed, the derived seeds and the run's identity hash.
 
     {"config": {...}, "seed": 0, "hash": "4127faf98f", "seeds": {"run", "grammar", "data",
-     "model"}}
+     "model"}, "threads": [1]}
 
 Everything else reads it through `read_saved_config` and the attributes below, never by spelling
 keys; the typed configuration is `slopscope.experiments.config.schema.config_from_dict(
@@ -12,7 +12,7 @@ saved.config)` (kept out of here so that reports can read a run without the expe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
@@ -27,6 +27,9 @@ class SavedConfig:
     seed: int | None
     hash: str | None  # the run's identity (the configuration's hash and the data file's digest)
     seeds: dict | None = None  # {"run", "grammar", "data", "model"} (None: an older run)
+    # the CPU thread counts of the processes that trained or measured the run, in order of first
+    # use (weights depend on it in their last bits: slopscope.threads); None: an older run
+    threads: list[int] | None = None
 
     @property
     def name(self) -> str:
@@ -69,8 +72,18 @@ class SavedConfig:
         g = self.config["grammar"]
         return g["n"] * g["m"] ** ((g["s"] ** g["L"] - 1) // (g["s"] - 1))
 
+    def with_threads(self, threads: int) -> SavedConfig:
+        """This record with `threads` added to the thread counts used (unchanged when there,
+        and for an older run, whose training thread count is unknown)."""
+        if self.threads is None or threads in self.threads:
+            return self
+        return replace(self, threads=[*self.threads, threads])
+
     def to_dict(self) -> dict:
-        return {"config": self.config, "seed": self.seed, "hash": self.hash, "seeds": self.seeds}
+        out = {"config": self.config, "seed": self.seed, "hash": self.hash, "seeds": self.seeds}
+        if self.threads is not None:
+            out["threads"] = self.threads
+        return out
 
 
 def config_path(run_dir) -> Path:
@@ -92,7 +105,8 @@ def read_saved_config(run_dir) -> SavedConfig:
         raise SlopscopeError(f"{run_dir} is not a run directory (no {FILE})")
     data = read_json(path)
     try:
-        return SavedConfig(data["config"], data.get("seed"), data.get("hash"), data.get("seeds"))
+        return SavedConfig(data["config"], data.get("seed"), data.get("hash"), data.get("seeds"),
+                           data.get("threads"))
     except (KeyError, TypeError) as exc:
         raise SlopscopeError(f"{path} is not a run configuration: {exc}") from None
 

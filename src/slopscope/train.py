@@ -19,6 +19,7 @@ from slopscope import checkpoints as ckpt
 from slopscope.errors import SlopscopeError, check_int
 
 MAX_STEPS = 10**9  # more training steps than any run could take
+LOSS_READS = 100  # steps between two reads of the losses from the device (and progress updates)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
         start, resumed_from, losses = meta["step"], meta["step"], list(meta.get("losses", []))
 
     batch = min(config.batch_size, x.shape[0])
+    pending = []  # losses of the steps since the last read, on the device
     began = time.perf_counter()
     bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
                desc="train", dynamic_ncols=True)
@@ -141,9 +143,12 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
                 for key, value in model.state_dict().items():
                     if value.dtype.is_floating_point:
                         ema[key].mul_(config.ema).add_(value, alpha=1.0 - config.ema)
-        losses.append(float(loss.detach()))
+        pending.append(loss.detach())  # read at checkpoints: no device sync every step
         bar.update(1)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+        if step + 1 in schedule or len(pending) == LOSS_READS:
+            losses.extend(torch.stack(pending).tolist())
+            pending.clear()
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         if step + 1 in schedule:
             tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
             meta.update(config_hash=config_hash, losses=losses,

@@ -51,6 +51,7 @@ from slopscope.saved_config import (
 )
 from slopscope.store import atomic_write_bytes, read_json, save_array, write_json
 from slopscope.summary import RunSummary, read_summary
+from slopscope.threads import threads_in_force
 from slopscope.train import train
 
 
@@ -107,6 +108,7 @@ def measure_run(run_dir, overrides=(), progress: bool = True,
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
         force = force or any(o.strip().startswith("measure.") for o in overrides)
+    _record_threads(run_dir)
     config, seeds, source, train_set, test_set = load_run(run_dir)
     seed = seeds["run"]
     fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
@@ -157,9 +159,17 @@ def _update_measure_settings(run_dir: Path, overrides: list[str]) -> None:
     write_saved_config(run_dir, dataclasses.replace(saved, config=config.to_dict()))
 
 
+def _record_threads(run_dir: Path) -> None:
+    """Add this process's thread count to the counts the run records (slopscope.threads)."""
+    saved = read_saved_config(run_dir)
+    recorded = saved.with_threads(threads_in_force())
+    if recorded is not saved:
+        write_saved_config(run_dir, recorded)
+
+
 def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: str,
                   seeds: dict) -> None:
-    saved = SavedConfig(config.to_dict(), seed, identity, seeds)
+    saved = SavedConfig(config.to_dict(), seed, identity, seeds, [threads_in_force()])
     if is_run_dir(run_dir):
         before = read_saved_config(run_dir)
         if before.hash != saved.hash:
@@ -170,5 +180,6 @@ def _write_config(run_dir: Path, config: ExperimentConfig, seed: int, identity: 
             print(f"slopscope: note: {run_dir} exists with other {' and '.join(changed)} "
                   f"settings and keeps them; to change them: slopscope measure {run_dir} "
                   f"{changed[0]}.KEY=VALUE", file=sys.stderr)
+        _record_threads(run_dir)  # a resumed run: this process trains it on
         return
     write_saved_config(run_dir, saved)

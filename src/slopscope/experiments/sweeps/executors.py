@@ -12,15 +12,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError, check_int
+from slopscope.threads import use_threads
 
 
 def single_thread() -> None:
-    """One torch and one numba thread per worker process."""
-    import numba
-    import torch
-
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
+    """One torch and one numba thread per worker process (one process per core)."""
+    use_threads(1)
 
 
 def local_worker(parent: int) -> None:

@@ -7,6 +7,7 @@ trained 3000 steps with 6 checkpoints. Stages are timed by wrapping the function
 calls (the run itself is the ordinary `run_experiment`), so the split is that of a real run.
 
     python benchmarks/deep_run.py                                  # the pilot, shortened
+    python benchmarks/deep_run.py --baseline       # before (per-tensor optimiser) and after
     python benchmarks/deep_run.py --overrides train.steps=60000 train.checkpoints=16  # full
     python benchmarks/deep_run.py --preset demo --overrides train.steps=300   # a quick look
 """
@@ -53,11 +54,13 @@ class Stopwatch:
                 setattr(module, name, kept[stage])
 
 
-def profile_run(preset: str, overrides: list[str], threads: int = 1) -> dict:
-    """{stage: (seconds, calls)} of one fresh run of `preset` with `overrides`, and "total"."""
+def profile_run(preset: str, overrides: list[str], threads: int = 1) -> tuple[dict, bytes]:
+    """({stage: (seconds, calls)}, "total" included; the run's summary.json) of one fresh run of
+    `preset` with `overrides`."""
     from slopscope import app
     from slopscope.experiments.config.schema import load_config
     from slopscope.experiments.run import measured_models, runner
+    from slopscope.summary import summary_path
 
     app.use_threads(threads)
     stages = {"train": (runner, "train"),
@@ -73,11 +76,12 @@ def profile_run(preset: str, overrides: list[str], threads: int = 1) -> dict:
         run_dir = runner.run_experiment(config, config.seeds[0], runs, progress=False)
         app.run_report(run_dir, force=True)
         total = time.perf_counter() - start
+        summary = summary_path(run_dir).read_bytes()
     figures = {stage: (watch.seconds[stage], watch.calls[stage]) for stage in stages}
     accounted = sum(seconds for seconds, _ in figures.values())
     figures["report and the rest"] = (total - accounted, 1)
     figures["total"] = (total, 1)
-    return figures
+    return figures, summary
 
 
 def print_figures(title: str, figures: dict) -> None:
@@ -94,11 +98,26 @@ def main(argv=None) -> dict:
     parser.add_argument("--overrides", nargs="*", default=None,
                         help="key=value (default: the shortened pilot, with preset w2)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--baseline", action="store_true",
+                        help="first the same run with the per-tensor optimiser and clipping "
+                        "(slopscope.train.FOREACH = False, the code before), then the ratios "
+                        "and whether the two runs' summary.json are byte for byte the same")
     args = parser.parse_args(argv)
     overrides = PILOT if args.overrides is None else args.overrides
-    figures = profile_run(args.preset, overrides, args.threads)
-    print_figures(f"{args.preset} {' '.join(overrides)} (threads={args.threads})", figures)
-    return figures
+    title = f"{args.preset} {' '.join(overrides)} (threads={args.threads})"
+    from slopscope import train
+
+    runs = {}
+    for foreach in ((False, True) if args.baseline else (train.FOREACH,)):
+        train.FOREACH = foreach
+        runs[foreach] = profile_run(args.preset, overrides, args.threads)
+        print_figures(f"{title}, FOREACH={foreach}", runs[foreach][0])
+    if args.baseline:
+        (before, summary_before), (after, summary_after) = runs[False], runs[True]
+        for stage in ("train", "total"):
+            print(f"{stage}: {before[stage][0] / after[stage][0]:.2f}x faster")
+        print("summary.json byte for byte the same:", summary_before == summary_after)
+    return {foreach: figures for foreach, (figures, _) in runs.items()}
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from slopscope import SlopscopeError
+from slopscope import train as train_module
 from slopscope.checkpoints import list_checkpoints, load_checkpoint
 from slopscope.diffusion import get_family
 from slopscope.models import build_denoiser
@@ -197,3 +198,22 @@ def test_a_pickle_in_place_of_a_checkpoint_is_refused(tmp_path):
 def test_bad_train_config_is_rejected(kwargs, fragment):
     with pytest.raises(SlopscopeError, match=fragment.replace("(", r"\(")):
         TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize("family, backbone", [("uniform", "unet"), ("masked", "transformer")])
+def test_the_one_call_optimiser_gives_the_per_tensor_weights_bit_for_bit(tmp_path, monkeypatch,
+                                                                       family, backbone):
+    """AdamW and gradient clipping over all tensors at once (train.FOREACH, the faster path)
+    against PyTorch's per-tensor CPU default: the same weights, with clipping and weight decay
+    active."""
+    fam = get_family(family, v=G.v, d=G.d)
+    config = TrainConfig(steps=60, batch_size=24, lr=3e-3, warmup=5, weight_decay=0.01,
+                         grad_clip=0.05, checkpoints=1, first_checkpoint=60, ema=0.9)
+    weights = {}
+    for foreach in (True, False):
+        monkeypatch.setattr(train_module, "FOREACH", foreach)
+        net = build_denoiser(fam, backbone, seed=0, width=32, **(
+            dict(layers=1, heads=2) if backbone == "transformer" else dict(branching=G.s)))
+        train(fam, net, TRAIN, config, tmp_path / str(foreach), progress=False)
+        weights[foreach] = net.state_dict()
+    assert _weights_equal(weights[True], weights[False])

@@ -63,6 +63,7 @@ def test_the_busy_process_of_the_load_benchmark_stops_with_it(benchmark, monkeyp
     assert not _running(started[0])
 
 
+@pytest.mark.slow  # five `slopscope run` processes: 36 s
 def test_the_load_benchmark_prints_both_times_and_their_ratio(benchmark, capsys):
     tiny = ["train.steps=4", "train.checkpoints=1", "train.first_checkpoint=4",
             "measure.generations=20", "measure.likelihood=false"]

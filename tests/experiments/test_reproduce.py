@@ -17,7 +17,7 @@ from slopscope.experiments.results.plan import estimate_seconds, read_rows
 from slopscope.experiments.results.reproduce import finished_row, select_rows
 from slopscope.experiments.sweeps.sweep import expand, grid_points
 from slopscope.experiments.verdicts.pooled import pooled, pooled_rate
-from slopscope.report import plots
+from slopscope.report import page_plots
 from slopscope.report.results import build_results
 from slopscope.store import write_json
 from slopscope.verdicts import BY_NAME, Verdict
@@ -163,7 +163,7 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
         in page
     assert "| 512 | 6 | 50 | 1536 | 0 | 50 to 1536 |" in page and "no stopping window" not in page
     assert (tmp_path / "statistics.png").read_bytes()[:4] == b"\x89PNG"
-    figure = plots.results_statistics(rows)  # one panel per finding, both regimes in it
+    figure = page_plots.results_statistics(rows)  # one panel per finding, both regimes in it
     assert [len(ax.get_yticks()) for ax in figure.axes] == [2, 1, 1]
     assert (tmp_path / "e1_scaling.png").exists()
     window = dict(rows[2], key="E1-window", regime="in the window")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from pathlib import Path
 
 from slopscope.store import atomic_write_bytes
@@ -31,6 +32,12 @@ def table(rows, header=None, classes=None) -> str:
             cells[-1] = f"<td class='{escape(classes[i])}'>{escape(row[-1])}</td>"
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>\n{head}" + "\n".join(body) + "\n</table>"
+
+
+def format_step(value, missing: str = "not reached") -> str:
+    """A training step as a whole number, or `missing` when there is none (None, JSON null or
+    inf: never within the run)."""
+    return missing if value is None or not math.isfinite(value) else f"{value:.0f}"
 
 
 def verdict_class(verdict: str) -> str:

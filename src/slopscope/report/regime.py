@@ -7,16 +7,13 @@ import math
 import re
 from pathlib import Path
 
-from slopscope.report import plots
+from slopscope.report import page_plots, plots
+from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
 
 
-def _step(value) -> str:
-    return "not reached" if value is None or not math.isfinite(value) else f"{value:.0f}"
-
-
 def _time(found: dict) -> str:
-    text = _step(found["centre"])
+    text = format_step(found["centre"])
     low, high = found["low"], found["high"]
     if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
         text += f" [{low:.0f}, {high:.0f}]"
@@ -66,7 +63,7 @@ def _analysis(found: dict, runs: list, tau: str, figure: Path) -> list[str]:
                      + " | ".join(_time(p["times"][str(k)]) for k in range(1, L + 1))
                      + f" | {_time(p['times']['mem'])} | {_ratio(p['window'])} | {valid} | "
                      f"{copies} |")
-    plotted = plots.save_png(plots.phase_diagram({**found, "runs": runs}, tau), figure)
+    plotted = plots.save_png(page_plots.phase_diagram({**found, "runs": runs}, tau), figure)
     return lines + ["", f"![phase diagram, {tau}]({plotted})", ""]
 
 

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from slopscope.experiments.results.plan import REGIMES
-from slopscope.report import plots
+from slopscope.report import page_plots, plots
+from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import format_interval
 
@@ -51,11 +52,6 @@ def _plainly(row) -> str | None:
             f"{_md(row['measured'])}); the power of its rule was {power}.")
 
 
-def _step(value) -> str:
-    """A training step, or 'not reached' (JSON null: never within the runs)."""
-    return "not reached" if value is None or not math.isfinite(value) else f"{value:.0f}"
-
-
 def _window(w) -> str:
     """The stopping range of one P: generations mostly valid (tau_rule) before copying begins."""
     rule, mem = w["tau_rule"], w["tau_mem"]
@@ -63,7 +59,7 @@ def _window(w) -> str:
         return "none: most generations never valid"
     if mem is not None and math.isfinite(mem) and mem <= rule:
         return "none: copying begins first"
-    return f"{rule:.0f} to {_step(mem)}"
+    return f"{rule:.0f} to {format_step(mem)}"
 
 
 def _figures(figures: dict | None) -> dict:
@@ -74,7 +70,7 @@ def _figures(figures: dict | None) -> dict:
                 "label": "not measured (token data, or run before per-level validity)"}
 
     def time(c):  # censored centres are inf, null once saved
-        text = _step(c["centre"])
+        text = format_step(c["centre"])
         return text + (f" ({c['censored']} censored)" if c["censored"] else "")
 
     ratio = figures["ratio"]
@@ -123,13 +119,13 @@ def _scaling_section(row: dict, out: Path, several: bool) -> list[str]:
              "tau_mem: copying begins):", "",
              "| P | seeds | tau_rule | tau_mem | censored | window |", "|---|---|---|---|---|---|"]
     windows = [_window(w) for w in scaling["window"]]
-    lines += [f"| {w['P']} | {w['seeds']} | {_step(w['tau_rule'])} | {_step(w['tau_mem'])} | "
-              f"{w['censored']} | {window} |"
+    lines += [f"| {w['P']} | {w['seeds']} | {format_step(w['tau_rule'])} | "
+              f"{format_step(w['tau_mem'])} | {w['censored']} | {window} |"
               for w, window in zip(scaling["window"], windows, strict=True)]
     if all(window.startswith("none") for window in windows):
         lines += ["", "At no P do most generations become valid before copying begins: "
                   "these settings leave no stopping window."]
-    figure = plots.save_png(plots.scaling(scaling), out / name)
+    figure = plots.save_png(page_plots.scaling(scaling), out / name)
     return [*lines, "", f"![tau against P]({figure})"]
 
 
@@ -195,7 +191,7 @@ def build_results(out="results") -> Path:
     misses = [text for text in map(_plainly, rows) if text]
     if misses:
         lines += ["", "## What does not reproduce", "", *misses]
-    figure = plots.save_png(plots.results_statistics(rows), out / "statistics.png")
+    figure = plots.save_png(page_plots.results_statistics(rows), out / "statistics.png")
     lines += ["", f"![statistics with intervals]({figure})"]
     scaled = [r for r in rows if r.get("scaling")]
     for row in scaled:

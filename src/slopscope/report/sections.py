@@ -5,10 +5,10 @@ calibration of the verdicts. Each reads what the run directory (or a calibration
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 
 from slopscope.data_info import read_data_info
+from slopscope.report.html import format_step
 from slopscope.report.html import table as _table
 from slopscope.store import read_json
 from slopscope.verdicts import ARM_LABELS, BY_NAME, format_interval
@@ -64,21 +64,18 @@ def data_section(run_dir: Path, source: str) -> str:
             "copying uses the held-out split as the fresh reference.</p>")
 
 
-def _step(first) -> str:
-    return f"{int(first)}" if first is not None and math.isfinite(first) else "not yet"
-
-
 def examples_section(examples: dict) -> str:
     """Decoded examples (tables/examples.parquet): the most reproduced training strings, the
     most and least typical ones, and generations of the last checkpoint marked copy / held-out /
     novel."""
     rows = {"reproduced": [], "typical": [], "generated": []}
     for i, section in enumerate(examples["section"]):
-        text, t1, first = examples["text"][i], examples["t1"][i], examples["first_step"][i]
+        text, t1 = examples["text"][i], examples["t1"][i]
+        first = format_step(examples["first_step"][i], "not yet")
         if section == "reproduced":
-            rows[section].append((text, int(examples["copies"][i]), f"{t1:.2f}", _step(first)))
+            rows[section].append((text, int(examples["copies"][i]), f"{t1:.2f}", first))
         elif section == "typical":
-            rows[section].append((text, f"{t1:.2f}", _step(first)))
+            rows[section].append((text, f"{t1:.2f}", first))
         else:
             rows[section].append((text, examples["kind"][i]))
     return ("<h2>Examples</h2>\n<h3>Most reproduced training strings (last checkpoint)</h3>\n"

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slopscope.errors import SlopscopeError
+from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.config.text import apply_overrides, parse_override
 from slopscope.toml_text import toml_value
 
@@ -68,3 +69,19 @@ def test_values_that_are_not_toml_stay_strings_and_keys_stay_bare():
     assert parse_override("name=") == (["name"], "")
     with pytest.raises(SlopscopeError, match="key part"):
         parse_override('"train.steps"=4')
+
+
+def test_a_table_override_merges_key_by_key():
+    """`train={steps=30}` sets train.steps and keeps the rest of the preset's [train] table
+    (before, it replaced the table: batch size, checkpoints and learning rate fell back to the
+    defaults)."""
+    preset = load_config("demo")
+    merged = load_config("demo", ["train={steps=30, first_checkpoint=5}"])
+    assert merged.train.steps == 30 and merged.train.first_checkpoint == 5
+    assert merged.train.lr == preset.train.lr == 2e-3
+    assert merged.train.checkpoints == preset.train.checkpoints
+    nested = apply_overrides({"diffusion": {"options": {"a": 1, "b": 2}}},
+                             ["diffusion={options={b=3}}"])
+    assert nested == {"diffusion": {"options": {"a": 1, "b": 3}}}
+    assert apply_overrides({"train": {"steps": 5}}, ["train.steps={x=1}"]) == {
+        "train": {"steps": {"x": 1}}}  # a table over a value replaces it (then a type error)

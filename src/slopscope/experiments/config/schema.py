@@ -145,7 +145,9 @@ class FindingsConfig:
 
 
 TYPICALITIES = ("t1", "t1_kgram", "t2", "t3")
+GRAMMAR_TYPICALITIES = ("t2", "t3")  # rule frequencies and log p: none without a grammar
 D_WINDOWS = ("copies", "learning", "generalising")
+GRAMMAR_WINDOWS = ("learning", "generalising")  # per-level learning times of a grammar
 
 
 @dataclass(frozen=True)
@@ -245,9 +247,20 @@ def _check_options(where: str, options: dict, allowed: list[str]) -> None:
 
 
 def check_findings(config: ExperimentConfig) -> None:
-    """The verdict rules against the grammar: D's block size is one that is measured (grammar
-    block sizes 1..L-1; token data: checked when the data are read, their length known)."""
-    size = config.findings.d_block_size
+    """The verdict rules against the data source: D's block size is one that is measured
+    (grammar block sizes 1..L-1; token data: checked when the data are read, their length
+    known), and token data asks for no typicality or window that needs a grammar."""
+    findings = config.findings
+    if config.data.path:
+        if findings.a_typicality in GRAMMAR_TYPICALITIES:
+            raise SlopscopeError(f"findings.a_typicality={findings.a_typicality!r} needs a "
+                                 "grammar (rules or log p); token data (data.path) has none; "
+                                 "allowed: t1, t1_kgram")
+        if findings.d_window in GRAMMAR_WINDOWS:
+            raise SlopscopeError(f"findings.d_window={findings.d_window!r} needs the grammar's "
+                                 "per-level learning times; token data (data.path) has none; "
+                                 "allowed: copies")
+    size = findings.d_block_size
     if size is None or config.data.path:
         return
     top = config.grammar.L - 1
@@ -255,6 +268,26 @@ def check_findings(config: ExperimentConfig) -> None:
         allowed = f"1..{top}" if top >= 1 else "none (L = 1 has no blocks; leave it unset)"
         raise SlopscopeError(f"findings.d_block_size={size} is not a measured block size for "
                              f"grammar.L={config.grammar.L}; allowed: {allowed}")
+
+
+def check_grammar_measurable(config: ExperimentConfig) -> None:
+    """A grammar run measures blocks of sizes 1..L-1 and what each rule level learns beyond
+    chance: refused before training when the grammar has one level, or when a level's rules use
+    every s-tuple (its chance validity is 1: nothing there can be learned or measured)."""
+    if config.data.path:
+        return
+    g = config.grammar
+    if g.L < 2:
+        raise SlopscopeError(f"grammar.L={g.L}: a run measures blocks of sizes 1..L-1 and the "
+                             "learning of each rule level; allowed: grammar.L >= 2")
+    tuples = g.v ** g.s
+    for level, rules, bound in (("the root's", g.n * g.m, "grammar.n*grammar.m"),
+                                ("every lower level's", g.v * g.m, "grammar.v*grammar.m")):
+        if rules == tuples:
+            raise SlopscopeError(
+                f"{bound}={rules} = v**s={tuples}: {level} rules use every s-tuple, so any "
+                f"symbols there parse and that level cannot be learned beyond chance; allowed: "
+                f"{bound} < v**s")
 
 
 def _check_new_run(config: ExperimentConfig) -> None:
@@ -308,13 +341,20 @@ def validate(config: ExperimentConfig, saved: bool = False) -> ExperimentConfig:
     if not saved:
         check_findings(config)
     check_run_size(config)  # grammar runs; token data is checked when read
+    if not saved:
+        check_grammar_measurable(config)
     return config
 
 
 def load_config(source: str | None = None, overrides: list[str] = ()) -> ExperimentConfig:
     """The resolved configuration of a preset or TOML file (or the defaults) with overrides."""
     data = read_toml(source) if source is not None else {}
-    return validate(build(ExperimentConfig, apply_overrides(data, list(overrides))))
+    config = build(ExperimentConfig, apply_overrides(data, list(overrides)))
+    if config.train.seed != 0:  # 0, the default, is what a resolved configuration shows
+        raise SlopscopeError(f"train.seed={config.train.seed} is not used: the model's seed is "
+                             "derived from the run seed; allowed: vary `seeds` (grammar.seed and "
+                             "data.seed hold those parts fixed)")
+    return validate(config)
 
 
 def config_from_dict(data: dict) -> ExperimentConfig:

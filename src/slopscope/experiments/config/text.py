@@ -77,6 +77,16 @@ def parse_override(text: str) -> tuple[list[str], object]:
     return parts, parsed["value"]
 
 
+def _set(node: dict, key: str, value) -> None:
+    """node[key] = value, where a table value merges into a table there key by key (so that
+    `train={steps=30}` sets train.steps and keeps the rest of [train])."""
+    if isinstance(value, dict) and isinstance(node.get(key), dict):
+        for sub, item in value.items():
+            _set(node[key], sub, item)
+    else:
+        node[key] = value
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     data = copy.deepcopy(data)  # plain data (TOML dates and times included)
     for text in overrides:
@@ -86,5 +96,5 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise SlopscopeError(f"override {text!r}: {part!r} is not a table")
-        node[parts[-1]] = value
+        _set(node, parts[-1], value)
     return data

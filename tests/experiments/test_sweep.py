@@ -78,6 +78,21 @@ def test_the_same_sweep_runs_through_ray_and_submitit(tmp_path, executor, option
     assert lines[-1].endswith("2 runs done, 0 failed")
 
 
+def test_slurm_without_slurm_is_refused_not_run_here(tmp_path, capsys):
+    """submitit falls back to local processes when it finds no SLURM: the sweep must refuse,
+    not run every job here and ignore --partition."""
+    pytest.importorskip("submitit")
+    import shutil
+
+    if shutil.which("sbatch"):
+        pytest.skip("this machine has SLURM")
+    assert main(["sweep", _write(tmp_path, '"data.train" = [8]'), "--executor", "slurm",
+                 "--partition", "x", "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "found no SLURM on this machine" in err
+    assert not list((tmp_path / "runs").glob("*/done.json"))
+
+
 def test_an_unknown_executor_is_rejected(tmp_path):
     from slopscope.experiments.sweeps.sweep import run_sweep
 

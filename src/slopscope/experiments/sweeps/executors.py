@@ -116,6 +116,10 @@ def run_slurm(base, jobs, runs_dir, workers: int, report=print, cluster: str | N
             "executor 'slurm' needs submitit: pip install 'slopscope[cluster]'") from None
     folder = Path(runs_dir).resolve() / "submitit" / "%j"
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    if cluster is None and executor.cluster != "slurm":  # submitit would run them here instead
+        raise SlopscopeError("executor 'slurm' found no SLURM on this machine (no sbatch on "
+                             "PATH); allowed: run it on a SLURM login node, or use --executor "
+                             "local or ray")
     params = {"timeout_min": timeout_min, "cpus_per_task": 1, "slurm_array_parallelism": workers}
     if partition:
         params["slurm_partition"] = partition

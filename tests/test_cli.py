@@ -96,3 +96,15 @@ def test_the_demo_ships_its_calibration_for_its_report():
 
     assert table["config_hash"] == load_config("demo").hash()  # of the demo as shipped
     assert {"A", "D"} <= set(table["verdicts"]) and _shipped_calibration("nope") is None
+
+
+def test_ctrl_c_is_one_line_saying_how_to_resume(monkeypatch, capsys):
+    from slopscope import app
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app, "run", interrupted)
+    assert main(["run", "demo", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted; run the same command again to resume" in err

@@ -179,6 +179,10 @@ def main(argv=None) -> int:
     except SlopscopeError as exc:
         print(f"slopscope: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # every stage is saved as it ends: nothing finished is lost
+        print("slopscope: interrupted; run the same command again to resume from the last "
+              "checkpoint and measurement saved", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

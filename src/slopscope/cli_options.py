@@ -70,6 +70,9 @@ def output_dir(text: str) -> Path:
     """An argparse `type=` for a directory the command writes into (created when missing): a
     one-line error when it exists as a file, when it lies under a file, or when the nearest
     existing folder above it is not writable."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty (it would mean the current "
+                                         "directory); allowed: a directory path, like runs")
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a directory; allowed: a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import unicodedata
 
 import numpy as np
 
@@ -27,20 +28,25 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return value
 
 
-NAME_LIMIT = 100  # characters of a run or sweep name (it becomes part of a directory name)
+NAME_LIMIT = 100  # UTF-8 bytes of a run or sweep name (it becomes part of a directory name,
+# which the file system limits to 255 bytes, not characters)
+INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # control, format (U+200B, U+202E), line/paragraph breaks
 
 
 def check_name(name: str, value) -> str:
     """A run or sweep name: one safe path component (it names a directory under --runs-dir), so
-    non-empty, at most NAME_LIMIT characters, without '/', '\\', '..' or control characters,
-    and not '.'; else a one-line error naming it."""
+    non-empty, at most NAME_LIMIT bytes in UTF-8, without '/', '\\', '..', and without control,
+    format (zero-width, bidirectional) or line-break characters, and not '.'; else a one-line
+    error naming it."""
     if not isinstance(value, str):
         raise SlopscopeError(f"'{name}' = {value!r} has the wrong type; allowed: str")
-    allowed = (f"allowed: a non-empty name of at most {NAME_LIMIT} characters, one path "
-               "component (no '/', '\\', '..' or control characters)")
+    allowed = (f"allowed: a non-empty name of at most {NAME_LIMIT} bytes (UTF-8), one path "
+               "component (no '/', '\\', '..', control, invisible or bidirectional "
+               "characters)")
     bad = (not value.strip() or value == "." or ".." in value or "/" in value
-           or "\\" in value or len(value) > NAME_LIMIT
-           or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value))
+           or "\\" in value or len(value.encode("utf-8", "surrogatepass")) > NAME_LIMIT
+           or any(unicodedata.category(c) in INVISIBLE or 0x7F <= ord(c) < 0xA0
+                  for c in value))
     if bad:
         raise SlopscopeError(f"'{name}' = {value!r} is not a safe name; {allowed}")
     return value

@@ -98,6 +98,9 @@ class ModelConfig:
     options: dict = field(default_factory=dict)  # fields of the backbone's config
 
 
+MAX_NELBO_SAMPLES = 1000  # draws per string and noise level of each checkpoint's NELBO
+
+
 @dataclass(frozen=True)
 class MeasureConfig:
     generations: int = 10_000
@@ -109,7 +112,7 @@ class MeasureConfig:
 
     def __post_init__(self):
         check_int("generations", self.generations, minimum=1)
-        check_int("nelbo_samples", self.nelbo_samples, minimum=1)
+        check_int("nelbo_samples", self.nelbo_samples, minimum=1, maximum=MAX_NELBO_SAMPLES)
 
 
 @dataclass(frozen=True)

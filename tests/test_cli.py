@@ -108,3 +108,14 @@ def test_ctrl_c_is_one_line_saying_how_to_resume(monkeypatch, capsys):
     assert main(["run", "demo", "--quiet"]) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "interrupted; run the same command again to resume" in err
+
+
+def test_overrides_may_follow_the_options(tmp_path):
+    from slopscope.cli import _parse, build_parser
+
+    parser = build_parser()
+    args = _parse(parser, ["run", "demo", "train.steps=5", "--runs-dir", str(tmp_path),
+                           "measure.generations=10", "--quiet"])
+    assert args.overrides == ["train.steps=5", "measure.generations=10"] and args.quiet
+    assert main(["run", "demo", "--quiet", "--bogus"]) == 2  # still a usage error
+    assert main(["runs", "train.steps=5"]) == 2  # a command without overrides takes none

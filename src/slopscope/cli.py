@@ -167,10 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser, argv):
+    """The arguments, with `key=value` overrides accepted anywhere on the line (argparse takes
+    positionals only before the first option: `run demo --runs-dir X train.steps=100`)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "overrides") and all(
+            "=" in e and not e.startswith("-") for e in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # usage errors (one line) and --help
         return exc.code
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -151,3 +152,15 @@ def test_the_report_renders_in_headless_chromium_without_console_errors(finished
     images, problems = render(run_dir / "report" / "report.html")
     assert len(images) == 7 and all(done and width > 0 for done, width in images)
     assert problems == []
+
+
+def test_a_report_folder_linked_elsewhere_is_replaced_not_written_through(finished, tmp_path):
+    _, run_dir = finished
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    report = run_dir / "report"
+    shutil.rmtree(report, ignore_errors=True)
+    report.symlink_to(elsewhere, target_is_directory=True)
+    page = build_report(run_dir)
+    assert page.exists() and not report.is_symlink() and report.is_dir()
+    assert not list(elsewhere.iterdir())

@@ -65,6 +65,8 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     saved = read_saved_config(run_dir)
     config = saved.config
     out_dir = run_dir / "report"
+    if out_dir.is_symlink():  # never written through a link to elsewhere: a folder of its own
+        out_dir.unlink()
     tables = functools.cache(lambda name: read_columns(run_dir / "tables" / f"{name}.parquet"))
     body = "\n".join(figure_html(fig, name, out_dir)
                      for name, fig in plots.run_figures(tables, summary))

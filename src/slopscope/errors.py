@@ -28,6 +28,8 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return value
 
 
+MAX_SEED = 2**63 - 1  # seeds are 64-bit: NumPy and torch take no larger one
+
 NAME_LIMIT = 100  # UTF-8 bytes of a run or sweep name (it becomes part of a directory name,
 # which the file system limits to 255 bytes, not characters)
 INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # control, format (U+200B, U+202E), line/paragraph breaks

@@ -16,7 +16,7 @@ import torch
 from tqdm import tqdm
 
 from slopscope import checkpoints as ckpt
-from slopscope.errors import SlopscopeError, check_int
+from slopscope.errors import MAX_SEED, SlopscopeError, check_int
 
 MAX_STEPS = 10**9  # more training steps than any run could take
 # the optimiser and the clipping update all tensors in one call each (PyTorch's CPU default is
@@ -47,7 +47,7 @@ class TrainConfig:
         check_int("warmup", self.warmup, minimum=0)
         check_int("checkpoints", self.checkpoints, minimum=1)
         check_int("first_checkpoint", self.first_checkpoint, minimum=1)
-        check_int("seed", self.seed, minimum=0)
+        check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise SlopscopeError(f"lr={self.lr} must be a positive number")
         for key in ("weight_decay", "grad_clip"):
@@ -55,6 +55,10 @@ class TrainConfig:
             if not (value >= 0 and math.isfinite(value)):
                 raise SlopscopeError(f"{key}={value}; allowed: a number >= 0"
                                      + (" (0: no clipping)" if key == "grad_clip" else ""))
+        if self.lr * self.weight_decay >= 1:
+            raise SlopscopeError(f"weight_decay={self.weight_decay} with lr={self.lr}: each step "
+                                 "would scale the weights by 1 - lr*weight_decay <= 0; allowed: "
+                                 "lr*weight_decay < 1")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise SlopscopeError(f"ema={self.ema}; allowed: a decay in (0, 1) or None")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):

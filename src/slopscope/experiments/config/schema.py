@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
-from slopscope.errors import SlopscopeError, check_int, check_name
+from slopscope.errors import MAX_SEED, SlopscopeError, check_int, check_name
 from slopscope.experiments.config.migration import migrate
 from slopscope.experiments.config.run_size import check_run_size
 from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
@@ -43,7 +43,7 @@ class GrammarConfig:
     def __post_init__(self):
         check_sizes(self.v, self.n, self.m, self.s, self.L)
         if self.seed is not None:
-            check_int("seed", self.seed, minimum=0)
+            check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)
         resolve_zipf_levels(self.L, self.zipf_a, self.zipf_levels)
 
 
@@ -76,7 +76,7 @@ class DataConfig:
                 raise SlopscopeError(f"data.half={self.half} needs data.train = data.test (the "
                                      f"two halves of one pool); got {self.train} and {self.test}")
         if self.seed is not None:
-            check_int("seed", self.seed, minimum=0)
+            check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)
         check_int("max_vocab", self.max_vocab, minimum=2)
         if self.length is not None:
             check_int("length", self.length, minimum=1)
@@ -339,14 +339,22 @@ def validate(config: ExperimentConfig, saved: bool = False) -> ExperimentConfig:
         if config.data.path:
             raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
                                  "generaliser samples it); token data (data.path) has none")
-    if not config.seeds or any(not isinstance(s, int) or s < 0 for s in config.seeds):
-        raise SlopscopeError(f"'seeds' = {config.seeds!r}; allowed: a non-empty list of ints >= 0")
+    if not config.seeds or any(not isinstance(s, int) or not 0 <= s <= MAX_SEED
+                               for s in config.seeds):
+        raise SlopscopeError(f"'seeds' = {_short(config.seeds)}; allowed: a non-empty list of "
+                             f"ints in 0..{MAX_SEED}")
     if not saved:
         check_findings(config)
     check_run_size(config)  # grammar runs; token data is checked when read
     if not saved:
         check_grammar_measurable(config)
     return config
+
+
+def _short(value, limit: int = 80) -> str:
+    """repr(value), cut to `limit` characters (a 301-digit seed is named, not printed whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def load_config(source: str | None = None, overrides: list[str] = ()) -> ExperimentConfig:

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from slopscope.errors import SlopscopeError, check_name
+from slopscope.errors import MAX_SEED, SlopscopeError, check_name
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
@@ -72,8 +72,9 @@ def _check_sweep(data: dict, path) -> None:
         raise bad("overrides", 'a list of "key.sub=value" strings')
     seeds = data.get("seeds", [0])
     if (not isinstance(seeds, list) or not seeds
-            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)):
-        raise bad("seeds", "a non-empty list of ints >= 0")
+            or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= MAX_SEED
+                       for x in seeds)):
+        raise bad("seeds", f"a non-empty list of ints in 0..{MAX_SEED}")
     workers = data.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise bad("workers", "an int >= 1")

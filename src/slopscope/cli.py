@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
-from slopscope.cli_options import add_integer, output_dir, row_list
+from slopscope.cli_options import MAX_REPLICATES, add_integer, output_dir, row_list
 from slopscope.cli_tools import cluster_options, execution_options, executor_options, tools_parser
 from slopscope.errors import SlopscopeError
 
@@ -56,7 +56,8 @@ def _run_parser(sub) -> None:
     k.add_argument("source", help="a run preset or TOML file (A, D), or a sweep preset or file "
                    "(E1, B, C; A and D over its runs); e1, e3 and e4 name the sweeps (their run "
                    "presets: e1-scaling, e3-fat-tails, e4-tail-level)"),
-    add_integer(k, "--runs", default=20, minimum=1, help="replicates per arm")
+    add_integer(k, "--runs", default=20, minimum=1, maximum=MAX_REPLICATES,
+                help="replicates per arm")
     k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
     execution_options(k)
     k.set_defaults(func=_run_calibrate)
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parser(sub)
     tools_parser(sub)
     for command in sub.choices.values():
-        add_integer(command, "--threads", default=app.DEFAULT_THREADS, minimum=0,
+        add_integer(command, "--threads", default=app.DEFAULT_THREADS, minimum=0, maximum=1024,
                     help="CPU threads of this process (torch and numba); 0: the libraries' "
                     "default, one per core, which slows down badly beside any other job. "
                     "Sweep workers always use one")

@@ -8,6 +8,11 @@ import argparse
 import os
 from pathlib import Path
 
+# bounds on counts of work, checked before any work (10**9 replicates or completions sat silent,
+# then ran out of memory)
+MAX_REPLICATES = 10_000  # calibration replicates per arm, counterfactual models
+MAX_COMPLETIONS = 1000  # extraction-probe completions per string
+
 
 def _range_text(name: str, minimum: int | None, maximum: int | None) -> str:
     if minimum is not None and maximum is not None:

@@ -7,8 +7,14 @@ import argparse
 from pathlib import Path
 
 from slopscope import app
-from slopscope.cli_options import add_integer, integers, output_dir
-from slopscope.errors import SlopscopeError
+from slopscope.cli_options import (
+    MAX_COMPLETIONS,
+    MAX_REPLICATES,
+    add_integer,
+    integers,
+    output_dir,
+)
+from slopscope.errors import MAX_SEED, SlopscopeError
 from slopscope.export import TARGETS, export_run
 from slopscope.verdicts import HELD_OUT_FREE_A
 
@@ -46,9 +52,10 @@ def tools_parser(sub) -> None:
     c.add_argument("source", nargs="?", default="counterfactual",
                    help="a run preset or TOML file (default: the counterfactual preset)")
     c.add_argument("overrides", nargs="*", help="key.sub=value")
-    add_integer(c, "--models", default=8, minimum=2, help="K, even")
-    add_integer(c, "--seed", default=0, minimum=0, help="the grammar, pool and initialisation")
-    add_integer(c, "--calibrate", default=None, minimum=1, metavar="N",
+    add_integer(c, "--models", default=8, minimum=2, maximum=MAX_REPLICATES, help="K, even")
+    add_integer(c, "--seed", default=0, minimum=0, maximum=MAX_SEED,
+                help="the grammar, pool and initialisation")
+    add_integer(c, "--calibrate", default=None, minimum=1, maximum=MAX_REPLICATES, metavar="N",
                 help="instead: the verdict's false-positive rate and power on N replicates of "
                 "oracle controls per arm (no training)")
     execution_options(c)
@@ -67,7 +74,8 @@ def tools_parser(sub) -> None:
     p.add_argument("--sampler-steps", type=integers("sampler_steps", minimum=0), default=(0,),
                    help="comma-separated network calls per completion; 0 = one token per call "
                    "(default 0; allowed >= 0)")
-    add_integer(p, "--completions", default=2, minimum=1, help="per string")
+    add_integer(p, "--completions", default=2, minimum=1, maximum=MAX_COMPLETIONS,
+                help="per string")
     p.set_defaults(func=_run_probe)
     e = sub.add_parser("export", help="copy runs' per-checkpoint scalars to TensorBoard or "
                        "MLflow (local files; optional extras)",

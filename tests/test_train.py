@@ -105,6 +105,38 @@ def test_resume_from_an_earlier_checkpoint_matches_the_uninterrupted_run(tmp_pat
     assert not _weights_equal(ema_full.state_dict(), full.state_dict())
 
 
+@pytest.mark.parametrize("edit", [{"weight_decay": 1e30}, {"lr": 5.0, "betas": [0.0, 0.0]}])
+def test_an_edited_sidecar_cannot_change_the_resumed_training(tmp_path, edit):
+    """The sidecar's optimiser settings are a record, not covered by the tensors' SHA-256: a
+    resumed run takes its own from its configuration (an edited weight decay of 1e30 trained
+    NaN weights)."""
+    cfg = TrainConfig(steps=30, batch_size=8, checkpoints=3, first_checkpoint=5, weight_decay=0.01)
+    full = build_denoiser(FAM, seed=0, **SMALL)
+    train(FAM, full, TRAIN, cfg, tmp_path / "full", progress=False)
+    part = tmp_path / "part"
+    train(FAM, build_denoiser(FAM, seed=0, **SMALL), TRAIN, cfg, part, progress=False)
+    first, last = list_checkpoints(part)[0], list_checkpoints(part)[-1]
+    (part / f"ckpt-{last:08d}.json").unlink()
+    for step in list_checkpoints(part)[1:]:
+        (part / f"ckpt-{step:08d}.json").unlink()
+    sidecar = part / f"ckpt-{first:08d}.json"
+    meta = json.loads(sidecar.read_text())
+    meta["param_groups"][0].update(edit)
+    sidecar.write_text(json.dumps(meta))
+    resumed = build_denoiser(FAM, seed=9, **SMALL)
+    assert train(FAM, resumed, TRAIN, cfg, part, progress=False).resumed_from == first
+    assert _weights_equal(full.state_dict(), resumed.state_dict())
+
+
+def test_a_sidecar_naming_another_step_is_refused(tmp_path):
+    cfg = TrainConfig(steps=10, batch_size=8, checkpoints=1, first_checkpoint=10)
+    train(FAM, build_denoiser(FAM, seed=0, **SMALL), TRAIN, cfg, tmp_path, progress=False)
+    sidecar = tmp_path / "ckpt-00000010.json"
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "step": 3}))
+    with pytest.raises(SlopscopeError, match="says step 3, its name 10; delete it"):
+        load_checkpoint(tmp_path, 10)
+
+
 @pytest.mark.parametrize("ema", [0.9, None])
 def test_measurement_uses_the_ema_weights_when_training_keeps_them(tmp_path, ema):
     from slopscope.experiments import load_config

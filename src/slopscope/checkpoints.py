@@ -2,7 +2,8 @@
 
 A checkpoint at step S is `ckpt-SSSSSSSS.safetensors` (model, EMA, optimiser and generator
 state as tensors) and `ckpt-SSSSSSSS.json` (step, config hash, SHA-256 of the tensor file,
-optimiser hyper-parameters, losses). The JSON is written last, so its presence marks a complete
+optimiser hyper-parameters (a record: a resumed run takes its own, from its configuration),
+losses). The JSON is written last, so its presence marks a complete
 checkpoint. Nothing is ever unpickled.
 """
 
@@ -98,6 +99,9 @@ def load_checkpoint(directory, step: int, config_hash: str | None = None):
             f"checkpoint {stem}.safetensors is corrupt (SHA-256 differs from its JSON sidecar); "
             "delete it to resume from an earlier one"
         )
+    if meta.get("step") != step:
+        raise SlopscopeError(f"checkpoint {stem}.json says step {meta.get('step')!r}, its name "
+                             f"{step}; delete it to resume from an earlier one")
     if config_hash is not None and meta.get("config_hash") != config_hash:
         raise SlopscopeError(
             f"checkpoint {stem} was made with config {meta.get('config_hash')} but this run has "
@@ -132,15 +136,18 @@ def tensors_to_state(tensors: dict, meta: dict, model, optimizer, generator,
     ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
     if ema:
         model_weights(tensors, "ema/", model, where)
-    if "rng/generator" not in tensors or "param_groups" not in meta:
-        raise SlopscopeError(f"checkpoint {where} lacks the optimiser or generator state; "
-                             "allowed: a training checkpoint written by slopscope")
+    if "rng/generator" not in tensors:
+        raise SlopscopeError(f"checkpoint {where} lacks the generator state; allowed: a "
+                             "training checkpoint written by slopscope")
     model.load_state_dict(weights)
     state: dict = {}
     for key, value in tensors.items():
         if key.startswith("optim/"):
             _, index, name = key.split("/", 2)
             state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    # the hyper-parameters are the run's own (its configuration, whose hash the checkpoint
+    # matched), never the sidecar's: the sidecar is not covered by the tensors' SHA-256
+    groups = optimizer.state_dict()["param_groups"]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
     generator.set_state(tensors["rng/generator"])
     return ema or None

@@ -63,10 +63,15 @@ def _jsonable(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def save_array(path, array: np.ndarray) -> Path:
+def array_bytes(array: np.ndarray) -> bytes:
+    """The .npy file of an array, as bytes (no pickle)."""
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_array(path, array: np.ndarray) -> Path:
+    return atomic_write_bytes(path, array_bytes(array))
 
 
 def load_array(path) -> np.ndarray:

@@ -164,3 +164,20 @@ def test_a_report_folder_linked_elsewhere_is_replaced_not_written_through(finish
     page = build_report(run_dir)
     assert page.exists() and not report.is_symlink() and report.is_dir()
     assert not list(elsewhere.iterdir())
+
+
+def test_swapped_splits_are_refused_naming_the_file(finished, tmp_path, capsys):
+    """data.json records the SHA-256 of train.npy and test.npy; a run whose files differ is
+    refused before anything is measured (swapping them changed D from -1.143 to -0.590)."""
+    _, run_dir = finished
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    train, test = (copy / "train.npy").read_bytes(), (copy / "test.npy").read_bytes()
+    (copy / "train.npy").write_bytes(test)
+    (copy / "test.npy").write_bytes(train)
+    before = (copy / "summary.json").read_bytes()
+    assert main(["measure", str(copy), "--force", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{copy / 'train.npy'} is not the split this run recorded" in err
+    assert (copy / "summary.json").read_bytes() == before

@@ -21,20 +21,28 @@ from slopscope.data_info import DataInfo, read_data_info, write_data_info
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
 from slopscope.store import (
+    array_bytes,
+    atomic_write_bytes,
     atomic_write_text,
     file_digest,
     load_array,
-    save_array,
 )
 from slopscope.tokendata import Vocabulary, load_token_data
 from slopscope.tokendata import split as split_tokens
 from slopscope.tokendata.files import ALLOWED
 
+SPLITS = ("train", "test")
+
 
 def _save_split(run_dir: Path, train, test, info: dict) -> None:
-    save_array(run_dir / "train.npy", train)
+    """train.npy, data.json (with the SHA-256 of both split files, checked by `load_data`),
+    then test.npy, written last: it marks the data complete."""
+    blobs = {"train": array_bytes(train), "test": array_bytes(test)}
+    info = {**info, "split_sha256": {split: hashlib.sha256(blob).hexdigest()
+                                     for split, blob in blobs.items()}}
+    atomic_write_bytes(run_dir / "train.npy", blobs["train"])
     write_data_info(run_dir, info)
-    save_array(run_dir / "test.npy", test)  # written last: marks the data complete
+    atomic_write_bytes(run_dir / "test.npy", blobs["test"])
 
 
 class GrammarSource:
@@ -224,4 +232,11 @@ def load_data(run_dir):
     kind = info.source or ("tokens" if (run_dir / TokenSource.file).exists()
                            else "grammar")  # runs saved before data.json named it
     source = SOURCES[kind].load(run_dir, info)
+    recorded = info.get("split_sha256") or {}  # runs saved before the digests: not checked
+    for split in SPLITS:
+        path = run_dir / f"{split}.npy"
+        if split in recorded and path.exists() and file_digest(path) != recorded[split]:
+            raise SlopscopeError(f"{path} is not the split this run recorded (its SHA-256 "
+                                 "differs from data.json); allowed: the run's own file (restore "
+                                 "it, or run the configuration again in a new runs directory)")
     return source, load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")

@@ -192,6 +192,12 @@ def main(argv=None) -> int:
     except SlopscopeError as exc:
         print(f"slopscope: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a missing, unreadable or unwritable file (a damaged run directory)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"slopscope: error: {where}{exc.strerror or exc}; allowed: a readable run "
+              "directory that the command can write into (re-run the command that made it)",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # every stage is saved as it ends: nothing finished is lost
         print("slopscope: interrupted; run the same command again to resume from the last "
               "checkpoint and measurement saved", file=sys.stderr)

@@ -181,3 +181,19 @@ def test_swapped_splits_are_refused_naming_the_file(finished, tmp_path, capsys):
     assert err.count("\n") == 1
     assert f"{copy / 'train.npy'} is not the split this run recorded" in err
     assert (copy / "summary.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["garbage measurements", "grammar.json deleted"])
+def test_a_damaged_run_directory_is_one_line_naming_the_file(finished, tmp_path, capsys, damage):
+    _, run_dir = finished
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    if damage == "garbage measurements":
+        bad = sorted((copy / "measurements").glob("*.npz"))[0]
+        bad.write_bytes(b"not a zip file")
+    else:
+        bad = copy / "grammar.json"
+        bad.unlink()
+    assert main(["measure", str(copy), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("slopscope: error: ") and str(bad) in err

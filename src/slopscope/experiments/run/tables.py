@@ -14,9 +14,13 @@ figure the report shows is written here once, so the report only reads.
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
 from slopscope import measure
+from slopscope.errors import SlopscopeError
 from slopscope.experiments.run.examples import example_rows
 from slopscope.experiments.verdicts import RunEvidence, run_verdicts
 from slopscope.store import load_array, read_json, write_table
@@ -30,8 +34,14 @@ LEVEL_SHARE = 0.5
 
 
 def _load_npz(path) -> dict:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    """A checkpoint's measured arrays, or one line naming a damaged file and what to do."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise SlopscopeError(f"{path} is damaged ({type(exc).__name__}); allowed: measure the "
+                             f"run again: slopscope measure --force {Path(path).parents[1]}"
+                             ) from None
 
 
 def build_tables(run_dir, steps, static, config, seed, source, train, test) -> RunSummary:

@@ -72,6 +72,21 @@ def add_integer(parser, flag: str, *, default, help: str, minimum: int | None = 
 
 
 def output_dir(text: str) -> Path:
+    """`_output_dir`, with a path the file system refuses (a component over 255 bytes) as a
+    one-line error too."""
+    try:
+        return _output_dir(text)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{_cut(text)}: {exc.strerror}; allowed: a directory "
+                                         "path whose every component is at most 255 bytes"
+                                         ) from None
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _output_dir(text: str) -> Path:
     """An argparse `type=` for a directory the command writes into (created when missing): a
     one-line error when it exists as a file, when it lies under a file, or when the nearest
     existing folder above it is not writable."""

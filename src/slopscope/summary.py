@@ -141,6 +141,8 @@ class RunSummary:
             if entry.get("median_generation_time") is None:  # JSON null: never reached
                 entry["median_generation_time"] = math.inf
             splits[name] = SplitSummary(**entry)
+        if not isinstance(data.get("final"), dict) or "copy_fraction" not in data["final"]:
+            raise KeyError("final.copy_fraction")  # read eagerly: a damaged summary fails here
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in known},
                       "splits": splits,
@@ -163,7 +165,9 @@ def read_summary(run_dir) -> RunSummary:
     try:
         return RunSummary.from_dict(read_json(path))
     except (KeyError, TypeError) as exc:
-        raise SlopscopeError(f"{path} is not a run summary: {exc}") from None
+        raise SlopscopeError(f"{path} is not a run summary (it lacks {exc}); allowed: the "
+                             f"summary slopscope wrote (rebuild it: slopscope measure {run_dir})"
+                             ) from None
 
 
 def write_summary(run_dir, summary: RunSummary) -> Path:

@@ -197,3 +197,14 @@ def test_a_damaged_run_directory_is_one_line_naming_the_file(finished, tmp_path,
     assert main(["measure", str(copy), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("slopscope: error: ") and str(bad) in err
+
+
+def test_a_summary_without_its_final_figures_is_one_line(finished, tmp_path, capsys):
+    _, run_dir = finished
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    (copy / "summary.json").write_text(json.dumps({**summary, "final": {}}))
+    assert main(["report", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a run summary (it lacks 'final.copy_fraction')" in err

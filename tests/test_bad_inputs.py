@@ -97,8 +97,8 @@ def _run_directories(tmp: Path) -> None:
     shutil.copytree(run, old)
     split = {"reproduced_fraction": 0.0, "median_generation_time": None, "generation_time": {}}
     (old / "summary.json").write_text(json.dumps({"name": "demo", "seed": 0, "steps": [1],
-                                                  "final": {}, "splits": {"train": split,
-                                                                          "test": split}}))
+                                                  "final": {"copy_fraction": 0.0},
+                                                  "splits": {"train": split, "test": split}}))
 
 
 def _finished_runs(tmp: Path) -> None:

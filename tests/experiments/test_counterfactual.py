@@ -64,11 +64,14 @@ def test_every_sample_is_in_training_for_half_the_models(tmp_path):
     member = load_models(sweep_dir)["member"]
     np.testing.assert_array_equal(member.sum(axis=0), 3)
     np.testing.assert_array_equal(member[0] ^ member[1], True)  # complementary halves
-    from slopscope.store import load_array, save_array
+    from slopscope.store import file_digest, load_array, save_array, write_json
 
     other = load_models(sweep_dir)["runs"][3] / "train.npy"
     train = load_array(other)
     save_array(other, np.roll(train, 1, axis=1))  # strings that are not in the pool
+    record = read_json(other.parent / "data.json")  # ... recorded as the run's own split
+    record["split_sha256"]["train"] = file_digest(other)
+    write_json(other.parent / "data.json", record)
     with pytest.raises(SlopscopeError, match="outside the pool of the first model"):
         load_models(sweep_dir)
 

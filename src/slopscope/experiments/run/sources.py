@@ -17,7 +17,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.data import pool_half, unique_split
-from slopscope.data_info import DataInfo, read_data_info, write_data_info
+from slopscope.data_info import DataInfo, data_info_path, read_data_info, write_data_info
 from slopscope.errors import SlopscopeError
 from slopscope.grammar import RHM
 from slopscope.store import (
@@ -237,6 +237,7 @@ def load_data(run_dir):
         path = run_dir / f"{split}.npy"
         if split in recorded and path.exists() and file_digest(path) != recorded[split]:
             raise SlopscopeError(f"{path} is not the split this run recorded (its SHA-256 "
-                                 "differs from data.json); allowed: the run's own file (restore "
-                                 "it, or run the configuration again in a new runs directory)")
+                                 f"differs from {data_info_path(run_dir).name}); allowed: the "
+                                 "run's own file (restore it, or run the configuration again in "
+                                 "a new runs directory)")
     return source, load_array(run_dir / "train.npy"), load_array(run_dir / "test.npy")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,9 @@ def _check_sweep(data: dict, path) -> None:
         check_name("name", data["name"])
 
 
+MAX_GRID_POINTS = 10_000  # grid points of one sweep (each validated, then one run per seed)
+
+
 def grid_points(sweep: dict) -> list[tuple]:
     """The sweep's grid points: the product of `grid`, or the explicit `points` (a list of
     tables {key: value}, for values that go together, e.g. matched Zipf exponents)."""
@@ -98,6 +102,10 @@ def grid_points(sweep: dict) -> list[tuple]:
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             raise SlopscopeError(f"grid key '{key}' must list at least one value")
+    size = math.prod(len(values) for values in grid.values())
+    if size > MAX_GRID_POINTS:  # counted before anything is expanded or validated
+        raise SlopscopeError(f"the grid has {size} points; allowed: at most {MAX_GRID_POINTS} "
+                             "(a sweep is one run per point and seed)")
     keys = list(grid)
     return [tuple(zip(keys, values, strict=True))
             for values in itertools.product(*(grid[k] for k in keys))]

@@ -201,3 +201,17 @@ def test_bad_options_are_named(tmp_path):
         read_sequences(path, fmt="csv")
     with pytest.raises(SlopscopeError, match="data.pattern='\\[a-' is not a regular expression"):
         read_sequences(path, pattern="[a-")
+
+
+def test_a_file_too_big_to_read_is_refused_before_it_is_hashed(tmp_path, monkeypatch):
+    """The run's identity hashes the data file; a file that cannot be read is refused first (a
+    100 GB sparse file was hashed for over a minute before the memory check)."""
+    from slopscope.experiments.config.schema import load_config
+    from slopscope.experiments.run import sources
+
+    path = _text(tmp_path, "abc\n" * 1000)
+    monkeypatch.setattr(files, "available_memory", lambda: 1000)
+    monkeypatch.setattr(sources, "file_digest", lambda _: pytest.fail("hashed before the check"))
+    config = load_config("e2", [f"data.path={path}"])
+    with pytest.raises(SlopscopeError, match="needs about .* of memory to read"):
+        sources.source_class(config).identity(config)

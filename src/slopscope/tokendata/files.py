@@ -58,11 +58,9 @@ def detect_format(path: Path, fmt: str) -> str:
     return {".npy": "npy", ".parquet": "parquet", ".pq": "parquet"}.get(path.suffix.lower(), "text")
 
 
-def read_sequences(path, fmt: str = "auto", tokens: str = "chars", column: str = "",
-                   lowercase: bool = False, pattern: str = "") -> Ragged:
-    """The sequences of `path`. Text options: `tokens` (chars | whitespace), `lowercase`, and
-    `pattern` (a regular expression each line must match in full; other lines are dropped and
-    counted). Parquet: `column` (default: the only integer-list column)."""
+def check_fits(path, fmt: str = "auto") -> str:
+    """The file's format, after the checks that cost no reading: a file, not empty, and small
+    enough to read into the memory available (before anything hashes or reads it whole)."""
     path = Path(path)
     if not path.is_file():
         raise SlopscopeError(f"data.path={str(path)!r} is not a file; allowed: {ALLOWED}")
@@ -76,6 +74,16 @@ def read_sequences(path, fmt: str = "auto", tokens: str = "chars", column: str =
             f"data.path={str(path)!r} ({size / 2**30:.1f} GiB) needs about {need / 2**30:.1f} GiB "
             f"of memory to read but {have / 2**30:.1f} GiB is available; allowed: a file that "
             "fits in memory (take a subset, e.g. `head -n 1000000 FILE > subset.txt`)")
+    return fmt
+
+
+def read_sequences(path, fmt: str = "auto", tokens: str = "chars", column: str = "",
+                   lowercase: bool = False, pattern: str = "") -> Ragged:
+    """The sequences of `path`. Text options: `tokens` (chars | whitespace), `lowercase`, and
+    `pattern` (a regular expression each line must match in full; other lines are dropped and
+    counted). Parquet: `column` (default: the only integer-list column)."""
+    path = Path(path)
+    fmt = check_fits(path, fmt)
     if fmt == "text":
         if tokens not in TOKENIZERS:
             raise SlopscopeError(f"data.tokens={tokens!r}; allowed: {', '.join(TOKENIZERS)}")

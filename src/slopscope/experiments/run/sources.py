@@ -29,7 +29,7 @@ from slopscope.store import (
 )
 from slopscope.tokendata import Vocabulary, load_token_data
 from slopscope.tokendata import split as split_tokens
-from slopscope.tokendata.files import ALLOWED
+from slopscope.tokendata.files import ALLOWED, check_fits
 
 SPLITS = ("train", "test")
 
@@ -140,6 +140,7 @@ class TokenSource:
             hint = (" (the system word list: apt-get install wamerican)"
                     if path.startswith("/usr/share/dict/") else "")
             raise SlopscopeError(f"data.path={path!r} is not a file{hint}; allowed: {ALLOWED}")
+        check_fits(path, config.data.format)  # a file too big to read is refused unhashed
         return hashlib.sha256(f"{config.hash()}:{file_digest(path)}".encode()).hexdigest()[:10]
 
     @classmethod

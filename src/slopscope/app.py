@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.presets import shipped_calibration, sweep_preset_names
+from slopscope.experiments.presets import (
+    preset_names,
+    shipped_calibration,
+    sweep_preset_names,
+)
 from slopscope.saved_config import read_saved_config
 from slopscope.store import calibration_path, read_json, sweep_name
 from slopscope.summary import has_summary, read_summary, summary_path
@@ -158,6 +162,11 @@ def results_regimes() -> tuple[str, ...]:
     from slopscope.experiments.results.plan import REGIMES
 
     return tuple(REGIMES)
+
+
+def run_presets() -> tuple[str, ...]:
+    """The names of the shipped run presets."""
+    return tuple(preset_names())
 
 
 def sweep_presets() -> tuple[str, ...]:

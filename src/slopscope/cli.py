@@ -17,7 +17,8 @@ def _run_parser(sub) -> None:
     p = sub.add_parser("run", help="run an experiment preset or TOML file (resumes; skips if done)",
                        description="Train, checkpoint, generate and measure; one run directory "
                        "per seed. Overrides look like train.steps=5000 grammar.zipf_a=0.5.")
-    p.add_argument("source", help="preset (e1..e5) or a TOML file")
+    p.add_argument("source", help="a run preset (" + ", ".join(app.run_presets())
+                   + ") or a TOML file")
     p.add_argument("overrides", nargs="*", help="key.sub=value")
     p.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -38,7 +39,8 @@ def _run_parser(sub) -> None:
     c = sub.add_parser("runs", help="list runs with their key settings and headline figures")
     c.add_argument("--runs-dir", type=Path, default=Path("runs"))
     c.set_defaults(func=_run_runs)
-    w = sub.add_parser("sweep", help="run a grid of experiments (local processes)")
+    w = sub.add_parser("sweep", help="run a grid of experiments (local processes, Ray or "
+                       "SLURM)")
     w.add_argument("sweep_file", help="a sweep TOML file, or a sweep preset: "
                    + ", ".join(app.sweep_presets()))
     w.add_argument("--runs-dir", type=output_dir, default=Path("runs"))

@@ -55,7 +55,7 @@ def test_a_run_records_the_threads_of_each_process_that_worked_on_it(tmp_path, c
     assert json.loads((run_dir / "config.json").read_text())["threads"] == [2, 1]
 
 
-def test_an_older_run_without_a_record_is_left_unrecorded(tmp_path, restore_threads):
+def test_an_older_run_without_a_record_is_left_unrecorded():
     from slopscope.saved_config import SavedConfig
 
     older = SavedConfig({"name": "x"}, 0, "h", None)

@@ -32,7 +32,8 @@ MAX_SEED = 2**63 - 1  # seeds are 64-bit: NumPy and torch take no larger one
 
 NAME_LIMIT = 100  # UTF-8 bytes of a run or sweep name (it becomes part of a directory name,
 # which the file system limits to 255 bytes, not characters)
-INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # control, format (U+200B, U+202E), line/paragraph breaks
+# control (C0, DEL, C1), format (U+200B, U+202E), line and paragraph separators
+INVISIBLE = ("Cc", "Cf", "Zl", "Zp")
 
 
 def check_name(name: str, value) -> str:
@@ -47,8 +48,7 @@ def check_name(name: str, value) -> str:
                "characters)")
     bad = (not value.strip() or value == "." or ".." in value or "/" in value
            or "\\" in value or len(value.encode("utf-8", "surrogatepass")) > NAME_LIMIT
-           or any(unicodedata.category(c) in INVISIBLE or 0x7F <= ord(c) < 0xA0
-                  for c in value))
+           or any(unicodedata.category(c) in INVISIBLE for c in value))
     if bad:
         raise SlopscopeError(f"'{name}' = {value!r} is not a safe name; {allowed}")
     return value

@@ -154,11 +154,12 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
                         ema[key].mul_(config.ema).add_(value, alpha=1.0 - config.ema)
         pending.append(loss.detach())  # read at checkpoints: no device sync every step
         bar.update(1)
-        if step + 1 in schedule or len(pending) == LOSS_READS:
+        checkpoint = step + 1 in schedule
+        if checkpoint or len(pending) == LOSS_READS:
             losses.extend(torch.stack(pending).tolist())
             pending.clear()
             bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-        if step + 1 in schedule:
+        if checkpoint:
             tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
             meta.update(config_hash=config_hash, losses=losses,
                         config=dataclasses.asdict(config))

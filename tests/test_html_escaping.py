@@ -51,16 +51,16 @@ def pages(tmp_path_factory):
     config.write_text(f"name = {_toml(NAME)}\ndescription = {_toml(DESCRIPTION)}\n"
                       f"[data]\npath = {_toml(str(data))}\n")
     runs = tmp / "runs"
-    (done,) = app.run(str(config), TINY_NET, runs, progress=False)
+    (done,) = app.run(str(config), TINY_NET, app.Execution(runs), progress=False)
     probe = app.probe(done.run_dir, masks=("prefix",), reveal=(0.5,), completions=1)
     sweep_file = tmp / "sweep.toml"
     sweep_file.write_text(f'base = "e2"\nname = {_toml(NAME)}\n'
                           f"overrides = {json.dumps(ORACLE)}\nseeds = [0]\n"
                           f"[grid]\nname = [{_toml(NAME)}]\n"
                           f"description = [{_toml(DESCRIPTION)}]\n")
-    sweep = app.sweep(str(sweep_file), runs, workers=1)
+    sweep = app.sweep(str(sweep_file), app.Execution(runs, workers=1))
     _, counterfactual = app.counterfactual("e2", [*ORACLE, f"name={_toml(NAME)}"], models=2,
-                                           runs_dir=runs, workers=1)
+                                           execution=app.Execution(runs, workers=1))
     return {"run": done.page, "probe": probe, "sweep": sweep.page,
             "counterfactual": counterfactual, "tmp": tmp}
 

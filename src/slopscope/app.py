@@ -25,6 +25,11 @@ from slopscope.experiments.presets import (
     shipped_calibration,
     sweep_preset_names,
 )
+from slopscope.experiments.sweeps.executors import (  # noqa: F401 - the CLI builds them here
+    EXECUTOR_OPTIONS,
+    EXECUTORS,
+    Execution,
+)
 from slopscope.saved_config import read_saved_config
 from slopscope.store import calibration_path, read_json, sweep_name
 from slopscope.summary import has_summary, read_summary, summary_path
@@ -127,14 +132,28 @@ def summary_line(run_dir) -> str:
 # ---- the commands ----------------------------------------------------------------------------
 
 
-def run(source: str, overrides=(), runs_dir="runs", progress: bool = True) -> Iterator[RunDone]:
-    """Run (or resume, or skip) every seed of an experiment, each followed by its report."""
+def run(source: str, overrides=(), execution: Execution | None = None,
+        progress: bool = True) -> Iterator[RunDone]:
+    """Run (or resume, or skip) every seed of an experiment, each followed by its report: here,
+    one seed after the other, or, when `execution` names workers or another executor (a SLURM
+    partition, a Ray cluster), as jobs of that executor."""
     from slopscope.experiments import load_config
     from slopscope.experiments.run.runner import run_experiment
+    from slopscope.experiments.sweeps.sweep import Job
 
+    execution = execution or Execution()
     config = load_config(source, list(overrides))
-    for seed in config.seeds:
-        run_dir = run_experiment(config, seed, runs_dir, progress=progress)
+    if execution.executor == "local" and execution.workers is None:
+        run_dirs = (run_experiment(config, seed, execution.runs_dir, progress=progress)
+                    for seed in config.seeds)
+    else:
+        jobs = [Job(tuple(overrides), (), seed) for seed in config.seeds]
+        rows = execution.run(source, jobs, print if progress else lambda _: None)
+        failed = [r["error"] for r in rows if r["error"]]
+        if failed:
+            raise SlopscopeError(f"{len(failed)} of {len(rows)} seeds failed: {failed[0]}")
+        run_dirs = (Path(r["run_dir"]) for r in sorted(rows, key=lambda r: r["job"].seed))
+    for run_dir in run_dirs:
         yield RunDone(run_dir, summary_line(run_dir), run_report(run_dir))
 
 
@@ -174,13 +193,12 @@ def sweep_presets() -> tuple[str, ...]:
     return sweep_preset_names()
 
 
-def sweep(sweep_file, runs_dir="runs", workers: int | None = None, executor: str = "local",
-          **options) -> SweepDone:
+def sweep(sweep_file, execution: Execution | None = None) -> SweepDone:
     """Run a sweep, then the reports of its runs and its own."""
     from slopscope.experiments.sweeps.sweep import run_sweep
     from slopscope.store import read_table
 
-    sweep_dir = run_sweep(sweep_file, runs_dir, workers, executor=executor, **options)
+    sweep_dir = run_sweep(sweep_file, execution)
     index = read_table(sweep_dir / "index.parquet").to_pylist()
     notes = []
     for row in index:
@@ -193,16 +211,15 @@ def sweep(sweep_file, runs_dir="runs", workers: int | None = None, executor: str
                      notes)
 
 
-def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
-              workers: int = 2, executor: str = "local") -> dict:
+def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
+              execution: Execution | None = None) -> dict:
     from slopscope.experiments.calibration.calibrate import calibrate as run_calibration
 
-    return run_calibration(source, runs, memorize, runs_dir, workers, executor)
+    return run_calibration(source, runs, memorize, execution)
 
 
-def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local", only=None, regime=None,
-              **executor_options) -> tuple[list[str], Path]:
+def reproduce(out=None, execution: Execution | None = None, quick: bool = False, only=None,
+              regime=None) -> tuple[list[str], Path]:
     """Run (or resume) the results page (or the rows in `only` and those of `regime`); (one
     line per row, the path of results.md)."""
     from slopscope.experiments.results.reproduce import describe
@@ -210,43 +227,40 @@ def reproduce(out=None, runs_dir="runs", quick: bool = False, workers: int = 2,
     from slopscope.report.results import build_results
 
     out = Path(out or ("results/quick" if quick else "results"))
-    path = run_rows(out, runs_dir, quick, workers, executor, only=only, regime=regime,
-                    **executor_options)
+    path = run_rows(out, execution, quick, only=only, regime=regime)
     return [describe(row) for row in read_json(path)["rows"]], build_results(out)
 
 
-def regime(sweep: str = "regime", out=None, runs_dir="runs", quick: bool = False,
-           workers: int = 2, executor: str = "local") -> Path:
+def regime(sweep: str = "regime", out=None, execution: Execution | None = None,
+           quick: bool = False) -> Path:
     """Run (or resume) the regime study, then its page; returns regime.md."""
     from slopscope.experiments.studies.regime import default_page, run_regime
     from slopscope.report.regime import build_regime
 
     out = Path(out or default_page(quick))
-    run_regime(out, runs_dir, quick, workers, executor, sweep)
+    run_regime(out, execution, quick, sweep)
     return build_regime(out)
 
 
-def counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0, runs_dir="runs",
-                   workers: int = 2, executor: str = "local") -> tuple[dict, Path]:
+def counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0,
+                   execution: Execution | None = None) -> tuple[dict, Path]:
     """Train the half-pool models and score counterfactual memorisation; (the held-out-free
     verdict on A, the page)."""
     from slopscope.experiments.studies.counterfactual import run_counterfactual
     from slopscope.report.counterfactual import build_counterfactual_report
 
-    sweep_dir = run_counterfactual(source, list(overrides), models, seed, runs_dir, workers,
-                                   executor)
+    sweep_dir = run_counterfactual(source, list(overrides), models, seed, execution)
     page = build_counterfactual_report(sweep_dir, sweep_calibration_for(sweep_dir))
     return read_json(sweep_dir / "counterfactual.json")["finding_a"], page
 
 
 def calibrate_counterfactual(source: str, overrides=(), replicates: int = 20, models: int = 8,
-                             runs_dir="runs", workers: int = 2, executor: str = "local") -> dict:
+                             execution: Execution | None = None) -> dict:
     from slopscope.experiments.studies.counterfactual_calibration import (
         calibrate_counterfactual as run_calibration,
     )
 
-    return run_calibration(source, list(overrides), replicates, models, runs_dir=runs_dir,
-                           workers=workers, executor=executor)
+    return run_calibration(source, list(overrides), replicates, models, execution=execution)
 
 
 def probe(run_dir, masks=None, reveal=(0.25, 0.5), sampler_steps=(0,),

@@ -9,7 +9,7 @@ from pathlib import Path
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
 from slopscope.cli_options import MAX_REPLICATES, add_integer, output_dir, row_list
-from slopscope.cli_tools import cluster_options, execution_options, executor_options, tools_parser
+from slopscope.cli_tools import execution, execution_options, tools_parser
 from slopscope.errors import SlopscopeError
 
 
@@ -20,7 +20,7 @@ def _run_parser(sub) -> None:
     p.add_argument("source", help="a run preset (" + ", ".join(app.run_presets())
                    + ") or a TOML file")
     p.add_argument("overrides", nargs="*", help="key.sub=value")
-    p.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
+    execution_options(p, workers="the seeds one after the other, in this process")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_run)
     m = sub.add_parser("measure", help="re-measure the checkpoints of an existing run",
@@ -43,11 +43,7 @@ def _run_parser(sub) -> None:
                        "SLURM)")
     w.add_argument("sweep_file", help="a sweep TOML file, or a sweep preset: "
                    + ", ".join(app.sweep_presets()))
-    w.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
-    add_integer(w, "--workers", default=None, minimum=1,
-                help="parallel runs; default: the sweep file's workers, else 2")
-    w.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
-    cluster_options(w)
+    execution_options(w, workers="the sweep file's workers, else 2")
     w.set_defaults(func=_run_sweep)
     k = sub.add_parser("calibrate", help="false-positive rate and power of every verdict, "
                        "measured on oracle controls (no training)",
@@ -76,7 +72,6 @@ def _run_parser(sub) -> None:
     p.add_argument("--regime", choices=app.results_regimes(), default=None,
                    help="run only the rows of this regime (with --rows: those of both)")
     execution_options(p)
-    cluster_options(p)
     p.set_defaults(func=_run_reproduce)
     g = sub.add_parser("regime", help="the regime study: a sweep over the training-set size P, "
                        "per-level learning times, the window and the phase diagram",
@@ -93,30 +88,26 @@ def _run_parser(sub) -> None:
 
 
 def _run_reproduce(args) -> int:
-    lines, page = app.reproduce(args.out, args.runs_dir, args.quick, args.workers,
-                                args.executor, only=args.rows, regime=args.regime,
-                                **executor_options(args))
+    lines, page = app.reproduce(args.out, execution(args), args.quick, only=args.rows,
+                                regime=args.regime)
     print("\n".join(lines))
     print(f"results: {page}")
     return 0
 
 
 def _run_regime(args) -> int:
-    page = app.regime(args.sweep, args.out, args.runs_dir, args.quick, args.workers,
-                      args.executor)
+    page = app.regime(args.sweep, args.out, execution(args), args.quick)
     print(f"regime: {page}")
     return 0
 
 
 def _run_calibrate(args) -> int:
-    app.calibrate(args.source, args.runs, args.memorize, args.runs_dir, args.workers,
-                  args.executor)
+    app.calibrate(args.source, args.runs, args.memorize, execution(args))
     return 0
 
 
 def _run_sweep(args) -> int:
-    done = app.sweep(args.sweep_file, args.runs_dir, args.workers, args.executor,
-                     **executor_options(args))
+    done = app.sweep(args.sweep_file, execution(args))
     for note in done.notes:
         print(note, file=sys.stderr)
     print(f"report: {done.page}")
@@ -134,7 +125,7 @@ def _run_report(args) -> int:
 
 
 def _run_run(args) -> int:
-    for done in app.run(args.source, args.overrides, args.runs_dir, progress=not args.quiet):
+    for done in app.run(args.source, args.overrides, execution(args), progress=not args.quiet):
         print(done.line)
         print(f"report: {done.page}")
     return 0

@@ -19,27 +19,26 @@ from slopscope.export import TARGETS, export_run
 from slopscope.verdicts import HELD_OUT_FREE_A
 
 
-def execution_options(parser) -> None:
-    """--runs-dir, --workers and --executor of the commands that run many runs."""
+def execution_options(parser, workers: str = "2") -> None:
+    """--runs-dir, --workers, --executor and the executors' own options (from the registry,
+    app.EXECUTORS and app.EXECUTOR_OPTIONS) of the commands that run many runs; `execution`
+    turns them into one app.Execution."""
     parser.add_argument("--runs-dir", type=output_dir, default=Path("runs"))
-    add_integer(parser, "--workers", default=2, minimum=1, help="parallel runs")
-    parser.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
+    add_integer(parser, "--workers", default=None, minimum=1,
+                help=f"parallel runs (default: {workers})")
+    parser.add_argument("--executor", choices=list(app.EXECUTORS), default="local")
+    for option in app.EXECUTOR_OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        if option.type is int:
+            add_integer(parser, flag, default=None, minimum=1, help=option.help)
+        else:
+            parser.add_argument(flag, default=None, help=option.help)
 
 
-def cluster_options(parser) -> None:
-    """--address (Ray) and --partition, --timeout-min (SLURM) of the commands that can run on a
-    cluster; `executor_options(args)` turns them into the executor's keyword options."""
-    parser.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
-    parser.add_argument("--partition", default=None, help="SLURM partition (executor slurm)")
-    add_integer(parser, "--timeout-min", default=60, minimum=1,
-                help="SLURM time limit per run, in minutes")
-
-
-def executor_options(args) -> dict:
-    """The keyword options of the chosen executor, from `cluster_options`."""
-    return {"local": {}, "ray": {"address": args.address},
-            "slurm": {"partition": args.partition, "timeout_min": args.timeout_min}
-            }[args.executor]
+def execution(args):
+    """The app.Execution of a command's `execution_options`."""
+    return app.Execution.given(args.runs_dir, args.workers, args.executor,
+                               **{o.name: getattr(args, o.name) for o in app.EXECUTOR_OPTIONS})
 
 
 def tools_parser(sub) -> None:
@@ -93,10 +92,10 @@ def tools_parser(sub) -> None:
 def _run_counterfactual(args) -> int:
     if args.calibrate is not None:
         app.calibrate_counterfactual(args.source, args.overrides, args.calibrate, args.models,
-                                     args.runs_dir, args.workers, args.executor)
+                                     execution(args))
         return 0
     found, page = app.counterfactual(args.source, args.overrides, args.models, args.seed,
-                                     args.runs_dir, args.workers, args.executor)
+                                     execution(args))
     print(f"{HELD_OUT_FREE_A.title}: {found['verdict']}: {found['measured']}")
     print(f"report: {page}")
     return 0

@@ -13,6 +13,7 @@ from slopscope.experiments import load_config
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.run.controls import OracleConfig, PlantedOracle, memorised_indices
 from slopscope.experiments.run.runner import run_experiment
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.verdicts import BY_NAME
 
 TINY = RHM(v=4, n=3, m=2, s=2, L=3, seed=2)
@@ -149,13 +150,15 @@ def test_calibration_of_run_verdicts_on_nulls_and_planted_memorisers(tmp_path):
     A and D hold at no more than the nominal rate. Planted typical memorisation (0.3) is detected
     in >= 80 % of seeds; planted atypical memorisation never reads as A."""
     fat = _config_file(tmp_path, "e3", SMALL, "small-fat")
-    table = calibrate(str(fat), runs=30, runs_dir=tmp_path / "runs", report=lambda _: None)
+    table = calibrate(str(fat), runs=30, execution=Execution(tmp_path / "runs"),
+                      report=lambda _: None)
     for name in ("A", "D"):
         assert table["verdicts"][name]["false_positive_rate"]["hits"] <= 3  # 2.5 % of 30: P < 1 %
     coverage = table["verdicts"]["A"]["null_coverage"]  # of the pipeline's own intervals
     assert coverage["n"] >= 20 and coverage["rate"] >= 0.85
     uniform = _config_file(tmp_path, "e2", SMALL, "small-uniform")
-    table = calibrate(str(uniform), runs=20, runs_dir=tmp_path / "runs", report=lambda _: None)
+    table = calibrate(str(uniform), runs=20, execution=Execution(tmp_path / "runs"),
+                      report=lambda _: None)
     a, d = table["verdicts"]["A"], table["verdicts"]["D"]
     assert a["power"]["rate"] >= 0.8 and a["atypical_holds"]["hits"] == 0
     assert d["slop_holds"]["rate"] >= 0.8  # rules drawn at their training frequencies
@@ -171,13 +174,14 @@ def test_b_does_not_hold_on_a_null_sweep_and_detects_a_planted_delay(tmp_path):
     sweep = tmp_path / "null-b.toml"
     sweep.write_text(f'base = "{fat}"\nseeds = [0, 1, 2, 3, 4]\n[grid]\n'
                      '"grammar.zipf_a" = [0.25, 1.0, 4.0]\n')
-    table = calibrate(str(sweep), runs=2, runs_dir=tmp_path / "runs", report=lambda _: None)
+    table = calibrate(str(sweep), runs=2, execution=Execution(tmp_path / "runs"),
+                      report=lambda _: None)
     assert table["verdicts"]["B"]["false_positive_rate"]["hits"] == 0
     wide = _config_file(tmp_path, "e3", [*SMALL[3:], "grammar.m=4"], "wide-fat")
     sweep = tmp_path / "planted-b.toml"
     sweep.write_text(f'base = "{wide}"\nseeds = [0, 1, 2, 3, 4]\n[grid]\n'
                      '"grammar.zipf_a" = [0.1, 0.25, 0.5]\n')
-    table = calibrate(str(sweep), runs=2, memorize=0.5, runs_dir=tmp_path / "runs",
+    table = calibrate(str(sweep), runs=2, memorize=0.5, execution=Execution(tmp_path / "runs"),
                       report=lambda _: None)
     b = table["verdicts"]["B"]
     assert b["false_positive_rate"]["hits"] == 0 and b["power"]["hits"] == 2
@@ -193,7 +197,8 @@ def test_c_calibrates_on_a_matched_entropy_sweep_with_list_valued_points(tmp_pat
     sweep.write_text(f'base = "{base}"\nseeds = [0, 1, 2, 3]\npoints = [\n'
                      '  { "grammar.zipf_levels" = [1], "grammar.zipf_a" = 2.0 },\n'
                      f'  {{ "grammar.zipf_levels" = [3], "grammar.zipf_a" = {bottom:.6f} }},\n]\n')
-    table = calibrate(str(sweep), runs=1, runs_dir=tmp_path / "runs", report=lambda _: None)
+    table = calibrate(str(sweep), runs=1, execution=Execution(tmp_path / "runs"),
+                      report=lambda _: None)
     c = table["verdicts"]["C"]
     assert c["false_positive_rate"]["n"] == 1 and c["false_positive_rate"]["hits"] == 0
     assert c["false_positive_rate"]["measurable"] == 1  # the arms' entropies match

@@ -10,6 +10,7 @@ import pytest
 from slopscope import app
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.studies.counterfactual import counterfactual_sweep, run_counterfactual
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.store import read_json, read_table
 
@@ -20,7 +21,7 @@ ORACLE = ["grammar.v=8", "grammar.n=8", "grammar.m=4", "data.train=64", "train.s
 
 def _run(tmp_path, *options, models=4):
     sweep_dir = run_counterfactual("e2", [*ORACLE, *options], models=models, seed=0,
-                                   runs_dir=tmp_path, workers=1, report=lambda *_: None)
+                                   execution=Execution(tmp_path, workers=1), report=lambda *_: None)
     table = read_table(sweep_dir / "counterfactual.parquet")
     columns = {n: table.column(n).to_numpy() for n in table.column_names}
     return columns, read_json(sweep_dir / "counterfactual.json"), sweep_dir
@@ -117,8 +118,9 @@ def test_token_data_runs_counterfactually_with_one_pool_across_models(tmp_path):
 
     path = _words(tmp_path / "words.txt")
     options = [f"data.path={path}", *TINY, "train.steps=60", "train.checkpoints=2"]
-    sweep_dir = run_counterfactual("e2", options, models=4, seed=0, runs_dir=tmp_path,
-                                   workers=2, report=lambda *_: None)
+    sweep_dir = run_counterfactual("e2", options, models=4, seed=0,
+                                   execution=Execution(tmp_path, workers=2),
+                                     report=lambda *_: None)
     found = read_json(sweep_dir / "counterfactual.json")
     assert found["pool"] == 80 and found["correlations"]["t3"] is None
     assert found["finding_a"]["verdict"] in ("holds", "not shown", "not measurable")
@@ -131,12 +133,13 @@ def test_calibration_counts_holds_on_null_and_planted_oracles_and_the_page_shows
     from slopscope.experiments.studies.counterfactual_calibration import calibrate_counterfactual
     from slopscope.report.counterfactual import build_counterfactual_report
 
-    found = calibrate_counterfactual("e2", ORACLE, replicates=3, models=2, runs_dir=tmp_path,
-                                     workers=2, report=lambda *_: None)
+    found = calibrate_counterfactual("e2", ORACLE, replicates=3, models=2,
+                                     execution=Execution(tmp_path, workers=2),
+                                     report=lambda *_: None)
     assert found["arms"]["null"]["hits"] == 0 and found["arms"]["planted"]["hits"] == 3
     assert (tmp_path / "calibration" / "e2-prototypical-cf.json").exists()
     sweep_dir = run_counterfactual("e2", [*ORACLE, "model.options.memorize=0.0"], models=2,
-                                   runs_dir=tmp_path, workers=2, report=lambda *_: None)
+                                   execution=Execution(tmp_path, workers=2), report=lambda *_: None)
     page = build_counterfactual_report(sweep_dir, app.sweep_calibration_for(sweep_dir))
     page = page.read_text()
     assert "false positives 0/3 = 0%" in page and "power 3/3 = 100%" in page

@@ -49,7 +49,8 @@ def test_a_new_run_finding_reaches_every_consumer(registered, tmp_path):
     config = tmp_path / "new.toml"
     config.write_text(TINY)
     planted = ["model.backbone='oracle'", "model.options.memorize=0.5", "model.options.onset=20"]
-    done = list(app.run(str(config), planted, tmp_path / "runs", progress=False))[0]
+    done = list(app.run(str(config), planted, app.Execution(tmp_path / "runs"),
+                        progress=False))[0]
     summary = read_summary(done.run_dir)
     assert summary.findings["Z"].verdict == "holds"  # the planted share ramps up: copies grow
     assert "Z holds" in done.line

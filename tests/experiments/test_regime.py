@@ -68,7 +68,7 @@ def test_the_command_on_planted_oracles(tmp_path):
     points = ", ".join(f'{{"data.train" = {p}, "model.options.onset" = {5 * p}}}'
                        for p in (16, 32, 64, 128))
     sweep.write_text(f'base = "{base}"\nseeds = [0]\npoints = [{points}]\n')
-    page = app.regime(str(sweep), tmp_path / "page", tmp_path / "runs", workers=2)
+    page = app.regime(str(sweep), tmp_path / "page", app.Execution(tmp_path / "runs", workers=2))
     found = read_json(tmp_path / "page" / "regime.json")
     taus = [[r["tau"][str(k)] for k in (1, 2, 3)] for r in found["runs"]]
     assert all(a <= b <= c <= 40 for a, b, c in taus)  # planted: 5, 10, 20

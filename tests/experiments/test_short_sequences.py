@@ -17,7 +17,8 @@ TINY = ["train.steps=4", "train.checkpoints=2", "train.first_checkpoint=2", "tra
 def test_a_run_on_one_token_sequences_gets_its_report(tmp_path):
     data = tmp_path / "letters.txt"
     data.write_text("\n".join(string.ascii_letters + string.digits) + "\n")
-    (done,) = app.run("e2", [f"data.path={data}", *TINY], tmp_path / "runs", progress=False)
+    (done,) = app.run("e2", [f"data.path={data}", *TINY], app.Execution(tmp_path / "runs"),
+                          progress=False)
     blocks = read_columns(done.run_dir / "tables" / "blocks.parquet")
     assert set(blocks["size"]) == {1}
     assert all(slope is None for slope in blocks["slope"])  # nothing to fit: one block a string

@@ -8,6 +8,7 @@ import pytest
 
 from slopscope import SlopscopeError
 from slopscope.cli import main
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import expand, read_sweep
 from tests.browser import render
 
@@ -68,8 +69,8 @@ def test_the_same_sweep_runs_through_ray_and_submitit(tmp_path, executor, option
     pytest.importorskip("ray" if executor == "ray" else "submitit")
     path = _write(tmp_path, '"data.train" = [8]', seeds="[0, 1]")
     lines: list[str] = []
-    sweep_dir = run_sweep(path, tmp_path / "runs", workers=2, report=lines.append,
-                          executor=executor, **options)
+    sweep_dir = run_sweep(path, Execution(tmp_path / "runs", 2, executor, options),
+                          report=lines.append)
     rows = pq.read_table(sweep_dir / "index.parquet").to_pylist()
     assert sorted(r["seed"] for r in rows) == [0, 1]
     assert all(r["error"] == "" for r in rows), rows
@@ -97,7 +98,7 @@ def test_an_unknown_executor_is_rejected(tmp_path):
     from slopscope.experiments.sweeps.sweep import run_sweep
 
     with pytest.raises(SlopscopeError, match="executor='k8s'"):
-        run_sweep(_write(tmp_path, '"data.train" = [8]'), tmp_path, executor="k8s")
+        run_sweep(_write(tmp_path, '"data.train" = [8]'), Execution(tmp_path, executor="k8s"))
 
 
 def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
@@ -106,7 +107,7 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     from slopscope.report import build_sweep_report
 
     path = _write(tmp_path, '"train.steps" = [20, 40]', seeds="[0, 1]")
-    sweep_dir = run_sweep(path, tmp_path / "runs", workers=2, report=lambda line: None)
+    sweep_dir = run_sweep(path, Execution(tmp_path / "runs", workers=2), report=lambda line: None)
     build_sweep_report(sweep_dir)
     rows = pq.read_table(sweep_dir / "aggregate.parquet").to_pylist()
     assert [r["point"] for r in rows] == ["train.steps=20", "train.steps=40"]

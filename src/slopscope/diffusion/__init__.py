@@ -5,6 +5,10 @@
     strings = family.sample(denoiser, 1000, seed=0)  # masked: sampler_steps=K for a K-step grid
     nelbo = family.nll_bound(denoiser, strings, seed=0)
     oracle = family.grammar_oracle(rhm)        # a denoiser, usable wherever a network is
+
+Samplers are registered by name per family (slopscope.diffusion.samplers):
+list_samplers("masked") -> ['grid', 'one-per-step']; get_sampler(family, name) looks one up and
+@register_sampler(family, name) adds one. A family's `sample` options pick among its samplers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import inspect
 from slopscope.diffusion.base import DiffusionFamily
 from slopscope.diffusion.gaussian import GaussianDiffusion
 from slopscope.diffusion.masked import MaskedDiffusion
+from slopscope.diffusion.samplers import SAMPLERS, get_sampler, list_samplers, register_sampler
 from slopscope.diffusion.uniform import UniformDiffusion
 from slopscope.errors import SlopscopeError
 
@@ -51,11 +56,15 @@ def sampler_options(name: str) -> list[str]:
 
 __all__ = [
     "FAMILIES",
+    "SAMPLERS",
     "DiffusionFamily",
     "GaussianDiffusion",
     "MaskedDiffusion",
     "UniformDiffusion",
     "family_options",
     "get_family",
+    "get_sampler",
+    "list_samplers",
+    "register_sampler",
     "sampler_options",
 ]

@@ -14,7 +14,9 @@ import math
 import numpy as np
 import torch
 
-from slopscope.diffusion.base import DiffusionFamily, categorical, log_scores
+from slopscope.diffusion import masked_samplers  # noqa: F401  (registers the samplers)
+from slopscope.diffusion.base import DiffusionFamily, log_scores
+from slopscope.diffusion.samplers import get_sampler
 from slopscope.errors import SlopscopeError, check_int
 
 MAX_SAMPLER_STEPS = 100_000  # network calls per sampled batch
@@ -32,7 +34,8 @@ def loss_weight(t: torch.Tensor) -> torch.Tensor:
 class MaskedDiffusion(DiffusionFamily):
     """Absorbing-state diffusion. Option: eps (smallest training time, default 1e-3). Sampler
     options (measurement settings): sampler_steps (None = d steps unmasking exactly one token
-    each; K = the ancestral sampler on a uniform time grid of K steps) and skip."""
+    each, the registered sampler "one-per-step"; K = the ancestral sampler on a uniform time grid
+    of K steps, "grid", in masked_samplers.py) and skip. NELBO estimators: ESTIMATORS."""
 
     name = "masked"
     needs_time = False  # with carry-over, the exact denoiser does not depend on t
@@ -95,17 +98,20 @@ class MaskedDiffusion(DiffusionFamily):
         """Per-string NELBO (nats) = sum_k (1/k) E_{|M|=k}[sum_{i in M} -log p(x_i | x with M
         masked)]. estimator: "k-mask" (`samples` random masks per k), "exact" (every mask; for
         small d) or "continuous" (`samples` draws of t ~ U(0, 1), weight 1/t)."""
-        if estimator not in ("k-mask", "exact", "continuous"):
-            raise SlopscopeError(
-                f"estimator={estimator!r}; allowed: 'k-mask', 'exact', 'continuous'"
-            )
+        if estimator not in self.ESTIMATORS:
+            allowed = ", ".join(repr(name) for name in self.ESTIMATORS)
+            raise SlopscopeError(f"estimator={estimator!r}; allowed: {allowed}")
         if estimator == "exact" and self.d > 16:
             raise SlopscopeError(f"exact NELBO enumerates 2**d masks; d={self.d} allowed <= 16")
         samples = check_int("samples", samples, minimum=1)
-        estimate = getattr(self, "_nelbo_" + estimator.replace("-", "_"))
+        estimate = getattr(self, self.ESTIMATORS[estimator])
         return self.per_string(denoiser, strings, seed, batch_size,
                                lambda batch, generator: estimate(denoiser, batch, generator,
                                                                  samples))
+
+    # estimator name -> the method computing it, (denoiser, x0, generator, samples) -> (B,)
+    ESTIMATORS = {"k-mask": "_nelbo_k_mask", "exact": "_nelbo_exact",
+                  "continuous": "_nelbo_continuous"}
 
     def _nll_with_mask(self, denoiser, x0, masked: torch.Tensor) -> torch.Tensor:
         x_t = torch.where(masked, torch.full_like(x0, self.mask), x0)
@@ -156,12 +162,13 @@ class MaskedDiffusion(DiffusionFamily):
         evaluations). Returns int64 (count, d) [and stats: network calls, rows evaluated and
         the number of steps]."""
         self.check_sampler({"sampler_steps": sampler_steps, "skip": skip})
-        steps = None if sampler_steps is None else int(sampler_steps)
-        stats = {"network_calls": 0, "rows_evaluated": 0, "steps": steps or self.d}
+        name, options = self.choose_sampler(sampler_steps, skip)
+        sampler = get_sampler(self, name)
+        stats = {"network_calls": 0, "rows_evaluated": 0, "steps": options.get("steps", self.d)}
 
         def one_batch(size, generator):
             x = torch.full((size, self.d), self.mask, dtype=torch.long, device=generator.device)
-            return self._unmask(denoiser, x, steps, skip, generator, stats)
+            return sampler(self, denoiser, x, generator, stats, **options)
 
         out = self.generate(denoiser, count, seed, batch_size, one_batch)
         return (out, stats) if return_stats else out
@@ -178,60 +185,21 @@ class MaskedDiffusion(DiffusionFamily):
             raise SlopscopeError(f"known {tuple(known.shape)} must have the shape of the "
                                  f"strings {tuple(x0.shape)}")
         start = torch.where(known, x0, torch.full_like(x0, self.mask))
-        steps = None if sampler_steps is None else int(sampler_steps)
+        name, options = self.choose_sampler(sampler_steps, skip)
+        sampler = get_sampler(self, name)
         stats = {"network_calls": 0, "rows_evaluated": 0}
         first = iter(range(0, start.shape[0], batch_size))
 
         def one_batch(size, generator):
             begin = next(first)
             x = start[begin:begin + size].to(generator.device)
-            return self._unmask(denoiser, x, steps, skip, generator, stats)
+            return sampler(self, denoiser, x, generator, stats, **options)
 
         return self.generate(denoiser, start.shape[0], seed, batch_size, one_batch)
 
-    def _unmask(self, denoiser, x, steps, skip, generator, stats):
-        if steps is None:
-            return self._sample_one_per_step(denoiser, x, generator, stats)
-        return self._sample_grid(denoiser, x, steps, skip, generator, stats)
-
-    def _sample_one_per_step(self, denoiser, x, generator, stats):
-        """One masked position per network call, at t = (masked share) of each row."""
-        device, size = generator.device, x.shape[0]
-        rows = torch.arange(size, device=device)
-        for _ in range(int((x == self.mask).sum(dim=1).max().item()) if size else 0):
-            masked = x == self.mask
-            t = masked.sum(dim=1).to(torch.float32) / self.d
-            active = masked.any(dim=1)
-            logp = self.log_probs(denoiser, x, torch.where(active, t, 1.0 / self.d))
-            stats["network_calls"] += 1
-            stats["rows_evaluated"] += size
-            pick = torch.rand((size, self.d), generator=generator, device=device)
-            pos = torch.where(masked, pick, -1.0).argmax(dim=1)
-            u = torch.rand(size, generator=generator, device=device)
-            value = categorical(logp[rows, pos].double().exp(), u=u)
-            x[rows, pos] = torch.where(active, value, x[rows, pos])
-        return x
-
-    def _sample_grid(self, denoiser, x, steps, skip, generator, stats):
-        """K steps from each row's start time t0 (its masked share) down to 0: at step k every
-        masked token is revealed with probability 1 / (K - k), the network told t0 (1 - k/K)."""
-        device, size = generator.device, x.shape[0]
-        t0 = (x == self.mask).sum(dim=1).to(torch.float32) / self.d
-        logp = torch.empty((size, self.d, self.v), device=device)
-        stale = torch.ones(size, dtype=torch.bool, device=device)
-        for k in range(steps):
-            t, s = 1.0 - k / steps, 1.0 - (k + 1) / steps
-            rows = stale.nonzero().squeeze(1) if skip else torch.arange(size, device=device)
-            if rows.numel():
-                tt = t0[rows].clamp(min=1.0 / self.d) * t
-                logp[rows] = self.log_probs(denoiser, x[rows], tt).to(logp.dtype)
-                stats["network_calls"] += 1
-                stats["rows_evaluated"] += int(rows.numel())
-            reveal_u = torch.rand((size, self.d), generator=generator, device=device)
-            value_u = torch.rand((size, self.d), generator=generator, device=device)
-            reveal = (x == self.mask) & (reveal_u < (t - s) / t)
-            where = reveal.nonzero(as_tuple=True)
-            if where[0].numel():
-                x[where] = categorical(logp[where].double().exp(), u=value_u[where])
-            stale = reveal.any(dim=1)
-        return x
+    def choose_sampler(self, sampler_steps: int | None, skip: bool) -> tuple[str, dict]:
+        """The registered sampler (slopscope.diffusion.samplers) that the `sample` options pick,
+        and its options: None -> "one-per-step"; K -> "grid" with steps=K and skip."""
+        if sampler_steps is None:
+            return "one-per-step", {}
+        return "grid", {"steps": int(sampler_steps), "skip": skip}

@@ -35,7 +35,7 @@ from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config.schema import load_config, read_toml
 from slopscope.experiments.presets import sweep_preset_names
 from slopscope.experiments.run.controls import ORACLE_BACKBONE
-from slopscope.experiments.sweeps.executors import EXECUTORS
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import Job, grid_points, read_sweep
 from slopscope.experiments.verdicts.sweep_rules import run_record, sweep_findings
 from slopscope.store import calibration_path, write_json
@@ -137,12 +137,12 @@ def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
     return out if measurable is None else {**out, "measurable": measurable}
 
 
-def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs",
-              workers: int = 2, executor: str = "local", report=print,
-              **executor_options) -> dict:
+def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
+              execution: Execution | None = None, report=print) -> dict:
     """Run the null and planted controls (and, for runs, the atypical and slop ones) and tabulate
-    each verdict's false-positive rate and power. Returns (and saves) the calibration table.
-    `executor_options`: the executor's (a Ray address, a SLURM partition)."""
+    each verdict's false-positive rate and power, as `execution` says (runs directory, workers:
+    default 2, executor). Returns (and saves) the calibration table."""
+    execution = execution or Execution()
     runs = check_int("runs", runs, minimum=1)
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
@@ -150,7 +150,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     arms = ARMS_BY_SCOPE["sweep" if sweep else "run"]
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
             else load_config(source).name)
-    out_dir = Path(runs_dir) / "calibration" / name
+    out_dir = execution.runs_dir / "calibration" / name
     jobs, base = [], None
     for arm in arms:
         for replicate in range(runs):
@@ -159,8 +159,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
     for overrides in dict.fromkeys(job.overrides for _, _, job in jobs):
         load_config(base, list(overrides))  # every configuration is valid before anything runs
     report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
-    results = EXECUTORS[executor](base, [j for _, _, j in jobs], out_dir, workers,
-                                  report=lambda _: None, **executor_options)
+    results = execution.under(out_dir).run(base, [j for _, _, j in jobs], lambda _: None)
     by_job = {(r["job"].overrides, r["job"].seed): r for r in results}
     failed = [r for r in results if r["error"]]
     if failed:
@@ -194,7 +193,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3, runs_dir="runs
                                              arms_seen.items()}
         if coverage.get(verdict_name, [0, 0])[1]:
             summary["verdicts"][verdict_name]["null_coverage"] = _rate(*coverage[verdict_name])
-    write_json(calibration_path(runs_dir, name), summary)
+    write_json(calibration_path(execution.runs_dir, name), summary)
     report(format_calibration(summary))
     return summary
 

@@ -19,6 +19,7 @@ from slopscope.errors import SlopscopeError
 from slopscope.experiments.calibration.calibrate import calibrate
 from slopscope.experiments.results.plan import REGIMES, Row, estimate_seconds, read_rows
 from slopscope.experiments.results.regime_figures import row_figures, run_figures
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import grid_points, run_sweep
 from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
 from slopscope.store import atomic_write_text, read_columns, read_json, read_table, write_json
@@ -27,15 +28,16 @@ from slopscope.toml_text import to_toml
 from slopscope.verdicts import Verdict, format_interval
 
 
-def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int = 2,
-              executor: str = "local", report=print, only=None, regime=None,
-              **executor_options) -> Path:
-    """Run (or resume) the results page (or the rows named in `only` and those of `regime`);
-    returns the path of results.json. `executor_options`: the executor's (a Ray address)."""
-    out, runs_dir = Path(out), Path(runs_dir)
+def reproduce(out="results", execution: Execution | None = None, quick: bool = False,
+              report=print, only=None, regime=None) -> Path:
+    """Run (or resume) the results page (or the rows named in `only` and those of `regime`) as
+    `execution` says (runs directory, workers: default 2, executor); returns the path of
+    results.json."""
+    out, execution = Path(out), execution or Execution()
     rows = read_rows(quick)
     selected = select_rows(rows, only, regime)
-    run = {"workers": workers, "executor": executor, "report": report, **executor_options}
+    workers = execution.workers_or(2)
+    run = {"execution": execution, "report": report}
     plan = estimate_seconds([row for row in rows if row.key in selected], workers)
     report(f"reproduce{' --quick' if quick else ''}: {len(selected)} of {len(rows)} rows, "
            f"{plan['trained_runs']} "
@@ -56,8 +58,8 @@ def reproduce(out="results", runs_dir="runs", quick: bool = False, workers: int 
             report(f"[{i}/{len(rows)}] {row.key}: {row.seeds} seeds x {row.points} points "
                    f"({time.perf_counter() - began:.0f} s so far){why}")
             row_began = time.perf_counter()
-            calibration = _calibration(row, rows, calibrations, out, runs_dir, run)
-            result = _row_result(row, _sweep(row, out, runs_dir, run), calibration)
+            calibration = _calibration(row, rows, calibrations, out, run)
+            result = _row_result(row, _sweep(row, out, run), calibration)
             result["seconds"] = time.perf_counter() - row_began
             report(f"{row.key}: {result['verdict']}, {result['seconds']:.0f} s")
             if result["failed"]:  # not saved as finished: the next call runs it again
@@ -101,14 +103,13 @@ def select_rows(rows: list[Row], only=None, regime: str | None = None) -> set[st
     return set(only or ()) | {row.key for row in rows if row.regime == regime}
 
 
-def _sweep(row: Row, out: Path, runs_dir: Path, run: dict) -> Path:
+def _sweep(row: Row, out: Path, run: dict) -> Path:
     sweep_file = out / "sweeps" / f"{row.sweep['name']}.toml"
     atomic_write_text(sweep_file, to_toml(row.sweep) + "\n")
-    return run_sweep(sweep_file, runs_dir, **run)
+    return run_sweep(sweep_file, **run)
 
 
-def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path,
-                 run: dict) -> dict | None:
+def _calibration(row: Row, rows, done: dict, out: Path, run: dict) -> dict | None:
     """The calibration table of the row (its own, or the one of the row it shares)."""
     if row.calibration == "none":
         return None
@@ -121,7 +122,7 @@ def _calibration(row: Row, rows, done: dict, out: Path, runs_dir: Path,
         else:
             path = out / "sweeps" / f"{source.sweep['name']}.toml"
             atomic_write_text(path, to_toml(source.sweep) + "\n")
-        done[source.key] = calibrate(str(path), source.calibration_runs, runs_dir=runs_dir, **run)
+        done[source.key] = calibrate(str(path), source.calibration_runs, **run)
     return done[source.key]
 
 

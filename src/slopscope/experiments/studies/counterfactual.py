@@ -32,6 +32,7 @@ from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.run.sources import load_data
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.measure.counterfactual import counterfactual_scores, pair_agreement
 from slopscope.rows import row_keys
@@ -67,14 +68,14 @@ def counterfactual_sweep(source: str, overrides=(), models: int = 8, seed: int =
 
 
 def run_counterfactual(source: str, overrides=(), models: int = 8, seed: int = 0,
-                       runs_dir="runs", workers: int = 2, executor: str = "local",
-                       report=print) -> Path:
+                       execution: Execution | None = None, report=print) -> Path:
     """Train (or resume) the K models and write the counterfactual tables; returns the sweep
     directory."""
     sweep = counterfactual_sweep(source, overrides, models, seed)
-    path = Path(runs_dir) / "counterfactual" / f"{sweep['name']}.toml"
+    execution = execution or Execution()
+    path = execution.runs_dir / "counterfactual" / f"{sweep['name']}.toml"
     atomic_write_text(path, to_toml(sweep) + "\n")
-    sweep_dir = run_sweep(path, runs_dir, workers, report=report, executor=executor)
+    sweep_dir = run_sweep(path, execution, report=report)
     analyse(sweep_dir, seed)
     return sweep_dir
 

@@ -12,12 +12,11 @@ Saved as <runs>/calibration/<name>-cf.json."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from slopscope.errors import check_int
 from slopscope.experiments.calibration.calibrate import oracle_overrides
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.studies.counterfactual import counterfactual_sweep, held_out_free_a
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import run_sweep
 from slopscope.measure.stats import wilson_interval
 from slopscope.store import atomic_write_text, calibration_path, write_json
@@ -27,11 +26,12 @@ from slopscope.verdicts import format_interval
 
 
 def calibrate_counterfactual(source: str = "counterfactual", overrides=(), replicates: int = 20,
-                             models: int = 4, memorize: float = 0.3, runs_dir="runs",
-                             workers: int = 2, executor: str = "local", report=print) -> dict:
+                             models: int = 4, memorize: float = 0.3,
+                             execution: Execution | None = None, report=print) -> dict:
     """'holds' rates of the held-out-free A on the null and planted arms, with Wilson 95 %
     intervals; saved next to the other calibrations."""
     check_int("replicates", replicates, minimum=1)
+    execution = execution or Execution()
     config = load_config(source, list(overrides))
     onset = checkpoint_steps(config.train)[0]
     arms = {"null": oracle_overrides(0.0, "typical", 0),
@@ -40,11 +40,10 @@ def calibrate_counterfactual(source: str = "counterfactual", overrides=(), repli
     for arm, oracle in arms.items():
         sweep = counterfactual_sweep(source, [*overrides, *oracle], models, seed=0)
         sweep.update(seeds=list(range(replicates)), name=f"{sweep['name']}-calibration-{arm}")
-        path = Path(runs_dir) / "counterfactual" / f"{sweep['name']}.toml"
+        path = execution.runs_dir / "counterfactual" / f"{sweep['name']}.toml"
         atomic_write_text(path, to_toml(sweep) + "\n")
         report(f"counterfactual calibration, {arm}: {replicates} replicates x {models} models")
-        sweep_dir = run_sweep(path, runs_dir, workers, report=lambda *_: None,
-                              executor=executor)
+        sweep_dir = run_sweep(path, execution, report=lambda *_: None)
         verdicts = [held_out_free_a(sweep_dir, seed)["verdict"] for seed in range(replicates)]
         hits = sum(v == "holds" for v in verdicts)
         low, high = wilson_interval(hits, replicates)
@@ -52,5 +51,5 @@ def calibrate_counterfactual(source: str = "counterfactual", overrides=(), repli
                             "low": float(low), "high": float(high)}
         interval = format_interval(hits / replicates, float(low), float(high), signed=False)
         report(f"  {arm}: holds in {hits}/{replicates} = {interval}")
-    write_json(calibration_path(runs_dir, f"{config.name}-cf"), out)
+    write_json(calibration_path(execution.runs_dir, f"{config.name}-cf"), out)
     return out

@@ -193,8 +193,7 @@ def regime_command(sweep: str, out, quick: bool) -> str:
                      *(["--quick"] if quick else [])])
 
 
-def run_regime(out, runs_dir="runs", quick: bool = False, workers: int = 2,
-               executor: str = "local", sweep: str = SWEEP, report=print):
+def run_regime(out, execution=None, quick: bool = False, sweep: str = SWEEP, report=print):
     """Run (or resume) the regime sweep and write <out>/regime.json; returns its path."""
     import time
     from pathlib import Path
@@ -215,7 +214,7 @@ def run_regime(out, runs_dir="runs", quick: bool = False, workers: int = 2,
                 "overrides": [*spec.get("overrides", []), *QUICK["overrides"]]}
     sweep_file = Path(out) / "sweep.toml"
     atomic_write_text(sweep_file, to_toml(spec) + "\n")
-    sweep_dir = run_sweep(sweep_file, runs_dir, workers, report=report, executor=executor)
+    sweep_dir = run_sweep(sweep_file, execution, report=report)
     runs = regime_runs(sweep_dir)
     if not runs:
         raise SlopscopeError(f"the regime sweep {sweep_dir} gave no runs with learning times")

@@ -4,11 +4,14 @@ are optional extras: `pip install 'slopscope[cluster]'`."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slopscope.errors import SlopscopeError, check_int
@@ -138,3 +141,75 @@ def run_slurm(base, jobs, runs_dir, workers: int, report=print, cluster: str | N
 
 
 EXECUTORS = {"local": run_local, "ray": run_ray, "slurm": run_slurm}
+_NOT_OPTIONS = ("base", "jobs", "runs_dir", "workers", "report")
+
+
+@dataclass(frozen=True)
+class ExecutorOption:
+    """An executor's option as the command line offers it (`--<name with dashes>`)."""
+
+    name: str  # a keyword parameter of the executor's function
+    executor: str
+    help: str
+    type: type = str
+
+
+# what the command line offers; an executor may take more (run_slurm's `cluster`, for tests)
+EXECUTOR_OPTIONS = (
+    ExecutorOption("address", "ray", "Ray cluster address (executor ray)"),
+    ExecutorOption("partition", "slurm", "SLURM partition (executor slurm)"),
+    ExecutorOption("timeout_min", "slurm", "SLURM time limit per run, in minutes (default 60)",
+                   int),
+)
+
+
+def executor_parameters(name: str) -> list[str]:
+    """The keyword options the executor `name` takes (from its function's signature)."""
+    params = inspect.signature(EXECUTORS[name]).parameters.values()
+    return [p.name for p in params
+            if p.name not in _NOT_OPTIONS and p.kind is not inspect.Parameter.VAR_KEYWORD]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a command's runs execute, built once (the CLI builds it) and passed down whole: the
+    runs directory, how many runs at once, the executor (EXECUTORS) and its options."""
+
+    runs_dir: Path = Path("runs")
+    workers: int | None = None  # None: the command's default (a sweep file's workers, else 2)
+    executor: str = "local"
+    options: dict = field(default_factory=dict)  # the executor's keyword options
+
+    def __post_init__(self):
+        if self.executor not in EXECUTORS:
+            raise SlopscopeError(f"executor={self.executor!r}; allowed: {', '.join(EXECUTORS)}")
+        if self.workers is not None:
+            check_int("workers", self.workers, minimum=1)
+        allowed = executor_parameters(self.executor)
+        for key in self.options:
+            if key not in allowed:
+                raise SlopscopeError(f"executor option {key!r} for executor {self.executor!r}; "
+                                     f"allowed: {', '.join(allowed) or 'none'}")
+        object.__setattr__(self, "runs_dir", Path(self.runs_dir))
+
+    @classmethod
+    def given(cls, runs_dir="runs", workers: int | None = None, executor: str = "local",
+              **options) -> Execution:
+        """From command-line values: the chosen executor's options that are set (not None)
+        are kept, the others' dropped."""
+        keep = executor_parameters(executor) if executor in EXECUTORS else []
+        return cls(Path(runs_dir), workers, executor,
+                   {k: v for k, v in options.items() if k in keep and v is not None})
+
+    def under(self, runs_dir) -> Execution:
+        """The same execution, its runs saved under `runs_dir`."""
+        return dataclasses.replace(self, runs_dir=Path(runs_dir))
+
+    def workers_or(self, default: int) -> int:
+        return self.workers or default
+
+    def run(self, base: str, jobs, report=print, default_workers: int = 2) -> list[dict]:
+        """Run the jobs; one status row per job (see the executors)."""
+        return EXECUTORS[self.executor](base, jobs, self.runs_dir,
+                                        self.workers_or(default_workers), report=report,
+                                        **self.options)

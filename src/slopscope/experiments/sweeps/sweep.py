@@ -27,7 +27,7 @@ from slopscope.errors import MAX_SEED, SlopscopeError, check_name
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
-from slopscope.experiments.sweeps.executors import EXECUTORS
+from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.verdicts.sweep_rules import sweep_findings, sweep_runs
 from slopscope.store import write_json, write_table
 from slopscope.summary import has_summary, read_summary
@@ -123,22 +123,20 @@ def expand(sweep: dict) -> list[Job]:
     return jobs
 
 
-def run_sweep(path, runs_dir="runs", workers: int | None = None, report=print,
-              executor: str = "local", **options) -> Path:
-    """Expand and run a sweep with an executor (local, ray, slurm); write its index table, its
-    aggregate table and findings.json; returns the sweep directory (its report and the reports
-    of its runs are built from it: slopscope.report)."""
-    if executor not in EXECUTORS:
-        raise SlopscopeError(f"executor={executor!r}; allowed: {', '.join(EXECUTORS)}")
+def run_sweep(path, execution: Execution | None = None, report=print) -> Path:
+    """Expand and run a sweep as `execution` says (runs directory, workers: default the sweep
+    file's, else 2; executor); write its index table, its aggregate table and findings.json;
+    returns the sweep directory (its report and the reports of its runs are built from it:
+    slopscope.report)."""
+    execution = execution or Execution()
     sweep = read_sweep(path)
     jobs = expand(sweep)
     text = json.dumps(sweep, sort_keys=True, default=str)
     name = sweep.get("name", Path(path).stem)
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-    sweep_dir = Path(runs_dir) / "sweeps" / f"{name}-{digest}"
+    sweep_dir = execution.runs_dir / "sweeps" / f"{name}-{digest}"
     write_json(sweep_dir / "sweep.json", sweep)
-    workers = workers or int(sweep.get("workers", 2))
-    results = EXECUTORS[executor](sweep["base"], jobs, runs_dir, workers, report, **options)
+    results = execution.run(sweep["base"], jobs, report, int(sweep.get("workers", 2)))
     write_index(sweep_dir, results)
     summarise_sweep(sweep_dir)
     failed = sum(r["error"] is not None for r in results)

@@ -98,3 +98,44 @@ def test_the_registry_names_rules_that_exist_and_verdicts_round_trip():
     assert format_interval(0.173, 0.128, 0.2181) == "+0.173 [+0.128, +0.218]"
     assert format_interval(0.93, 0.834, 1.03, 2, signed=False) == "0.93 [0.83, 1.03]"
     assert format_interval(None, 0.0, 1.0) == "n/a"
+
+
+# the rooms from the bottom up: a module imports only rooms before its own (lazy imports inside
+# functions included); strings that name a module for later import ("module:function" in a
+# registry) are not imports
+ROOMS = ("errors", "rows", "toml_text", "cli_options", "threads", "store", "grammar", "measure",
+         "tokendata", "diffusion", "models", "train", "verdicts", "data", "checkpoints",
+         "saved_config", "data_info", "summary", "export", "experiments", "report", "app",
+         "cli_grammar", "cli_tools", "cli", "__init__")
+EXPERIMENT_ROOMS = ("presets", "config", "verdicts", "run", "sweeps", "calibration", "studies",
+                    "results")
+
+
+def _room(module: str) -> tuple[str, str]:
+    """(top-level room, room inside experiments/ or '') of a module under slopscope."""
+    parts = module.split(".")[1:] or ["__init__"]
+    inner = parts[1] if parts[0] == "experiments" and len(parts) > 1 else ""
+    return parts[0], "" if inner == "__init__" else inner
+
+
+def _all_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    out = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    out += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    return [m for m in out if m.startswith("slopscope.")]
+
+
+def test_no_import_goes_up_between_rooms_or_inside_experiments():
+    rooms = {p.stem if p.is_file() else p.name for p in SRC.iterdir()
+             if p.name != "__pycache__" and (p.suffix == ".py" or p.is_dir())}
+    assert rooms == set(ROOMS), "a new room takes its place in ROOMS"
+    for path in SRC.rglob("*.py"):
+        module = "slopscope." + ".".join(path.relative_to(SRC).with_suffix("").parts)
+        room, inner = _room(module)
+        for imported in _all_imports(path):
+            to, to_inner = _room(imported)
+            if to != room:
+                assert ROOMS.index(to) < ROOMS.index(room), f"{module} imports {imported}"
+            elif room == "experiments" and inner and to_inner and to_inner != inner:
+                assert (EXPERIMENT_ROOMS.index(to_inner) < EXPERIMENT_ROOMS.index(inner)), \
+                    f"{module} imports {imported}"

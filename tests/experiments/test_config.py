@@ -156,7 +156,7 @@ def test_measure_sampler_reaches_the_sampler_and_is_not_part_of_the_identity(mon
         return out
 
     monkeypatch.setattr(MaskedDiffusion, "sample", spy)
-    source = SimpleNamespace(v=4, d=8, kind="grammar")
+    source = SimpleNamespace(v=4, d=8, kind="grammar", grammar=None)
     for cfg, steps in ((config, 3), (load_config("e2", TINY_MODEL), 8)):
         out = NetworkModel(cfg, source, {"model": 0}, tmp_path).generate(5, seed=0, step=0)
         assert out.shape == (5, 8)

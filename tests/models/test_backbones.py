@@ -106,3 +106,17 @@ def test_default_models_are_small_cpu_models():
     sizes = {b: sum(p.numel() for p in build_denoiser(fam, b).parameters()) for b in BACKBONES}
     assert 50_000 < sizes["transformer"] < 200_000  # 103k at width 64, 2 layers
     assert 50_000 < sizes["unet"] < 300_000  # 221k at width 64
+
+
+def test_the_registry_holds_networks_and_controls_and_a_backbone_takes_what_it_needs():
+    from types import SimpleNamespace
+
+    from slopscope.models import MODELS
+
+    assert [name for name, m in MODELS.items() if not m.trains] == ["oracle"]
+    assert MODELS["oracle"].needs_grammar and not MODELS["unet"].needs_grammar
+    grammar = SimpleNamespace(s=3)
+    assert MODELS["unet"].options_for({"width": 8}, grammar) == {"width": 8, "branching": 3}
+    assert MODELS["unet"].options_for({"branching": 2}, grammar) == {"branching": 2}
+    assert MODELS["unet"].options_for({}, None) == {}
+    assert MODELS["transformer"].options_for({}, grammar) == {}

@@ -23,6 +23,8 @@ class UNetConfig:
     # wall time of a 5000-step run at the defaults on the regime grammar (436 s per 16 000 steps,
     # the mean of the regime-unet sweep's 18 runs), two side by side on 2 cores: for the estimate
     SECONDS_PER_5000_STEPS: ClassVar[float] = 136.0
+    # what it takes from a grammar when the run does not set it: the branching factor s
+    FROM_GRAMMAR: ClassVar[dict] = {"branching": "s"}
 
     width: int = 64
     branching: int = 2  # s: the grammar's branching factor; d must be a power of it

@@ -6,11 +6,13 @@ import math
 import re
 from pathlib import Path
 
-from slopscope.experiments.results.plan import REGIMES
 from slopscope.report import page_plots, plots
 from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import format_interval
+
+# the regime of a row saved before rows recorded theirs (all were below the sample complexity)
+_OLDER = "below the sample complexity"
 
 
 def _md(value) -> str:
@@ -112,7 +114,7 @@ def _scaling_section(row: dict, out: Path, several: bool) -> list[str]:
               + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
               + " this interval.")
     name = f"e1_scaling_{row['key']}.png" if several else "e1_scaling.png"
-    title = f" ({_md(row['key'])}, {row.get('regime', REGIMES['below'])})" if several else ""
+    title = f" ({_md(row['key'])}, {row.get('regime', _OLDER)})" if several else ""
     lines = ["", f"## Memorisation time against training-set size (E1){title}", "",
              f"{_md(scaling['measured'])}.{anchor} Window per P (geometric means over the "
              "seeds that reach each onset; tau_rule: most generations valid at every level; "
@@ -138,9 +140,9 @@ def _wall_times(rows: list[dict], data: dict) -> str:
     """The job's wall time per regime: the sum of its rows' (each row times itself, so a job
     spread over several calls and machines still adds up)."""
     parts = []
-    for regime in dict.fromkeys(row.get("regime", REGIMES["below"]) for row in rows):
+    for regime in dict.fromkeys(row.get("regime", _OLDER) for row in rows):
         seconds = sum(r.get("seconds") or 0.0 for r in rows
-                      if r.get("regime", REGIMES["below"]) == regime)
+                      if r.get("regime", _OLDER) == regime)
         parts.append(f"{regime} {seconds:.0f} s ({seconds / 3600:.1f} h)")
     total = sum(r.get("seconds") or 0.0 for r in rows)
     return (f"Wall time (the sum of the rows' own, on the machine each ran on): "
@@ -178,7 +180,7 @@ def build_results(out="results") -> Path:
         fpr, power = _calibration(row)
         figures = _figures(row.get("regime_figures"))
         lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | "
-                     f"{row.get('regime', REGIMES['below'])} | {row['seeds']} x "
+                     f"{row.get('regime', _OLDER)} | {row['seeds']} x "
                      f"{row['points']} ({row['failed']} failed) | {_interval(row)} | "
                      f"**{_md(row['verdict'])}** | {fpr} | {power} | {figures['tau_L']} | "
                      f"{figures['tau_mem']} | {figures['ratio']} | {figures['valid']} | "

@@ -34,10 +34,10 @@ from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
 from slopscope.experiments.config.schema import load_config, read_toml
 from slopscope.experiments.presets import sweep_preset_names
-from slopscope.experiments.run.controls import ORACLE_BACKBONE
 from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import Job, grid_points, read_sweep
 from slopscope.experiments.verdicts.sweep_rules import run_record, sweep_findings
+from slopscope.models.oracle import ORACLE
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
@@ -53,7 +53,7 @@ def is_sweep(source: str) -> bool:
 
 def oracle_overrides(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
     extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
-    return [f"model.backbone={ORACLE_BACKBONE}", f"model.options.memorize={memorize}",
+    return [f"model.backbone={ORACLE}", f"model.options.memorize={memorize}",
             f"model.options.memorize_set={toml_value(which)}", f"model.options.onset={onset}",
             *extra]
 

@@ -45,12 +45,12 @@ def _model_bytes(config, v: int, d: int) -> tuple[int, str]:
     """(bytes, what): parameters with gradients and AdamW moments (and an EMA copy), and the
     float32 activations kept for the backward pass of one training batch (the backbone's config
     counts both: `memory_counts`)."""
-    from slopscope.models import BACKBONES
+    from slopscope.models import MODELS
 
     backbone, options = config.model.backbone, config.model.options
-    if backbone not in BACKBONES:  # the oracle control: no network, its samples are strings
+    if not MODELS[backbone].trains:  # a control: no network, its samples are strings
         return 0, ""
-    _, config_cls = BACKBONES[backbone]
+    config_cls = MODELS[backbone].options
     batch = min(config.train.batch_size, config.data.train)
     try:
         params, acts = config_cls(**options).memory_counts(batch, d, v)

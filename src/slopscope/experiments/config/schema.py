@@ -21,9 +21,8 @@ from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
     preset_names,
     read_toml,
 )
-from slopscope.experiments.run.controls import ORACLE_BACKBONE, OracleConfig
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
-from slopscope.models import BACKBONES
+from slopscope.models import measured_model_named
 from slopscope.tokendata import FORMATS, TOKENIZERS
 from slopscope.train import TrainConfig
 
@@ -326,19 +325,14 @@ def validate(config: ExperimentConfig, saved: bool = False) -> ExperimentConfig:
         FAMILIES[family].check_sampler(config.measure.sampler)
     except SlopscopeError as exc:
         raise SlopscopeError(f"measure.sampler: {exc}") from None
-    backbones = {**{name: cfg for name, (_, cfg) in BACKBONES.items()},
-                 ORACLE_BACKBONE: OracleConfig}
-    if config.model.backbone not in backbones:
-        raise SlopscopeError(f"'model.backbone' = {config.model.backbone!r}; allowed: "
-                             f"{', '.join(sorted(backbones))}")
-    config_cls = backbones[config.model.backbone]
+    model = measured_model_named(config.model.backbone)
     _check_options("model.options", config.model.options,
-                   [f.name for f in dataclasses.fields(config_cls)])
-    if config.model.backbone == ORACLE_BACKBONE:
-        build(OracleConfig, config.model.options, "model.options")  # types and ranges
-        if config.data.path:
-            raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
-                                 "generaliser samples it); token data (data.path) has none")
+                   [f.name for f in dataclasses.fields(model.options)])
+    if not model.trains:  # a control: its options' types and ranges now (a network's: when built)
+        build(model.options, config.model.options, "model.options")
+    if model.needs_grammar and config.data.path:
+        raise SlopscopeError(f"model.backbone={model.name!r} needs a grammar "
+                             f"({model.needs_grammar}); token data (data.path) has none")
     if not config.seeds or any(not isinstance(s, int) or not 0 <= s <= MAX_SEED
                                for s in config.seeds):
         raise SlopscopeError(f"'seeds' = {_short(config.seeds)}; allowed: a non-empty list of "

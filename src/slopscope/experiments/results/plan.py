@@ -14,7 +14,7 @@ from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
-from slopscope.models import BACKBONES
+from slopscope.models import MODELS
 from slopscope.toml_text import toml_value
 from slopscope.verdicts import ARMS_BY_SCOPE, BY_NAME, Finding
 
@@ -125,7 +125,7 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     for row in rows:
         config = row.config()
         factor = FAMILIES[config.diffusion.family].run_cost(config.diffusion.options)
-        per_run = BACKBONES[config.model.backbone][1].SECONDS_PER_5000_STEPS
+        per_run = MODELS[config.model.backbone].options.SECONDS_PER_5000_STEPS
         trained += (row.seeds * row.points * per_run * factor
                     * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:

@@ -27,41 +27,11 @@ p_gen the grammar (or its sharpened version).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from slopscope import measure
-from slopscope.errors import SlopscopeError, check_int
-
-ORACLE_BACKBONE = "oracle"  # model.backbone of a control: no network, no training
-MEMORIZE_SETS = ("all", "typical", "atypical")
-
-
-@dataclass(frozen=True)
-class OracleConfig:
-    memorize: float = 0.0  # share of generations copied from the memorised set (at full ramp)
-    memorize_set: str = "all"  # all | typical | atypical (fifths of the training set by T1)
-    onset: int = 0  # step at which the share starts to ramp up (0: constant share)
-    sharpen: float = 0.0  # > 0: rules drawn with p ~ training frequency ** sharpen (slop)
-    level_onset: int = 0  # > 0: block size 1 learned from this step (a hierarchical learner)
-    level_ratio: float = 2.0  # ... and each larger block size from this many times later
-
-    def __post_init__(self):
-        if not (isinstance(self.memorize, (int, float)) and 0.0 <= self.memorize <= 1.0):
-            raise SlopscopeError(f"'memorize' = {self.memorize!r}; allowed: a "
-                                 "share in [0, 1]")
-        if self.memorize_set not in MEMORIZE_SETS:
-            raise SlopscopeError(f"'memorize_set' = {self.memorize_set!r}; "
-                                 f"allowed: {', '.join(MEMORIZE_SETS)}")
-        check_int("onset", self.onset, minimum=0)
-        if not (isinstance(self.sharpen, (int, float)) and 0.0 <= self.sharpen <= 20.0):
-            raise SlopscopeError(f"'sharpen' = {self.sharpen!r}; allowed: a "
-                                 "number in [0, 20] (0: the grammar itself)")
-        check_int("level_onset", self.level_onset, minimum=0)
-        if not (isinstance(self.level_ratio, (int, float)) and 1.0 < self.level_ratio <= 1e6):
-            raise SlopscopeError(f"'level_ratio' = {self.level_ratio!r}; allowed: a number in "
-                                 "(1, 1e6]")
+from slopscope.models.oracle import OracleConfig
 
 
 def sharpened(grammar, train, power: float):

@@ -1,14 +1,17 @@
-"""What a run measures at each checkpoint: a trained network (weights loaded per step), or a
-control oracle (no training; exact samples and likelihoods). Both give generations and a per-string
-negative log-likelihood bound at each step, so the measurements never ask which one it is."""
+"""What a run measures at each checkpoint, as the registry slopscope.models.MODELS names it: a
+trained network (weights loaded per step), or a control oracle (no training; exact samples and
+likelihoods). Both give generations and a per-string negative log-likelihood bound at each step,
+so the measurements never ask which one it is."""
 
 from __future__ import annotations
+
+import importlib
 
 from slopscope.checkpoints import list_checkpoints
 from slopscope.diffusion import get_family
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.run.controls import ORACLE_BACKBONE, OracleConfig, PlantedOracle
-from slopscope.models import build_denoiser
+from slopscope.experiments.run.controls import OracleConfig, PlantedOracle
+from slopscope.models import build_denoiser, measured_model_named
 from slopscope.train import checkpoint_steps, load_weights, resolve_device
 
 
@@ -16,9 +19,9 @@ def build_network(config, source, model_seed: int):
     """(family, network) of a run, on its device."""
     family = get_family(config.diffusion.family, v=source.v, d=source.d,
                         **config.diffusion.options)
-    options = dict(config.model.options)
-    if config.model.backbone == "unet" and source.kind == "grammar":
-        options.setdefault("branching", source.grammar.s)
+    model = measured_model_named(config.model.backbone)
+    grammar = source.grammar if source.kind == "grammar" else None
+    options = model.options_for(config.model.options, grammar)
     net = build_denoiser(family, config.model.backbone, seed=model_seed, **options)
     return family, net.to(resolve_device(config.train.device))
 
@@ -27,7 +30,7 @@ class NetworkModel:
     """A trained network, sampled with the options of `measure.sampler`; with `train.ema` set it
     is measured with its EMA weights (the usual practice), else with the raw ones."""
 
-    def __init__(self, config, source, seeds: dict, run_dir):
+    def __init__(self, config, source, seeds: dict, run_dir, **_):
         self.family, self.net = build_network(config, source, seeds["model"])
         self.checkpoints = run_dir / "checkpoints"
         self.measure = config.measure
@@ -51,10 +54,7 @@ class OracleModel:
     """`model.backbone = "oracle"`: the perfect generaliser, optionally with planted memorisation
     (slopscope.experiments.run.controls)."""
 
-    def __init__(self, config, source, train_t1, train_set):
-        if source.kind != "grammar":
-            raise SlopscopeError("model.backbone='oracle' needs a grammar (the perfect "
-                                 "generaliser samples it); token data has none")
+    def __init__(self, config, source, train_set, train_t1, **_):
         self._steps = checkpoint_steps(config.train)
         self.oracle = PlantedOracle(source.grammar, train_set, train_t1,
                                     OracleConfig(**config.model.options), self._steps)
@@ -74,11 +74,17 @@ class OracleModel:
 
 def needs_training(config) -> bool:
     """Whether the run trains a network (the oracle controls do not)."""
-    return config.model.backbone != ORACLE_BACKBONE
+    return measured_model_named(config.model.backbone).trains
 
 
 def measured_model(config, source, seeds: dict, run_dir, train_set, train_t1):
-    """The model a run measures: its trained network, or the oracle control."""
-    if needs_training(config):
-        return NetworkModel(config, source, seeds, run_dir)
-    return OracleModel(config, source, train_t1, train_set)
+    """The model a run measures (its registered `measured` class): its trained network, or a
+    control."""
+    model = measured_model_named(config.model.backbone)
+    if model.needs_grammar and source.kind != "grammar":
+        raise SlopscopeError(f"model.backbone={model.name!r} needs a grammar "
+                             f"({model.needs_grammar}); token data has none")
+    module, name = model.measured.split(":")
+    measured = getattr(importlib.import_module(module), name)
+    return measured(config=config, source=source, seeds=seeds, run_dir=run_dir,
+                    train_set=train_set, train_t1=train_t1)

@@ -99,10 +99,11 @@ def phase_diagram(found: dict, tau: str = "tau"):
     return fig
 
 
-def scaling(found: dict):
-    """tau_rule and tau_mem against the training-set size P (log-log), with the fitted exponent."""
+def times_against_value(found: dict, figure):
+    """tau_rule and tau_mem against the grid value a sweep finding compares (log-log; E1: the
+    training-set size P), with the fitted exponent; `figure`: the finding's TimesFigure."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    sizes = np.array([w["P"] for w in found["window"]], dtype=float)
+    sizes = np.array([w[figure.column] for w in found["window"]], dtype=float)
     reached = False
     for key, label, marker in (("tau_mem", "tau_mem (copying begins)", "o-"),
                                ("tau_rule", "tau_rule (most generations valid)", "s--")):
@@ -110,7 +111,7 @@ def scaling(found: dict):
                           dtype=float)
         reached |= bool(np.isfinite(values).any())
         ax.plot(sizes, np.where(np.isfinite(values), values, np.nan), marker, label=label)
-    ax.set(xscale="log", yscale="log", xlabel="training-set size P", ylabel="training step",
+    ax.set(xscale="log", yscale="log", xlabel=figure.axis, ylabel="training step",
            title=found["measured"])
     if not reached:  # nothing to put on the log axis: say so instead
         ax.text(0.5, 0.5, "neither time reached within the runs", ha="center",

@@ -9,7 +9,7 @@ from pathlib import Path
 from slopscope.report import page_plots, plots
 from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
-from slopscope.verdicts import format_interval
+from slopscope.verdicts import BY_NAME, PLANTED, arm_named, format_interval
 
 # the regime of a row saved before rows recorded theirs (all were below the sample complexity)
 _OLDER = "below the sample complexity"
@@ -48,7 +48,7 @@ def _plainly(row) -> str | None:
     if found is None:
         power = "not measured (no oracle controls for this data)"
     else:
-        arm = {"slop": "planted slop"}.get(found.get("power_arm"), "planted memorisation")
+        arm = arm_named(found.get("power_arm") or PLANTED.name).described
         power = f"{_rate(found.get('power'))} on {arm}"
     return (f"- **{_md(row['key'])}** does not reproduce here ({_md(row['verdict'])}: "
             f"{_md(row['measured'])}); the power of its rule was {power}.")
@@ -106,29 +106,40 @@ def _null_mean(row) -> str:
             f"{format_interval(found['mean'], found['low'], found['high'], 4)} (should cover 0).")
 
 
-def _scaling_section(row: dict, out: Path, several: bool) -> list[str]:
-    """The memorisation time against P of an E1 row: its exponent and the window per P."""
-    scaling = row["scaling"]
-    exponent = scaling.get("exponent")
-    anchor = ("" if exponent is None else " The literature's exponent 1 (onset linear in P) "
-              + ("lies inside" if scaling["low"] <= 1 <= scaling["high"] else "lies outside")
+def _figure_of(row: dict):
+    """The figure a row's finding adds (slopscope.verdicts TimesFigure), when the row has its
+    data."""
+    found = BY_NAME.get(row["finding"])
+    spec = found.figure if found else None
+    return spec if spec is not None and row.get(spec.detail) else None
+
+
+def _figure_section(row: dict, spec, out: Path, several: bool) -> list[str]:
+    """The times against the compared grid value of a sweep finding's row (E1: against P): its
+    exponent, the window per value, the figure."""
+    data, column = row[spec.detail], spec.column
+    exponent = data.get("exponent")
+    anchor = ("" if exponent is None or spec.anchor is None else f" {spec.anchor_text} "
+              + ("lies inside" if data["low"] <= spec.anchor <= data["high"] else "lies outside")
               + " this interval.")
-    name = f"e1_scaling_{row['key']}.png" if several else "e1_scaling.png"
+    stem = f"{row['finding'].lower()}_{spec.detail}"
+    name = f"{stem}_{row['key']}.png" if several else f"{stem}.png"
     title = f" ({_md(row['key'])}, {row.get('regime', _OLDER)})" if several else ""
-    lines = ["", f"## Memorisation time against training-set size (E1){title}", "",
-             f"{_md(scaling['measured'])}.{anchor} Window per P (geometric means over the "
+    lines = ["", f"## {spec.heading} ({_md(row['finding'])}){title}", "",
+             f"{_md(data['measured'])}.{anchor} Window per {column} (geometric means over the "
              "seeds that reach each onset; tau_rule: most generations valid at every level; "
              "tau_mem: copying begins):", "",
-             "| P | seeds | tau_rule | tau_mem | censored | window |", "|---|---|---|---|---|---|"]
-    windows = [_window(w) for w in scaling["window"]]
-    lines += [f"| {w['P']} | {w['seeds']} | {format_step(w['tau_rule'])} | "
+             f"| {column} | seeds | tau_rule | tau_mem | censored | window |",
+             "|---|---|---|---|---|---|"]
+    windows = [_window(w) for w in data["window"]]
+    lines += [f"| {w[column]} | {w['seeds']} | {format_step(w['tau_rule'])} | "
               f"{format_step(w['tau_mem'])} | {w['censored']} | {window} |"
-              for w, window in zip(scaling["window"], windows, strict=True)]
+              for w, window in zip(data["window"], windows, strict=True)]
     if all(window.startswith("none") for window in windows):
-        lines += ["", "At no P do most generations become valid before copying begins: "
+        lines += ["", f"At no {column} do most generations become valid before copying begins: "
                   "these settings leave no stopping window."]
-    figure = plots.save_png(page_plots.scaling(scaling), out / name)
-    return [*lines, "", f"![tau against P]({figure})"]
+    figure = plots.save_png(page_plots.times_against_value(data, spec), out / name)
+    return [*lines, "", f"![tau against {column}]({figure})"]
 
 
 def _wall_time(row) -> str:
@@ -151,7 +162,8 @@ def _wall_times(rows: list[dict], data: dict) -> str:
 
 
 def build_results(out="results") -> Path:
-    """Write <out>/results.md (+ statistics.png, e1_scaling.png) from <out>/results.json."""
+    """Write <out>/results.md (+ statistics.png and the findings' own figures, e.g.
+    e1_scaling.png) from <out>/results.json."""
     out = Path(out)
     data = read_json(out / "results.json")
     rows = data["rows"]
@@ -195,9 +207,9 @@ def build_results(out="results") -> Path:
         lines += ["", "## What does not reproduce", "", *misses]
     figure = plots.save_png(page_plots.results_statistics(rows), out / "statistics.png")
     lines += ["", f"![statistics with intervals]({figure})"]
-    scaled = [r for r in rows if r.get("scaling")]
-    for row in scaled:
-        lines += _scaling_section(row, out, several=len(scaled) > 1)
+    scaled = [(r, _figure_of(r)) for r in rows if _figure_of(r)]
+    for row, spec in scaled:
+        lines += _figure_section(row, spec, out, several=len(scaled) > 1)
     if data.get("pending"):
         lines += ["", "## Not yet run", "",
                   "Rows of the page whose runs are not finished (`slopscope reproduce` resumes "

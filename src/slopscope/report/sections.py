@@ -11,7 +11,7 @@ from slopscope.data_info import read_data_info
 from slopscope.report.html import format_step
 from slopscope.report.html import table as _table
 from slopscope.store import read_json
-from slopscope.verdicts import ARM_LABELS, BY_NAME, format_interval
+from slopscope.verdicts import BY_NAME, NULL, PLANTED, format_interval
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -126,8 +126,8 @@ def _reading(name: str, rates: dict) -> str | None:
     power on the control with a true effect (little under 50 %), both point estimates shown
     with their Wilson intervals."""
     judged = BY_NAME.get(name)
-    power = rates.get(judged.power_label if judged else ARM_LABELS["planted"])
-    fpr = rates.get(ARM_LABELS["null"])
+    power = rates.get(judged.power_label if judged else PLANTED.label)
+    fpr = rates.get(NULL.label)
     if fpr is None or power is None:
         return None
     parts = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopscope.report import plots
+from slopscope.report import page_plots, plots
 from slopscope.report.html import figure_html, page, table, verdict_class
 from slopscope.report.sections import calibration_section
 from slopscope.store import atomic_write_text, read_json, read_table, sweep_name
@@ -64,12 +64,17 @@ def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path
                  ("grid point", "runs (failed)", *(title for _, title in COLUMNS)))
     found_path = sweep_dir / "findings.json"
     found = read_json(found_path) if found_path.exists() else {}
+    figures = {key: BY_NAME[key].figure for key, f in found.items() if key in BY_NAME
+               and BY_NAME[key].figure and f.get(BY_NAME[key].figure.detail)}
     findings = table([(BY_NAME[key].title if key in BY_NAME else key,
                        f"{f['measured']} (rule: {f['rule']})"
-                       + (f"; {f['scaling']['measured']}" if "scaling" in f else ""),
+                       + (f"; {f[figures[key].detail]['measured']}" if key in figures else ""),
                        f["verdict"]) for key, f in found.items()],
                      ("finding", "measured (95 % intervals)", "verdict"),
                      [verdict_class(f["verdict"]) for f in found.values()])
+    findings += "".join(figure_html(page_plots.times_against_value(found[key][spec.detail], spec),
+                                    f"{key.lower()}_{spec.detail}", sweep_dir)
+                        for key, spec in figures.items())
     body = "\n".join([
         "<p>Means over seeds with 95 % t-intervals; tau is the median first-reproduction step "
         "of training strings.</p>",

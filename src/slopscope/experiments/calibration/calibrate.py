@@ -10,13 +10,18 @@
   memorised later (B: smaller a; C: the top-level arm; E1: larger P), so B, C and E1 have a true
   effect to detect.
 - atypical (runs only): the memoriser of the least typical fifth; A must never hold.
-- slop (runs only): no copies on purpose, rules drawn with their training frequencies
-  (`sharpen` = 1): common parts over-produced, the situation D describes; D's power.
+- and the arms a finding adds (slopscope.verdicts `Finding.arms`), e.g. D's slop: no copies on
+  purpose, rules drawn with their training frequencies (`sharpen` = 1): common parts
+  over-produced, the situation D describes; D's power.
 
-For a run preset whose D window starts at a learning time (`findings.d_window` "learning" or
-"generalising"), every arm's generaliser is a hierarchical learner (`learner_overrides`): it
-learns the grammar level by level, and while it knows only the bottom k levels it draws the
-symbols k levels up uniformly, so its common blocks are under-produced, as a young network's are.
+A finding's settings may add oracle options to every arm's controls (`control_overrides`): for a
+run preset whose D window starts at a learning time (`findings.d_window` "learning" or
+"generalising"), every arm's generaliser is a hierarchical learner: it learns the grammar level
+by level, and while it knows only the bottom k levels it draws the symbols k levels up
+uniformly, so its common blocks are under-produced, as a young network's are.
+
+A sweep's `model.*` keys (its base overrides and grid) are not passed to the oracle, which
+replaces the model; the grid values still reach the sweep rules.
 
 Each replicate has its own seed (grammar, split and samples vary). Rates come with Wilson 95 %
 intervals. Saved as <runs>/calibration/<name>.json (the config's or the sweep's name), where
@@ -42,7 +47,7 @@ from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
 from slopscope.train import checkpoint_steps
-from slopscope.verdicts import ARM_LABELS, ARMS_BY_SCOPE, BY_NAME, format_interval, of_scope
+from slopscope.verdicts import BY_NAME, arm_named, arms, format_interval, of_scope
 
 
 def is_sweep(source: str) -> bool:
@@ -75,32 +80,31 @@ def _onsets(points, steps) -> list[int]:
     return [int(round(grid[r])) for r in ranks]
 
 
-def learner_overrides(config, steps) -> list[str]:
-    """The controls of a preset whose D window starts at a learning time ("learning",
-    "generalising") learn level by level (a hierarchical learner): block size 1 from the third
-    checkpoint, the whole grammar from the middle one (log-spaced in between), so that D's window
-    has an edge to find."""
-    if config.findings.d_window == "copies" or len(steps) < 3:
-        return []
-    first, whole, levels = steps[2], steps[len(steps) // 2], config.grammar.L
-    ratio = (whole / first) ** (1 / (levels - 1)) if levels > 1 and whole > first else 2.0
-    return [f"model.options.level_onset={first}", f"model.options.level_ratio={ratio:.6g}"]
+def control_overrides(config, steps) -> list[str]:
+    """The oracle options that the findings' settings add to every control of `config`."""
+    return [o for part in config.findings.parts() if hasattr(part, "control_overrides")
+            for o in part.control_overrides(config, steps)]
+
+
+def _not_model(overrides) -> list[str]:
+    """Overrides without the `model.*` keys (the oracle replaces the model)."""
+    return [o for o in overrides if not o.strip().startswith("model.")]
 
 
 def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, list[Job]]:
     """(base, jobs) of one replicate of one arm."""
+    planted = arm_named(arm)
+    share = memorize if planted.memorize_set else 0.0
+    which = planted.memorize_set or "all"
     if not is_sweep(source):
         config = load_config(source)
         steps = checkpoint_steps(config.train)
-        share, which = {"null": (0.0, "all"), "slop": (0.0, "all"),
-                        "planted": (memorize, "typical"), "atypical": (memorize, "atypical")}[arm]
-        sharpen = 1.0 if arm == "slop" else 0.0
-        overrides = tuple(oracle_overrides(share, which, steps[0], sharpen)
-                          + learner_overrides(config, steps))
+        overrides = tuple(oracle_overrides(share, which, steps[0], planted.sharpen)
+                          + control_overrides(config, steps))
         return source, [Job(overrides, (), replicate)]
     sweep = read_sweep(source)
     points = grid_points(sweep)
-    base = list(sweep.get("overrides", []))
+    base = _not_model(sweep.get("overrides", []))
     steps = checkpoint_steps(load_config(sweep["base"], base).train)
     onsets = _onsets(points, steps)
     seeds = sweep.get("seeds", [0])
@@ -109,20 +113,21 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
                              "(replicate r runs seed 1000 r + s)")
     jobs = []
     for point, onset in zip(points, onsets, strict=True):
-        share = 0.0 if arm == "null" else memorize
-        extra = oracle_overrides(share, "typical" if share else "all", onset)
-        overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point] + extra)
+        extra = oracle_overrides(share, which, onset, planted.sharpen)
+        grid = _not_model(f"{k}={toml_value(v)}" for k, v in point)
+        overrides = tuple(base + grid + extra)
         jobs += [Job(overrides, point, 1000 * replicate + int(s)) for s in seeds]
     return sweep["base"], jobs
 
 
-def _verdicts(rows: list[dict], sweep: bool) -> dict:
-    """{finding name: [Verdict]} of one replicate's runs (run findings: one per run)."""
+def _verdicts(jobs: list[Job], rows: list[dict], sweep: bool) -> dict:
+    """{finding name: [Verdict]} of one replicate's runs (run findings: one per run); `rows`:
+    the executor's row of each job."""
     summaries = [read_summary(r["run_dir"]) for r in rows]
     out = {}
     if sweep:
-        runs = [run_record(dict(r["job"].point), r["job"].seed % 1000, s)
-                for r, s in zip(rows, summaries, strict=True)]
+        runs = [run_record(dict(job.point), job.seed % 1000, s)
+                for job, s in zip(jobs, summaries, strict=True)]
         out.update({k: [v] for k, v in sweep_findings(runs).items()})
     for found in of_scope("run"):
         out[found.name] = [s.findings[found.name] for s in summaries]
@@ -147,19 +152,21 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
     sweep = is_sweep(source)
-    arms = ARMS_BY_SCOPE["sweep" if sweep else "run"]
+    scope_arms = [arm.name for arm in arms("sweep" if sweep else "run")]
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
             else load_config(source).name)
     out_dir = execution.runs_dir / "calibration" / name
     jobs, base = [], None
-    for arm in arms:
+    for arm in scope_arms:
         for replicate in range(runs):
             base, arm_jobs = _jobs(source, arm, memorize, replicate)
             jobs += [(arm, replicate, job) for job in arm_jobs]
     for overrides in dict.fromkeys(job.overrides for _, _, job in jobs):
         load_config(base, list(overrides))  # every configuration is valid before anything runs
-    report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x {len(arms)} arms)")
-    results = execution.under(out_dir).run(base, [j for _, _, j in jobs], lambda _: None)
+    report(f"calibrate {source}: {len(jobs)} oracle runs ({runs} replicates x "
+           f"{len(scope_arms)} arms)")
+    unique = list({(j.overrides, j.seed): j for _, _, j in jobs}.values())  # each run once
+    results = execution.under(out_dir).run(base, unique, lambda _: None)
     by_job = {(r["job"].overrides, r["job"].seed): r for r in results}
     failed = [r for r in results if r["error"]]
     if failed:
@@ -167,11 +174,11 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
     table: dict = {}
     coverage: dict = {}
     statistics: dict = {}  # {verdict: {arm: [[statistic, low, high] per run]}} (pooled rules)
-    for arm in arms:
+    for arm in scope_arms:
         for replicate in range(runs):
-            rows = [by_job[(j.overrides, j.seed)] for a, r, j in jobs
-                    if a == arm and r == replicate]
-            for verdict_name, found in _verdicts(rows, sweep).items():
+            mine = [j for a, r, j in jobs if a == arm and r == replicate]
+            rows = [by_job[(j.overrides, j.seed)] for j in mine]
+            for verdict_name, found in _verdicts(mine, rows, sweep).items():
                 cell = table.setdefault(verdict_name, {}).setdefault(arm, [0, 0, 0])
                 cell[0] += sum(f.verdict == "holds" for f in found)
                 cell[1] += len(found)
@@ -189,7 +196,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
                # the configuration calibrated (a report shows a calibration of its own only)
                "config_hash": None if sweep else load_config(source).hash()}
     for verdict_name, arms_seen in table.items():
-        summary["verdicts"][verdict_name] = {ARM_LABELS[a]: _rate(*hits) for a, hits in
+        summary["verdicts"][verdict_name] = {arm_named(a).label: _rate(*hits) for a, hits in
                                              arms_seen.items()}
         if coverage.get(verdict_name, [0, 0])[1]:
             summary["verdicts"][verdict_name]["null_coverage"] = _rate(*coverage[verdict_name])

@@ -25,6 +25,7 @@ from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import measured_model_named
 from slopscope.tokendata import FORMATS, TOKENIZERS
 from slopscope.train import TrainConfig
+from slopscope.verdicts import findings, settings_keys
 
 
 @dataclass(frozen=True)
@@ -114,42 +115,67 @@ class MeasureConfig:
         check_int("nelbo_samples", self.nelbo_samples, minimum=1, maximum=MAX_NELBO_SAMPLES)
 
 
-@dataclass(frozen=True)
 class FindingsConfig:
-    """Verdict rules, fixed in advance (see slopscope.experiments.verdicts.run_rules); like the
-    measure settings they are not part of a run's identity."""
+    """The verdict settings, fixed in advance; like the measure settings they are not part of a
+    run's identity. Flat `findings.*` keys, each owned by one registered finding (its
+    `Finding.settings` dataclass in slopscope.verdicts): read as `config.findings.a_time`."""
 
-    a_typicality: str = "t1"  # A's primary statistic: t1 | t1_kgram | t2 | t3
-    a_time: str = "halfway"  # A's time rule: halfway | last
-    d_block_size: int | None = None  # D's block size (None: the smallest one)
-    d_copy_gate: float = 0.05  # D's window: exact copies in excess of chance below this
-    # D's window: "copies" (checkpoints below the copy gate) | "learning" (from the bottom
-    # level's learning time tau_1 to the onset of copying tau_mem) | "generalising" (from the
-    # whole grammar's learning time tau_L to tau_mem)
-    d_window: str = "copies"
+    def __init__(self, **values):
+        owner = {key: found for found in findings() for key in settings_keys(found)}
+        for key in values:
+            if key not in owner:
+                raise SlopscopeError(f"unknown key 'findings.{key}'; allowed: "
+                                     f"{', '.join(owner)}")
+        self._parts = {}
+        for found in findings():
+            if found.settings is not None:
+                mine = {k: v for k, v in values.items() if owner[k] is found}
+                self._parts[found.name] = found.settings(**mine)
 
-    def __post_init__(self):
-        from slopscope.measure import TIME_RULES
+    @classmethod
+    def from_table(cls, data, path: str = "findings") -> FindingsConfig:
+        """From a TOML table, with the one-line errors of `build` (types, unknown keys)."""
+        if not isinstance(data, dict):
+            raise SlopscopeError(f"'{path}' = {data!r} has the wrong type; allowed: a table")
+        owner = {key: found for found in findings() for key in settings_keys(found)}
+        for key in data:
+            if key not in owner:
+                raise SlopscopeError(f"unknown key '{path}.{key}'; allowed: {', '.join(owner)}")
+        parts = {found.name: build(found.settings, {k: v for k, v in data.items()
+                                                    if owner[k] is found}, path)
+                 for found in findings() if found.settings is not None}
+        out = cls.__new__(cls)
+        out._parts = parts
+        return out
 
-        if self.a_typicality not in TYPICALITIES:
-            raise SlopscopeError(f"'a_typicality' = {self.a_typicality!r}; allowed: "
-                                 f"{', '.join(TYPICALITIES)}")
-        if self.a_time not in TIME_RULES:
-            raise SlopscopeError(f"'a_time' = {self.a_time!r}; allowed: {', '.join(TIME_RULES)}")
-        if self.d_block_size is not None:
-            check_int("d_block_size", self.d_block_size, minimum=1)
-        if not 0 < self.d_copy_gate <= 1:
-            raise SlopscopeError(f"'d_copy_gate' = {self.d_copy_gate}; allowed: a share in "
-                                 "(0, 1]")
-        if self.d_window not in D_WINDOWS:
-            raise SlopscopeError(f"'d_window' = {self.d_window!r}; allowed: "
-                                 f"{', '.join(D_WINDOWS)}")
+    def __getattr__(self, key):
+        for part in self.__dict__.get("_parts", {}).values():
+            if key in {f.name for f in dataclasses.fields(part)}:
+                return getattr(part, key)
+        raise AttributeError(key)
 
+    def parts(self) -> list:
+        """Each finding's settings object."""
+        return list(self._parts.values())
 
-TYPICALITIES = ("t1", "t1_kgram", "t2", "t3")
-GRAMMAR_TYPICALITIES = ("t2", "t3")  # rule frequencies and log p: none without a grammar
-D_WINDOWS = ("copies", "learning", "generalising")
-GRAMMAR_WINDOWS = ("learning", "generalising")  # per-level learning times of a grammar
+    def to_dict(self) -> dict:
+        out = {}
+        for part in self._parts.values():
+            values = dataclasses.asdict(part)
+            for key in getattr(part, "OMITTED_WHEN_DEFAULT", ()):
+                if values[key] == getattr(type(part), key):
+                    del values[key]
+            out.update(values)
+        return out
+
+    def __eq__(self, other):
+        return isinstance(other, FindingsConfig) and self._parts == other._parts
+
+    def __hash__(self):
+        return hash(tuple(self._parts.items()))
+
+    def __repr__(self):
+        return f"FindingsConfig({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 
 @dataclass(frozen=True)
@@ -169,8 +195,7 @@ class ExperimentConfig:
         out = dataclasses.asdict(self)
         if out["data"]["half"] is None:  # added later: left out when unset, so that the hashes
             del out["data"]["half"]      # of runs and results rows made before stay the same
-        if out["findings"]["d_window"] == "copies":  # likewise
-            del out["findings"]["d_window"]
+        out["findings"] = self.findings.to_dict()  # likewise, a finding's later keys
         return out
 
     def identity(self) -> dict:
@@ -228,6 +253,9 @@ def build(cls, data, path: str = ""):
         if key not in names:
             raise SlopscopeError(f"unknown key '{where}'; allowed: {', '.join(names)}")
         annotation = hints[key]
+        if hasattr(annotation, "from_table"):  # a section of its own making (findings)
+            kwargs[key] = annotation.from_table(value, where)
+            continue
         if dataclasses.is_dataclass(annotation):
             kwargs[key] = build(annotation, value, where)
             continue
@@ -249,27 +277,11 @@ def _check_options(where: str, options: dict, allowed: list[str]) -> None:
 
 
 def check_findings(config: ExperimentConfig) -> None:
-    """The verdict rules against the data source: D's block size is one that is measured
-    (grammar block sizes 1..L-1; token data: checked when the data are read, their length
-    known), and token data asks for no typicality or window that needs a grammar."""
-    findings = config.findings
-    if config.data.path:
-        if findings.a_typicality in GRAMMAR_TYPICALITIES:
-            raise SlopscopeError(f"findings.a_typicality={findings.a_typicality!r} needs a "
-                                 "grammar (rules or log p); token data (data.path) has none; "
-                                 "allowed: t1, t1_kgram")
-        if findings.d_window in GRAMMAR_WINDOWS:
-            raise SlopscopeError(f"findings.d_window={findings.d_window!r} needs the grammar's "
-                                 "per-level learning times; token data (data.path) has none; "
-                                 "allowed: copies")
-    size = findings.d_block_size
-    if size is None or config.data.path:
-        return
-    top = config.grammar.L - 1
-    if size > top:
-        allowed = f"1..{top}" if top >= 1 else "none (L = 1 has no blocks; leave it unset)"
-        raise SlopscopeError(f"findings.d_block_size={size} is not a measured block size for "
-                             f"grammar.L={config.grammar.L}; allowed: {allowed}")
+    """Each finding's settings against the run (its `check`: e.g. a typicality or a window that
+    needs a grammar, on token data)."""
+    for part in config.findings.parts():
+        if hasattr(part, "check"):
+            part.check(config)
 
 
 def check_grammar_measurable(config: ExperimentConfig) -> None:

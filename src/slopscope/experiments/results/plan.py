@@ -16,7 +16,7 @@ from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
 from slopscope.models import MODELS
 from slopscope.toml_text import toml_value
-from slopscope.verdicts import ARMS_BY_SCOPE, BY_NAME, Finding
+from slopscope.verdicts import BY_NAME, Finding, arms
 
 # measured on 2 cores, one torch thread per worker: an oracle control run (no training); a trained
 # run's time is its backbone's (SECONDS_PER_5000_STEPS of its config class)
@@ -130,9 +130,9 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
                     * config.train.steps / 5000)
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)
-            arms = len(ARMS_BY_SCOPE[row.judged.scope])
+            arm_count = len(arms(row.judged.scope))
             per_replicate = row.seeds * row.points if row.judged.scope == "sweep" else 1
-            oracle += arms * row.calibration_runs * per_replicate * ORACLE_RUN_SECONDS
+            oracle += arm_count * row.calibration_runs * per_replicate * ORACLE_RUN_SECONDS
     runs = sum(row.seeds * row.points for row in rows)
     return {"trained_runs": runs, "seconds": (trained + oracle) / max(workers, 1),
             "oracle_seconds": oracle / max(workers, 1)}

@@ -25,7 +25,7 @@ from slopscope.experiments.verdicts.pooled import null_mean, pooled, pooled_rate
 from slopscope.store import atomic_write_text, read_columns, read_json, read_table, write_json
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import to_toml
-from slopscope.verdicts import Verdict, format_interval
+from slopscope.verdicts import Verdict, findings, format_interval
 
 
 def reproduce(out="results", execution: Execution | None = None, quick: bool = False,
@@ -142,9 +142,15 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
             "runs": len(summaries), "failed": len(index) - len(summaries),
             "sweep_dir": str(sweep_dir), **{k: found.to_dict().get(k) for k in
                                              ("verdict", "statistic", "low", "high", "measured",
-                                              "rule", "scaling")},
+                                              "rule", *_figure_details())},
             "note": row.note, "calibration": _rates(row, calibration, found),
             "regime": REGIMES[row.regime], **_regime(row, done, summaries)}
+
+
+def _figure_details() -> list[str]:
+    """The verdict details that the registered findings draw as figures (each a key of every
+    row: null where the row's finding draws none)."""
+    return list(dict.fromkeys(f.figure.detail for f in findings() if f.figure))
 
 
 def _regime(row: Row, done: list[dict], summaries: list) -> dict:

@@ -38,8 +38,7 @@ import numpy as np
 from scipy.stats import norm
 
 from slopscope import measure
-from slopscope.experiments.config.schema import TYPICALITIES
-from slopscope.verdicts import Verdict, format_interval
+from slopscope.verdicts import TYPICALITIES, Verdict, format_interval
 
 ALPHA = 0.05
 NOT_MEASURABLE = "not measurable"

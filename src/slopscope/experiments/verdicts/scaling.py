@@ -14,8 +14,11 @@ import numpy as np
 from slopscope import measure
 from slopscope.verdicts import format_interval
 
-RULE = ("OLS slope of log tau_mem on log P over the runs that reach tau_mem (95 % t-interval); "
-        "tau_mem: the step at which the excess copy fraction reaches D's copy gate")
+
+def _rule(column: str) -> str:
+    return (f"OLS slope of log tau_mem on log {column} over the runs that reach tau_mem (95 % "
+            "t-interval); tau_mem: the step at which the excess copy fraction reaches D's copy "
+            "gate")
 
 
 def _geometric_mean(values) -> float:
@@ -23,14 +26,15 @@ def _geometric_mean(values) -> float:
     return float(np.exp(np.mean(np.log(values)))) if values else math.inf
 
 
-def memorisation_scaling(runs: list[dict], key: str = "data.train") -> dict:
+def memorisation_scaling(runs: list[dict], key: str = "data.train", column: str = "P") -> dict:
     """{"exponent", "low", "high", "runs", "censored", "measured", "rule", "window"}; the window
-    lists per P the geometric means over seeds of tau_rule and tau_mem (inf: none reached)."""
+    lists per value of the grid key `key` (under `column`: E1's P) the geometric means over seeds
+    of tau_rule and tau_mem (inf: none reached)."""
     sizes = sorted({r["values"][key] for r in runs})
     window = []
     for size in sizes:
         at = [r for r in runs if r["values"][key] == size]
-        window.append({"P": size, "seeds": len(at),
+        window.append({column: size, "seeds": len(at),
                        "tau_rule": _geometric_mean(r["tau_rule"] for r in at),
                        "tau_mem": _geometric_mean(r["tau_mem"] for r in at),
                        "censored": sum(not math.isfinite(r["tau_mem"]) for r in at
@@ -41,10 +45,10 @@ def memorisation_scaling(runs: list[dict], key: str = "data.train") -> dict:
     fit = measure.linear_fit(x, np.log([r["tau_mem"] for r in done])) if done else None
     if fit is None or not np.isfinite(fit["low"]):
         return {"exponent": None, "low": None, "high": None, "runs": len(done),
-                "censored": censored, "rule": RULE, "window": window,
+                "censored": censored, "rule": _rule(column), "window": window,
                 "measured": f"not measurable: {len(done)} runs reach tau_mem at "
-                            f"{np.unique(x).size} values of P ({censored} censored)"}
+                            f"{np.unique(x).size} values of {column} ({censored} censored)"}
     exponent = format_interval(fit["slope"], fit["low"], fit["high"], 2, signed=False)
-    text = f"tau_mem ~ P^{exponent} over {len(done)} runs ({censored} censored)"
+    text = f"tau_mem ~ {column}^{exponent} over {len(done)} runs ({censored} censored)"
     return {"exponent": fit["slope"], "low": fit["low"], "high": fit["high"], "runs": len(done),
-            "censored": censored, "rule": RULE, "window": window, "measured": text}
+            "censored": censored, "rule": _rule(column), "window": window, "measured": text}

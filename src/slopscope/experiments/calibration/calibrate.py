@@ -41,7 +41,7 @@ from slopscope.experiments.config.schema import load_config, read_toml
 from slopscope.experiments.presets import sweep_preset_names
 from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import Job, grid_points, read_sweep
-from slopscope.experiments.verdicts.sweep_rules import run_record, sweep_findings
+from slopscope.experiments.verdicts.sweep_rules import run_record, run_settings, sweep_findings
 from slopscope.models.oracle import ORACLE
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
@@ -128,7 +128,8 @@ def _verdicts(jobs: list[Job], rows: list[dict], sweep: bool) -> dict:
     if sweep:
         runs = [run_record(dict(job.point), job.seed % 1000, s)
                 for job, s in zip(jobs, summaries, strict=True)]
-        out.update({k: [v] for k, v in sweep_findings(runs).items()})
+        found = sweep_findings(runs, run_settings(rows[0]["run_dir"]))
+        out.update({k: [v] for k, v in found.items()})
     for found in of_scope("run"):
         out[found.name] = [s.findings[found.name] for s in summaries]
     return out

@@ -28,7 +28,7 @@ from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
 from slopscope.experiments.sweeps.executors import Execution
-from slopscope.experiments.verdicts.sweep_rules import sweep_findings, sweep_runs
+from slopscope.experiments.verdicts.sweep_rules import sweep_findings, sweep_runs, sweep_settings
 from slopscope.store import write_json, write_table
 from slopscope.summary import has_summary, read_summary
 from slopscope.toml_text import toml_value
@@ -148,7 +148,7 @@ def summarise_sweep(sweep_dir) -> None:
     """(Re)write aggregate.parquet and findings.json from the runs of index.parquet (after a
     sweep, or after its runs were measured again)."""
     write_aggregate(sweep_dir)
-    found = sweep_findings(sweep_runs(sweep_dir))
+    found = sweep_findings(sweep_runs(sweep_dir), sweep_settings(sweep_dir))
     write_json(Path(sweep_dir) / "findings.json", {k: v.to_dict() for k, v in found.items()})
 
 

@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from slopscope import measure
+from slopscope.experiments.config.schema import FindingsConfig
 from slopscope.experiments.verdicts.run_rules import NOT_MEASURABLE
 from slopscope.experiments.verdicts.scaling import memorisation_scaling
+from slopscope.saved_config import read_saved_config
 from slopscope.store import read_table
 from slopscope.summary import has_summary, read_summary
 from slopscope.verdicts import Verdict, format_interval, judge, of_scope
@@ -78,19 +80,19 @@ def _trend(runs, key: str, sign: int, name: str) -> Verdict:
                         runs=len(runs), values=sorted(set(x.tolist())))
 
 
-def size_delay(runs) -> Verdict:
+def size_delay(runs, settings=None) -> Verdict:
     """E1: the delay area falls with log P, and the exponent of tau_mem against P."""
     found = _trend(runs, "data.train", -1, "E1")
     return dataclasses.replace(found, details={**found.details,
                                                "scaling": memorisation_scaling(runs)})
 
 
-def fat_tail_delay(runs) -> Verdict:
+def fat_tail_delay(runs, settings=None) -> Verdict:
     """B: the delay area rises with log a (a smaller a, a fatter tail, delays)."""
     return _trend(runs, "grammar.zipf_a", +1, "B")
 
 
-def top_vs_bottom(runs) -> Verdict:
+def top_vs_bottom(runs, settings=None) -> Verdict:
     """C: paired by seed, the bottom-level arm minus the top-level arm, at matched entropy."""
     rule = ("mean over seeds of area(bottom-level tail) - area(top-level tail), 95 % t-interval, "
             f"arms matched in string entropy within {ENTROPY_TOLERANCE:.0%}")
@@ -125,10 +127,25 @@ def top_vs_bottom(runs) -> Verdict:
     return Verdict.of(mean, low, high, text, rule, entropy=entropy, runs=2 * len(diffs))
 
 
-def sweep_findings(runs: list[dict]) -> dict:
+def sweep_findings(runs: list[dict], settings: FindingsConfig | None = None) -> dict:
     """{finding name: Verdict} of the sweep findings that judge a sweep varying these grid keys
-    (slopscope.verdicts.Finding.applies_to)."""
+    (slopscope.verdicts.Finding.applies_to); each rule reads the runs' records and the findings'
+    settings (`settings`, default: the defaults)."""
     from slopscope.experiments.verdicts import rule_of
 
+    settings = settings or FindingsConfig()
     varied = {k for r in runs for k in r["values"]}
-    return {f.name: rule_of(f)(runs) for f in of_scope("sweep") if f.applies_to(varied)}
+    return {f.name: rule_of(f)(runs, settings) for f in of_scope("sweep")
+            if f.applies_to(varied)}
+
+
+def run_settings(run_dir) -> FindingsConfig:
+    """The findings' settings saved with a run (defaults for keys it does not hold)."""
+    return FindingsConfig.from_table(read_saved_config(run_dir).config.get("findings", {}))
+
+
+def sweep_settings(sweep_dir) -> FindingsConfig:
+    """The findings' settings of a sweep: those saved with its first finished run."""
+    for row, _, _ in finished_runs(sweep_dir):
+        return run_settings(row["run_dir"])
+    return FindingsConfig()

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 VERDICTS = ("holds", "not shown", "reversed", "not measurable")
+RUN, SWEEP = "run", "sweep"  # a finding's scope: what one verdict of it judges
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ NULL = Arm("null", "false_positive_rate", "nothing memorised")
 PLANTED = Arm("planted", "power", "planted memorisation", "typical")
 ATYPICAL = Arm("atypical", "atypical_holds", "planted atypical memorisation", "atypical")
 SLOP = Arm("slop", "slop_holds", "planted slop", sharpen=1.0)
-SHARED_ARMS = {"run": (NULL, PLANTED, ATYPICAL), "sweep": (NULL, PLANTED)}
+SHARED_ARMS = {RUN: (NULL, PLANTED, ATYPICAL), SWEEP: (NULL, PLANTED)}
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,16 @@ class Finding:
     figure: TimesFigure | None = None  # the figure its verdict carries (a sweep finding's)
     revision: int = 1  # raised whenever the rule can answer differently on the same runs: a
     # run summary or results row judged under an older revision is judged again
+
+    @property
+    def judges_runs(self) -> bool:
+        """One verdict per run (pooled over seeds on the results page)."""
+        return self.scope == RUN
+
+    @property
+    def judges_sweeps(self) -> bool:
+        """One verdict per sweep, from its runs' records."""
+        return self.scope == SWEEP
 
     def applies_to(self, varied: set) -> bool:
         """Whether a sweep varying the grid keys `varied` is judged by this (sweep) finding."""

@@ -29,7 +29,7 @@ def findings(summary: RunSummary) -> list[dict]:
     secondary variants, sweep findings with the sweep that judges them."""
     rows = []
     for found in registered():
-        if found.scope == "sweep":
+        if found.judges_sweeps:
             rows.append({"finding": found.title,
                          "measured": f"needs a sweep: slopscope sweep {found.sweep_preset}",
                          "verdict": "not measurable in one run"})

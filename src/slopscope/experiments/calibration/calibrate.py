@@ -47,7 +47,7 @@ from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
 from slopscope.train import checkpoint_steps
-from slopscope.verdicts import BY_NAME, arm_named, arms, format_interval, of_scope
+from slopscope.verdicts import BY_NAME, RUN, SWEEP, arm_named, arms, format_interval, of_scope
 
 
 def is_sweep(source: str) -> bool:
@@ -68,7 +68,7 @@ def _onsets(points, steps) -> list[int]:
     (log-spaced) for the others, in the order the finding that judges the sweep predicts (its
     `compares` key and `later_when_larger`; the first such finding of the registry decides)."""
     varied = {k for point in points for k, _ in point}
-    judged = next((f for f in of_scope("sweep") if f.applies_to(varied)), None)
+    judged = next((f for f in of_scope(SWEEP) if f.applies_to(varied)), None)
     if judged is None:
         return [steps[0]] * len(points)
     values = [dict(p)[judged.compares] for p in points]
@@ -130,7 +130,7 @@ def _verdicts(jobs: list[Job], rows: list[dict], sweep: bool) -> dict:
                 for job, s in zip(jobs, summaries, strict=True)]
         found = sweep_findings(runs, run_settings(rows[0]["run_dir"]))
         out.update({k: [v] for k, v in found.items()})
-    for found in of_scope("run"):
+    for found in of_scope(RUN):
         out[found.name] = [s.findings[found.name] for s in summaries]
     return out
 
@@ -153,7 +153,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
     sweep = is_sweep(source)
-    scope_arms = [arm.name for arm in arms("sweep" if sweep else "run")]
+    scope_arms = [arm.name for arm in arms(SWEEP if sweep else RUN)]
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
             else load_config(source).name)
     out_dir = execution.runs_dir / "calibration" / name

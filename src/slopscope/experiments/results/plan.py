@@ -131,7 +131,7 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)
             arm_count = len(arms(row.judged.scope))
-            per_replicate = row.seeds * row.points if row.judged.scope == "sweep" else 1
+            per_replicate = row.seeds * row.points if row.judged.judges_sweeps else 1
             oracle += arm_count * row.calibration_runs * per_replicate * ORACLE_RUN_SECONDS
     runs = sum(row.seeds * row.points for row in rows)
     return {"trained_runs": runs, "seconds": (trained + oracle) / max(workers, 1),

@@ -116,7 +116,7 @@ def _calibration(row: Row, rows, done: dict, out: Path, run: dict) -> dict | Non
     source = row if row.calibration == "self" else next(r for r in rows
                                                         if r.key == row.calibration)
     if source.key not in done:
-        if source.judged.scope == "run":  # a run configuration: write it out as TOML
+        if source.judged.judges_runs:  # a run configuration: write it out as TOML
             path = out / "sweeps" / f"{source.sweep['name']}-config.toml"
             atomic_write_text(path, to_toml(source.config().to_dict()) + "\n")
         else:
@@ -130,7 +130,7 @@ def _row_result(row: Row, sweep_dir: Path, calibration: dict | None) -> dict:
     index = read_table(sweep_dir / "index.parquet").to_pylist()
     done = [r for r in index if r["run_dir"] and has_summary(r["run_dir"])]
     summaries = [read_summary(r["run_dir"]) for r in done]
-    if row.judged.scope == "run":
+    if row.judged.judges_runs:
         found = pooled(row.judged, [s.findings[row.finding] for s in summaries])
     else:
         saved = read_json(sweep_dir / "findings.json").get(row.finding)
@@ -159,7 +159,7 @@ def _regime(row: Row, done: list[dict], summaries: list) -> dict:
     generalised is named."""
     figures = []
     for entry, summary in zip(done, summaries, strict=True):
-        found = summary.findings.get(row.finding) if row.judged.scope == "run" else None
+        found = summary.findings.get(row.finding) if row.judged.judges_runs else None
         table = read_columns(Path(entry["run_dir"]) / "tables" / "checkpoints.parquet")
         figures.append(run_figures(summary, table, found.details.get("step") if found else None))
     per_point = _per_point(row, done, figures) if row.points > 1 else None
@@ -182,7 +182,7 @@ def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:
     if calibration is None:
         return None
     judged = row.judged
-    if judged.scope == "run":  # the pooled rule, on groups of as many runs as it pooled
+    if judged.judges_runs:  # the pooled rule, on groups of as many runs as it pooled
         stats = calibration["statistics"].get(row.finding, {})
         group = found.details.get("measurable") or row.seeds
         return {"false_positive_rate": pooled_rate(stats.get("null", []), group),

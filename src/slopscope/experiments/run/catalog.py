@@ -7,7 +7,7 @@ from pathlib import Path
 from slopscope.errors import SlopscopeError
 from slopscope.saved_config import read_saved_config, run_dirs
 from slopscope.summary import has_summary, read_summary
-from slopscope.verdicts import of_scope
+from slopscope.verdicts import RUN, of_scope
 
 FIGURES = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
            "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout")
@@ -15,7 +15,7 @@ FIGURES = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps"
 
 def columns() -> tuple[str, ...]:
     """The catalogue's columns: the run's figures, then one verdict per run finding."""
-    return (*FIGURES, *(f"verdict_{f.name.lower()}" for f in of_scope("run")))
+    return (*FIGURES, *(f"verdict_{f.name.lower()}" for f in of_scope(RUN)))
 
 
 def catalog(runs_dir) -> list[dict]:
@@ -39,7 +39,7 @@ def catalog(runs_dir) -> list[dict]:
             summary = None
         if summary is not None:  # runs measured before verdicts have none
             row.update({f"verdict_{f.name.lower()}": summary.verdict(f.name)
-                        for f in of_scope("run")})
+                        for f in of_scope(RUN)})
             row.update(copies=summary.copy_fraction,
                        train_reproduced=summary.train.reproduced_fraction,
                        heldout_reproduced=summary.test.reproduced_fraction,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from slopscope.verdicts import Finding, Verdict, of_scope
+from slopscope.verdicts import RUN, Finding, Verdict, of_scope
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,4 @@ def rule_of(found: Finding):
 
 def run_verdicts(run: RunEvidence) -> dict[str, Verdict]:
     """{name: Verdict} of every run finding on one run."""
-    return {f.name: rule_of(f)(run) for f in of_scope("run")}
+    return {f.name: rule_of(f)(run) for f in of_scope(RUN)}

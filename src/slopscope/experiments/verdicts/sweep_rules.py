@@ -30,7 +30,7 @@ from slopscope.experiments.verdicts.scaling import memorisation_scaling
 from slopscope.saved_config import read_saved_config
 from slopscope.store import read_table
 from slopscope.summary import has_summary, read_summary
-from slopscope.verdicts import Verdict, format_interval, judge, of_scope
+from slopscope.verdicts import SWEEP, Verdict, format_interval, judge, of_scope
 
 ENTROPY_TOLERANCE = 0.01
 
@@ -135,7 +135,7 @@ def sweep_findings(runs: list[dict], settings: FindingsConfig | None = None) -> 
 
     settings = settings or FindingsConfig()
     varied = {k for r in runs for k in r["values"]}
-    return {f.name: rule_of(f)(runs, settings) for f in of_scope("sweep")
+    return {f.name: rule_of(f)(runs, settings) for f in of_scope(SWEEP)
             if f.applies_to(varied)}
 
 

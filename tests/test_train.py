@@ -147,7 +147,7 @@ def test_measurement_uses_the_ema_weights_when_training_keeps_them(tmp_path, ema
                  "model.options.layers=1", "model.options.heads=2"]
     config = load_config("e2", overrides + ([f"train.ema={ema}"] if ema else []))
     assert config.train.ema == ema
-    source = SimpleNamespace(v=G.v, d=G.d, kind="grammar")
+    source = SimpleNamespace(v=G.v, d=G.d, kind="grammar", grammar=None)
     family, net = build_network(config, source, model_seed=0)
     train(family, net, TRAIN, config.train, tmp_path / "checkpoints", progress=False)
     model = NetworkModel(config, source, {"model": 0}, tmp_path)

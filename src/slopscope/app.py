@@ -275,7 +275,11 @@ def probe(run_dir, masks=None, reveal=(0.25, 0.5), sampler_steps=(0,),
 
 def catalog(runs_dir="runs") -> str:
     from slopscope.experiments.run.catalog import catalog as rows_of
-    from slopscope.experiments.run.catalog import format_catalog
+    from slopscope.experiments.run.catalog import format_catalog, sweep_catalog, sweep_columns
 
     rows = rows_of(runs_dir)
-    return format_catalog(rows) if rows else f"no runs in {runs_dir}"
+    text = format_catalog(rows) if rows else f"no runs in {runs_dir}"
+    sweeps = sweep_catalog(runs_dir)
+    if sweeps:
+        text += "\n\n" + format_catalog(sweeps, sweep_columns())
+    return text

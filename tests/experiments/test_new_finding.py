@@ -2,7 +2,8 @@
 Registered here (rule: a function of this module), a run finding is judged in summary.json,
 shown in the report and the summary line and given a catalogue column; a sweep finding with a
 settings key of its own and a figure is judged in the sweep's findings.json with its setting,
-drawn in the sweep report and on the results page; no other file touched. (A
+drawn in the sweep report and on the results page, and given a column in the catalogue of
+sweeps; no other file touched. (A
 finding registered at run time lives in this process only; sweeps and calibrations run their
 runs in worker processes, which see the findings written in slopscope/verdicts.py.)"""
 
@@ -124,10 +125,16 @@ def test_a_new_sweep_finding_with_a_setting_and_a_figure_reaches_every_consumer(
     report = done.page.read_text()  # the sweep report: its row and its figure
     assert "Y: later onsets are memorised later" in report and "tau_mem ~ onset^" in report
     assert (done.sweep_dir / "y_times.png").exists()
-    row = Row("Y-toy", "Y: later onsets are memorised later", "Y", sweep, "none", 0, False)
+    from slopscope.experiments.run.catalog import sweep_catalog, sweep_columns
+
+    assert "verdict_y" in sweep_columns()  # the catalogue of sweeps: a column of its own
+    (row,) = sweep_catalog(tmp_path / "runs")
+    assert row["verdict_y"] == found["verdict"] and row["runs"] == 4
+    assert "verdict_y" in app.catalog(tmp_path / "runs")
+    toy = Row("Y-toy", "Y: later onsets are memorised later", "Y", sweep, "none", 0, False)
     out = tmp_path / "results"
     write_json(out / "results.json", {"quick": False, "pending": [],
-                                      "rows": [_row_result(row, done.sweep_dir, None)]})
+                                      "rows": [_row_result(toy, done.sweep_dir, None)]})
     page = build_results(out).read_text()  # the results page: its section and figure
     assert "## Memorisation time against the planted onset (Y)" in page
     assert "| onset | seeds | tau_rule | tau_mem |" in page and (out / "y_times.png").exists()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.saved_config import read_saved_config, run_dirs
+from slopscope.store import read_json, read_table
 from slopscope.summary import has_summary, read_summary
-from slopscope.verdicts import RUN, of_scope
+from slopscope.verdicts import RUN, SWEEP, of_scope
 
 FIGURES = ("run", "status", "family", "backbone", "P", "P_max_fraction", "steps", "copies",
            "train_reproduced", "heldout_reproduced", "rho_t1_train", "rho_t1_heldout")
@@ -49,7 +50,31 @@ def catalog(runs_dir) -> list[dict]:
     return rows
 
 
-def format_catalog(rows: list[dict]) -> str:
+SWEEP_FIGURES = ("sweep", "runs", "failed")
+
+
+def sweep_columns() -> tuple[str, ...]:
+    """The sweep catalogue's columns: the sweep, its runs, then one verdict per sweep finding."""
+    return (*SWEEP_FIGURES, *(f"verdict_{f.name.lower()}" for f in of_scope(SWEEP)))
+
+
+def sweep_catalog(runs_dir) -> list[dict]:
+    """One row per sweep directory under runs_dir/sweeps (those with an index): its runs and
+    the verdicts of the sweep findings that judged it (findings.json; "-": not judged)."""
+    rows = []
+    for sweep_dir in sorted((Path(runs_dir) / "sweeps").glob("*/index.parquet")):
+        sweep_dir = sweep_dir.parent
+        index = read_table(sweep_dir / "index.parquet").to_pylist()
+        found = (read_json(sweep_dir / "findings.json")
+                 if (sweep_dir / "findings.json").exists() else {})
+        rows.append({"sweep": sweep_dir.name, "runs": len(index),
+                     "failed": sum(bool(r["error"]) for r in index),
+                     **{f"verdict_{f.name.lower()}": found[f.name]["verdict"]
+                        for f in of_scope(SWEEP) if f.name in found}})
+    return rows
+
+
+def format_catalog(rows: list[dict], names: tuple[str, ...] | None = None) -> str:
     def cell(value):
         if value is None:
             return "-"
@@ -57,7 +82,7 @@ def format_catalog(rows: list[dict]) -> str:
             return f"{value:.3g}"
         return str(value)
 
-    names = columns()
+    names = names or columns()
     table = [list(names)] + [[cell(row.get(c)) for c in names] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(names))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))

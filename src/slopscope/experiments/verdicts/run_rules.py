@@ -113,7 +113,7 @@ def _with_depth(found: Verdict, run) -> Verdict:
     excess reproduced fraction (training minus held-out strings reproduced by then) and the
     excess copy fraction (generations that copy a training string, beyond chance)."""
     step = found.details.get("step")
-    if step is None or step not in run.steps:
+    if step is None or step not in run.steps or not run.records:
         return found
     at = list(run.steps).index(step)
     depth = {"excess_copies": run.records[at]["scalars"].get("excess_copy_fraction")}

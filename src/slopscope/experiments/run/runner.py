@@ -53,6 +53,7 @@ from slopscope.store import atomic_write_bytes, read_json, save_array, write_jso
 from slopscope.summary import read_summary
 from slopscope.threads import threads_in_force
 from slopscope.train import checkpoint_steps, train
+from slopscope.train_cost import describe_cost, step_flops
 
 
 def run_identity(config: ExperimentConfig) -> str:
@@ -84,6 +85,9 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     if needs_training(config):
         family, net = build_network(config, source, seeds["model"])
         train_config = dataclasses.replace(config.train, seed=seeds["model"])
+        if progress:  # what it costs, before it starts
+            flops = step_flops(family, net, train_set, config.train.batch_size)
+            print(describe_cost(flops, config.train.steps), flush=True)
         ends = [None] if config.train.until is None else checkpoint_steps(config.train)
         for end in ends:  # train.until: checkpoint by checkpoint, each measured before the next
             train(family, net, train_set, train_config, run_dir / "checkpoints",

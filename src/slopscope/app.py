@@ -212,10 +212,10 @@ def sweep(sweep_file, execution: Execution | None = None) -> SweepDone:
 
 
 def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
-              execution: Execution | None = None) -> dict:
+              execution: Execution | None = None, onset=None, arms=None) -> dict:
     from slopscope.experiments.calibration.calibrate import calibrate as run_calibration
 
-    return run_calibration(source, runs, memorize, execution)
+    return run_calibration(source, runs, memorize, execution, onset=onset, only_arms=arms)
 
 
 def reproduce(out=None, execution: Execution | None = None, quick: bool = False, only=None,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slopscope import app
 from slopscope.cli_grammar import grammar_parser
-from slopscope.cli_options import MAX_REPLICATES, add_integer, output_dir, row_list
+from slopscope.cli_options import MAX_REPLICATES, add_integer, arm_list, output_dir, row_list
 from slopscope.cli_tools import execution, execution_options, tools_parser
 from slopscope.errors import SlopscopeError
 
@@ -57,6 +57,14 @@ def _run_parser(sub) -> None:
     add_integer(k, "--runs", default=20, minimum=1, maximum=MAX_REPLICATES,
                 help="replicates per arm")
     k.add_argument("--memorize", type=float, default=0.3, help="planted share (default 0.3)")
+    k.add_argument("--onset", type=_onset, default=None, metavar="WHEN",
+                   help="where the planted memorisation begins (run presets): first, measured "
+                   "(the preset's controls.memorisation), early, middle, late (a quarter, half, "
+                   "85 %% of the run in log step) or a step; default: measured if the preset "
+                   "has it, else first")
+    k.add_argument("--arms", type=arm_list, default=None, metavar="ARM,ARM",
+                   help="run only these arms (default: every arm of the scope: null, planted, "
+                   "atypical and those the findings add)")
     execution_options(k)
     k.set_defaults(func=_run_calibrate)
     p = sub.add_parser("reproduce", help="run every row of the results page (A under three "
@@ -102,8 +110,14 @@ def _run_regime(args) -> int:
 
 
 def _run_calibrate(args) -> int:
-    app.calibrate(args.source, args.runs, args.memorize, execution(args))
+    app.calibrate(args.source, args.runs, args.memorize, execution(args), onset=args.onset,
+                  arms=args.arms)
     return 0
+
+
+def _onset(text: str):
+    """--onset: a position's name or a step."""
+    return int(text) if text.isdigit() else text
 
 
 def _run_sweep(args) -> int:

@@ -38,7 +38,8 @@ def grammar_parser(sub) -> None:
     add_integer(p, "--s", default=2, minimum=2, help="branching factor")
     add_integer(p, "--L", default=3, minimum=1, help="depth; strings have length s**L")
     add_integer(p, "--seed", default=0, minimum=0, help="seed of the production tables")
-    p.add_argument("--zipf-a", type=float, default=None, help="Zipf tail p_k ~ k**-(1+a)")
+    p.add_argument("--zipf-a", type=float, default=None, help="Zipf tail p_k ~ k**-(1+a): "
+                   "a papers' exponent alpha (p_k ~ k**-alpha) is a = alpha - 1")
     p.add_argument("--zipf-levels", type=_levels, default=(),
                    help="levels with the tail: 1,3 or all")
     p.add_argument("--grammar", type=Path, default=None, help="use this grammar JSON instead")
@@ -74,6 +75,16 @@ def _run_grammar(args) -> int:
     return 0
 
 
+def _tail(grammar: RHM) -> str:
+    """The Zipf tail in both conventions: slopscope's a (p_k ~ k**-(1+a)) and the exponent
+    alpha = 1 + a that papers quote (p_k ~ k**-alpha)."""
+    a, levels = grammar.origin.get("zipf_a"), grammar.origin.get("zipf_levels")
+    if a is None:
+        return ""
+    return (f"; Zipf tail p_k ~ k^-{1 + a:g} on levels {levels} (zipf_a={a:g}: the exponent is "
+            "1 + zipf_a)")
+
+
 def _format_summary(grammar: RHM, split) -> str:
     info = grammar.summary()
     data = split.summary()
@@ -81,7 +92,7 @@ def _format_summary(grammar: RHM, split) -> str:
     lines = [
         f"grammar  v={grammar.v} n={grammar.n} m={grammar.m} s={grammar.s} L={grammar.L} "
         f"d={grammar.d}  P_max={grammar.P_max}  "
-        f"{'uniform' if grammar.is_uniform else 'non-uniform'} rules",
+        f"{'uniform' if grammar.is_uniform else 'non-uniform'} rules" + _tail(grammar),
         f"entropy  H(X)={info['entropy_nats']:.3f} nats (log P_max={math.log(grammar.P_max):.3f}); "
         f"rule entropy per level: {rule_h}",
         f"data     train={data['train']} test={data['test']} (unique, disjoint; "

@@ -109,11 +109,17 @@ def _output_dir(text: str) -> Path:
     return path
 
 
-def row_list(text: str) -> tuple[str, ...]:
-    """An argparse `type=` for a comma-separated list of results-page row keys (checked against
-    the page by the command)."""
-    keys = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not keys:
-        raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of row "
-                                         "keys, like D-window,E1-window")
-    return keys
+def name_list(what: str, example: str):
+    """An argparse `type=` for a comma-separated list of names (`what`, e.g. results-page row
+    keys; checked against what is allowed by the command)."""
+    def parse(text: str) -> tuple[str, ...]:
+        keys = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not keys:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed a comma-separated list of "
+                                             f"{what}, like {example}")
+        return keys
+    return parse
+
+
+row_list = name_list("row keys", "D-window,E1-window")
+arm_list = name_list("calibration arms", "planted,atypical")

@@ -40,6 +40,9 @@ class TrainConfig:
     first_checkpoint: int = 10
     seed: int = 0
     device: str = "auto"  # "auto" = CUDA when present, else CPU
+    # stop at the first checkpoint whose generations copy training strings beyond chance at
+    # least this often (the excess copy fraction: a memorisation depth); `steps` is the cap
+    until: float | None = None
 
     def __post_init__(self):
         check_int("steps", self.steps, minimum=1, maximum=MAX_STEPS)
@@ -61,12 +64,23 @@ class TrainConfig:
                                  "lr*weight_decay < 1")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise SlopscopeError(f"ema={self.ema}; allowed: a decay in (0, 1) or None")
+        if self.until is not None and not 0 < self.until <= 1:
+            raise SlopscopeError(f"until={self.until}; allowed: an excess copy fraction in "
+                                 "(0, 1], or unset (train all the steps)")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise SlopscopeError(f"device={self.device!r}; allowed: 'auto', 'cpu', 'cuda[:N]'")
 
+    def to_dict(self) -> dict:
+        """Its fields; `until` only when set (added later: the hashes of runs and checkpoints
+        made before stay the same)."""
+        out = dataclasses.asdict(self)
+        if out["until"] is None:
+            del out["until"]
+        return out
+
     def hash(self, extra: dict | None = None) -> str:
         """Stable hash of everything that changes the weights (device excluded)."""
-        data = {k: v for k, v in dataclasses.asdict(self).items() if k != "device"}
+        data = {k: v for k, v in self.to_dict().items() if k != "device"}
         text = json.dumps({"train": data, "extra": extra or {}}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -103,11 +117,14 @@ class TrainResult:
 
 
 def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, run_dir,
-          extra_hash: dict | None = None, progress: bool = True) -> TrainResult:
-    """Train `model` as `family`'s denoiser on `train_strings`, checkpointing into run_dir.
+          extra_hash: dict | None = None, progress: bool = True,
+          stop_at: int | None = None) -> TrainResult:
+    """Train `model` as `family`'s denoiser on `train_strings`, checkpointing into run_dir; up
+    to `stop_at` (a checkpoint step) when given, else all the steps.
 
     If run_dir holds checkpoints of the same configuration, training resumes from the latest
-    one (a corrupt or mismatched checkpoint is an error, never a silent restart)."""
+    one (a corrupt or mismatched checkpoint is an error, never a silent restart), so training to
+    one checkpoint and then on to the next gives the weights of one run straight through."""
     device = resolve_device(config.device)
     run_dir = Path(run_dir)
     x = family.check_strings(train_strings, "train_strings").to(device)
@@ -136,7 +153,8 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
     bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
                desc="train", dynamic_ncols=True)
     model.train()
-    for step in range(start, config.steps):
+    end = config.steps if stop_at is None else min(stop_at, config.steps)
+    for step in range(start, end):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         index = torch.randperm(x.shape[0], generator=generator, device=device)[:batch]
@@ -162,11 +180,11 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
         if checkpoint:
             tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
             meta.update(config_hash=config_hash, losses=losses,
-                        config=dataclasses.asdict(config))
+                        config=config.to_dict())
             ckpt.save_checkpoint(run_dir, step + 1, tensors, meta)
     bar.close()
     model.eval()
-    return TrainResult(config.steps, resumed_from, schedule, losses,
+    return TrainResult(max(start, end), resumed_from, schedule, losses,
                        time.perf_counter() - began)
 
 

@@ -42,6 +42,9 @@ NULL = Arm("null", "false_positive_rate", "nothing memorised")
 PLANTED = Arm("planted", "power", "planted memorisation", "typical")
 ATYPICAL = Arm("atypical", "atypical_holds", "planted atypical memorisation", "atypical")
 SLOP = Arm("slop", "slop_holds", "planted slop", sharpen=1.0)
+# memorisation of every training string alike: A's null (a model that memorises without
+# favouring typical strings), where the perfect generaliser memorises nothing to rank
+UNIFORM = Arm("uniform", "uniform_holds", "planted memorisation of every string", "all")
 SHARED_ARMS = {RUN: (NULL, PLANTED, ATYPICAL), SWEEP: (NULL, PLANTED)}
 
 
@@ -77,7 +80,7 @@ def _refuse(message: str):
 @dataclass(frozen=True)
 class ASettings:
     a_typicality: str = "t1"  # A's primary statistic: t1 | t1_kgram | t2 | t3
-    a_time: str = "halfway"  # A's time rule: halfway | last
+    a_time: str = "excess-half"  # A's time rule: excess-half | halfway | last
 
     def __post_init__(self):
         from slopscope.measure import TIME_RULES
@@ -150,6 +153,7 @@ class Finding:
     title: str
     rule: str  # "module:function" of the rule, under slopscope.experiments.verdicts
     power_arm: str = "planted"  # the calibration arm with a true effect
+    null_arm: str = "null"  # the calibration arm without one (its false-positive rate)
     pooled: str = "statistic"  # run findings: the Verdict figure pooled over seeds
     compares: str | None = None  # sweep findings: the grid key whose values the rule compares
     unless: str | None = None  # ... and that a sweep varying this key is not judged by
@@ -180,12 +184,19 @@ class Finding:
     def power_label(self) -> str:
         return arm_named(self.power_arm).label
 
+    @property
+    def null_label(self) -> str:
+        return arm_named(self.null_arm).label
+
 
 _RULES = "slopscope.experiments.verdicts"
 SHIPPED = (
     Finding("A", "run", "A: prototypical strings memorised first", f"{_RULES}.run_rules:finding_a",
-            settings=ASettings,
-            revision=2),  # 2: not measurable below 10 strings reproduced (was "not shown")
+            settings=ASettings, null_arm="uniform", arms=(UNIFORM,),
+            # 2: not measurable below 10 strings reproduced (was "not shown"); 3: not measurable
+            # before memorisation beyond the held-out control has begun, the time rule
+            # excess-half (the default), a score with few distinct values grouped by value
+            revision=3),
     Finding("B", "sweep", "B: fat tails (small a) delay memorisation",
             f"{_RULES}.sweep_rules:fat_tail_delay", compares="grammar.zipf_a",
             unless="grammar.zipf_levels", later_when_larger=False, sweep_preset="e3"),

@@ -26,6 +26,15 @@ def test_schedules_start_clean_end_in_noise_and_decrease(name):
     assert (ab[1:] < ab[:-1]).all()
 
 
+def test_the_beta_linear_schedule_is_the_product_of_its_betas():
+    """D3PM's (and the authors') schedule: beta linear from 1e-3 to 0.1 over T = 200 steps."""
+    ab = make_schedule("beta-linear", 200)
+    assert ab[0] == 1.0 and ab[1] == pytest.approx(1 - 1e-3)
+    assert ab[200] / ab[199] == pytest.approx(1 - 0.1)
+    assert ab[100] / ab[99] == pytest.approx(1 - (1e-3 + 99 / 199 * (0.1 - 1e-3)))
+    assert (ab[1:] < ab[:-1]).all() and ab[-1] < 1e-4  # nearly pure noise at the end
+
+
 def test_stratified_steps_cover_every_step_evenly():
     k = stratified_steps(1000, 10, torch.Generator().manual_seed(0), "cpu")
     counts = torch.bincount(k, minlength=11)

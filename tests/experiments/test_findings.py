@@ -114,10 +114,13 @@ def test_a_primary_statistic_is_declared_and_variants_are_secondary():
     steps = [10, 100, 1000]
     taus = {"train": np.where(t_train > 0.8, 10.0, np.where(rng.random(400) < 0.1, 1000, np.inf)),
             "test": np.where(rng.random(400) < 0.1, 1000.0, np.inf)}
-    a = _finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    a = _finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(a_time="halfway"),
+                   seed=0)
     assert a["verdict"] == "holds" and a["step"] == 10 and "t1, halfway" in a["measured"]
     labels = [s["measured"].split(":")[0] for s in a["secondary"]]
-    assert labels == ["t1, last", "t1_kgram, halfway", "t1_kgram, last"]  # t2, t3 unavailable
+    assert labels == ["t1, excess-half", "t1, last", "t1_kgram, excess-half",
+                      "t1_kgram, halfway", "t1_kgram, last"]  # t2, t3 unavailable
+    assert FindingsConfig().a_time == "excess-half"
     none = {"train": np.full(400, np.inf), "test": np.full(400, np.inf)}
     assert _finding_a(none, _static(t_train, t_test), steps, FindingsConfig(),
                      seed=0)["verdict"] == "not measurable"
@@ -206,7 +209,32 @@ def test_a_is_not_measurable_when_too_few_strings_are_reproduced():
     t_train, t_test = rng.normal(size=200), rng.normal(size=200)
     few = {"train": np.where(np.arange(200) < 3, 40.0, np.inf), "test": np.full(200, np.inf)}
     a = _finding_a(few, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
-    assert a["verdict"] == "not measurable" and "3 training and held-out strings" in a["measured"]
+    assert a["verdict"] == "not measurable" and "not above 0" in a["measured"]
+    a = _finding_a(few, _static(t_train, t_test), steps[:1] + [40], FindingsConfig(), seed=0)
+    assert a["verdict"] == "not measurable"
     many = {"train": np.where(np.arange(200) < 12, 40.0, np.inf), "test": np.full(200, np.inf)}
     a = _finding_a(many, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
     assert a["verdict"] != "not measurable"
+
+
+def test_a_is_not_measurable_before_memorisation_beyond_the_control_begins():
+    """A model that generalises and memorises nothing reproduces training and held-out strings
+    alike: which strings are memorised first is not asked yet ("not measurable", never "not
+    shown"); the same model with the typical fifth copied holds."""
+    rng = np.random.default_rng(2)
+    t_train, t_test = rng.normal(size=1000), rng.normal(size=1000)
+    steps = [10, 100, 1000]
+
+    def general(t):
+        return np.where(rng.random(1000) < 0.5 / (1 + np.exp(-t)), 100.0, np.inf)
+
+    taus = {"train": general(t_train), "test": general(t_test)}
+    a = _finding_a(taus, _static(t_train, t_test), steps, FindingsConfig(), seed=0)
+    assert a["verdict"] == "not measurable" and "no memorisation beyond" in a["measured"]
+    assert all(s["verdict"] == "not measurable" for s in a["secondary"])
+    copied = taus["train"].copy()
+    top = t_train > np.quantile(t_train, 0.8)
+    copied[top] = np.minimum(copied[top], 1000.0)
+    a = _finding_a({**taus, "train": copied}, _static(t_train, t_test), steps, FindingsConfig(),
+                   seed=0)
+    assert a["verdict"] == "holds" and a["step"] == 1000 and a["excess_reproduced"] > 0.05

@@ -24,8 +24,17 @@ def linear(T: int) -> torch.Tensor:
     return 1.0 - torch.arange(T + 1, dtype=torch.float64) / T
 
 
+def beta_linear(T: int, start: float = 1e-3, end: float = 0.1) -> torch.Tensor:
+    """D3PM's linear beta schedule (as in the authors' experiment: beta from 1e-3 to 0.1):
+    beta_k rises linearly from `start` (k = 1) to `end` (k = T), alpha_bar[k] = prod_{j<=k}
+    (1 - beta_j)."""
+    beta = (torch.linspace(start, end, T, dtype=torch.float64) if T > 1
+            else torch.tensor([end], dtype=torch.float64))
+    return torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1.0 - beta, 0)])
+
+
 MAX_CHAIN_LENGTH = 100_000  # reverse steps of the discrete-time chains (a sampler makes T calls)
-SCHEDULES = {"cosine": cosine, "linear": linear}
+SCHEDULES = {"cosine": cosine, "linear": linear, "beta-linear": beta_linear}
 
 
 def make_schedule(name: str, T: int) -> torch.Tensor:

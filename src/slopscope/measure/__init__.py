@@ -14,6 +14,7 @@ from slopscope.measure.copies import copy_counts, copy_fraction, distinct_count,
 from slopscope.measure.excess import (
     TIME_RULES,
     excess_contrast,
+    excess_reproduced,
     memorisation_area,
     onset_step,
 )
@@ -60,7 +61,7 @@ from slopscope.measure.typicality import block_typicality, rule_frequencies, rul
 __all__ = [
     "IGNORED", "TIME_RULES", "above_chance", "level_chance", "auc_delong", "lira_scores",
     "membership_columns", "tpr_at_fpr",
-    "excess_contrast", "excess_slope", "holm", "linear_fit",
+    "excess_contrast", "excess_reproduced", "excess_slope", "holm", "linear_fit",
     "memorisation_area", "onset_step", "block_copy_fraction", "block_typicality", "block_widths",
     "copy_counts",
     "copy_fraction", "curves_by_quantile", "distance_histogram", "distinct_count",

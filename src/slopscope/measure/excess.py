@@ -9,7 +9,7 @@ import numpy as np
 from slopscope.errors import SlopscopeError
 from slopscope.measure.stats import ranks
 
-TIME_RULES = ("halfway", "last")
+TIME_RULES = ("excess-half", "halfway", "last")
 
 
 def _checkpoint_index(tau, steps) -> np.ndarray:
@@ -17,15 +17,59 @@ def _checkpoint_index(tau, steps) -> np.ndarray:
     return np.searchsorted(np.asarray(steps, dtype=np.float64), np.asarray(tau, np.float64))
 
 
-def _rule_index(idx_train: np.ndarray, checkpoints: int, rule: str) -> int:
-    """The checkpoint a time rule picks from the training strings' reproduction indices.
-    halfway: the first at which half of the finally reproduced training strings are (by the last
-    one nearly all may be reproduced, leaving no order to see); last: the last checkpoint."""
+def _reproduced_by(idx: np.ndarray, checkpoints: int) -> np.ndarray:
+    """Fraction of the strings reproduced by each checkpoint."""
+    counts = np.bincount(idx, minlength=checkpoints + 1)[:checkpoints]
+    return np.cumsum(counts) / max(idx.shape[0], 1)
+
+
+def _rule_index(idx_train: np.ndarray, idx_test: np.ndarray, checkpoints: int,
+                rule: str) -> int:
+    """The checkpoint a time rule picks from the strings' reproduction indices.
+    excess-half: the first at which the excess reproduced fraction (training minus held-out)
+    reaches half of its value at the last checkpoint (the last one when it never rises above 0):
+    memorisation beyond the held-out control, not reproduction, which in a model that generalises
+    is mostly generalisation; halfway: the first at which half of the finally reproduced training
+    strings are (by the last one nearly all may be reproduced, leaving no order to see); last:
+    the last checkpoint."""
     if rule == "last":
         return checkpoints - 1
+    if rule == "excess-half":
+        excess = _reproduced_by(idx_train, checkpoints) - _reproduced_by(idx_test, checkpoints)
+        if excess[-1] <= 0:
+            return checkpoints - 1
+        return int(np.flatnonzero(excess >= excess[-1] / 2)[0])
     cum = np.cumsum(np.bincount(idx_train, minlength=checkpoints + 1)[:checkpoints])
     reached = np.flatnonzero(cum >= cum[-1] / 2)
     return int(reached[0]) if cum[-1] > 0 else checkpoints - 1
+
+
+def excess_reproduced(tau_train, tau_test, steps, level: float = 0.95) -> dict:
+    """The excess reproduced fraction (training minus held-out) at each checkpoint, and at the
+    last one with its Wald interval for a difference of two proportions: {"curve", "last",
+    "low", "high"}. Memorisation beyond the held-out control has begun when `low` > 0."""
+    from scipy.stats import norm
+
+    steps = np.asarray(steps)
+    k = steps.shape[0]
+    i_train, i_test = _checkpoint_index(tau_train, steps), _checkpoint_index(tau_test, steps)
+    f_train, f_test = _reproduced_by(i_train, k), _reproduced_by(i_test, k)
+    p, q = f_train[-1], f_test[-1]
+    se = np.sqrt(p * (1 - p) / max(i_train.shape[0], 1) + q * (1 - q) / max(i_test.shape[0], 1))
+    z = norm.ppf(0.5 + level / 2)
+    return {"curve": (f_train - f_test).tolist(), "last": float(p - q),
+            "low": float(p - q - z * se), "high": float(p - q + z * se)}
+
+
+def score_groups(pooled: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
+    """(group of each string, number of groups): quantiles of the score (ties share a group), or,
+    when the score takes at most `groups` distinct values (T3 under a Zipf tail on the root's
+    productions only: one value per root production), one group per distinct value, in order."""
+    values, inverse = np.unique(pooled, return_inverse=True)
+    if values.shape[0] <= groups:
+        return inverse.astype(int), int(values.shape[0])
+    group = np.minimum(((ranks(pooled) - 0.5) / pooled.shape[0] * groups).astype(int), groups - 1)
+    return group, groups
 
 
 def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: int,
@@ -35,7 +79,8 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
     of held-out strings reproduced) in the most typical group minus the least typical one, at the
     checkpoint the time rule picks.
 
-    Groups are quantiles of the pooled score (ties share a group). The percentile bootstrap
+    Groups are quantiles of the pooled score (ties share a group), or its distinct values when
+    it takes no more than `groups` of them (`score_groups`). The percentile bootstrap
     resamples strings within each split and re-applies the time rule to every resample, so the
     interval accounts for how the checkpoint was chosen."""
     if time_rule not in TIME_RULES:
@@ -47,7 +92,8 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
     if i_train.shape[0] + i_test.shape[0] != pooled.shape[0] or min(i_train.size,
                                                                      i_test.size) < 1:
         raise SlopscopeError("excess_contrast needs a time and a score per string of each split")
-    group = np.minimum(((ranks(pooled) - 0.5) / pooled.shape[0] * groups).astype(int), groups - 1)
+    requested = groups
+    group, groups = score_groups(pooled, groups)
     g_train, g_test = group[:i_train.shape[0]], group[i_train.shape[0]:]
 
     def fractions(g, hit):
@@ -55,7 +101,7 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
             return np.bincount(g, hit, groups) / np.bincount(g, minlength=groups)
 
     def evaluate(a, b):
-        at = _rule_index(i_train[a], k, time_rule)
+        at = _rule_index(i_train[a], i_test[b], k, time_rule)
         f_train = fractions(g_train[a], i_train[a] <= at)
         f_test = fractions(g_test[b], i_test[b] <= at)
         excess = f_train - f_test
@@ -77,6 +123,7 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
     return {"contrast": float(contrast), "low": float(low), "high": float(high),
             "step": int(steps[at]), "time_rule": time_rule, "train": f_train.tolist(),
             "test": f_test.tolist(), "excess": (f_train - f_test).tolist(),
+            "by_value": np.unique(pooled).shape[0] <= requested,  # groups: distinct values
             "reproduced_train": int((i_train < k).sum())}
 
 

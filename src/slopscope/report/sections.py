@@ -99,6 +99,7 @@ def calibration_section(path: Path | None, name: str) -> str:
               "power": "power (planted typical)",
               "atypical_holds": "holds on planted atypical",
               "slop_holds": "holds on planted slop",
+              "uniform_holds": "holds on planted memorisation of every string",
               "null_coverage": "null intervals covering 0"}
     rows = []
     for verdict_name, rates in table["verdicts"].items():
@@ -127,7 +128,7 @@ def _reading(name: str, rates: dict) -> str | None:
     with their Wilson intervals."""
     judged = BY_NAME.get(name)
     power = rates.get(judged.power_label if judged else PLANTED.label)
-    fpr = rates.get(NULL.label)
+    fpr = rates.get(judged.null_label if judged else NULL.label)
     if fpr is None or power is None:
         return None
     parts = []

@@ -20,6 +20,14 @@ run preset whose D window starts at a learning time (`findings.d_window` "learni
 by level, and while it knows only the bottom k levels it draws the symbols k levels up
 uniformly, so its common blocks are under-produced, as a young network's are.
 
+Timing (run presets): the controls learn the grammar and begin to memorise when the real runs
+do, as the preset's `[controls]` section says (its pilot's measured tau*_k and tau_mem: the
+hierarchical learner from `learned`, the planted onset at `memorisation`); `onset` places the
+planted onset elsewhere: "first" (the first checkpoint, the default without a measured time),
+"early", "middle" or "late" (ONSET_POSITIONS: a quarter, half and 85 % of the way from the
+first to the last checkpoint in log step), or a step. Such a calibration is saved as
+<name>-onset-<position>.json.
+
 A sweep's `model.*` keys (its base overrides and grid) are not passed to the oracle, which
 replaces the model; the grid values still reach the sweep rules.
 
@@ -86,12 +94,48 @@ def control_overrides(config, steps) -> list[str]:
             for o in part.control_overrides(config, steps)]
 
 
+ONSET_POSITIONS = {"early": 0.25, "middle": 0.5, "late": 0.85}  # of the log-step range
+
+
+def planted_onset(config, steps, onset=None) -> int:
+    """The step from which the planted memoriser copies (see the module docstring)."""
+    if onset is None:
+        onset = "measured" if config.controls.memorisation is not None else "first"
+    if onset == "measured":
+        if config.controls.memorisation is None:
+            raise SlopscopeError(f"onset 'measured': {config.name} has no controls.memorisation "
+                                 "(a measured tau_mem); allowed: first, early, middle, late or a "
+                                 "step")
+        return config.controls.memorisation
+    if onset == "first":
+        return int(steps[0])
+    if onset in ONSET_POSITIONS:
+        return int(round(steps[0] * (steps[-1] / steps[0]) ** ONSET_POSITIONS[onset]))
+    if isinstance(onset, int) and not isinstance(onset, bool) and 1 <= onset <= steps[-1]:
+        return onset
+    raise SlopscopeError(f"onset={onset!r}; allowed: first, measured, "
+                         f"{', '.join(ONSET_POSITIONS)} or a step in 1..{steps[-1]}")
+
+
+def learning_overrides(config, steps) -> list[str]:
+    """The controls' learning: the preset's measured tau*_1 .. tau*_L (a hierarchical learner
+    that learns block size 1 at tau*_1 and each larger one a constant ratio later, reaching the
+    whole grammar at tau*_L), else what the findings' settings ask for."""
+    learned, levels = config.controls.learned, config.grammar.L
+    if not learned:
+        return control_overrides(config, steps)
+    first, whole = learned[0], learned[-1]
+    ratio = (whole / first) ** (1 / (levels - 1)) if levels > 1 and whole > first else 1.000001
+    return [f"model.options.level_onset={first}", f"model.options.level_ratio={ratio:.6g}"]
+
+
 def _not_model(overrides) -> list[str]:
     """Overrides without the `model.*` keys (the oracle replaces the model)."""
     return [o for o in overrides if not o.strip().startswith("model.")]
 
 
-def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, list[Job]]:
+def _jobs(source: str, arm: str, memorize: float, replicate: int,
+          onset=None) -> tuple[str, list[Job]]:
     """(base, jobs) of one replicate of one arm."""
     planted = arm_named(arm)
     share = memorize if planted.memorize_set else 0.0
@@ -99,8 +143,9 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int) -> tuple[str, 
     if not is_sweep(source):
         config = load_config(source)
         steps = checkpoint_steps(config.train)
-        overrides = tuple(oracle_overrides(share, which, steps[0], planted.sharpen)
-                          + control_overrides(config, steps))
+        start = planted_onset(config, steps, onset)
+        overrides = tuple(oracle_overrides(share, which, start, planted.sharpen)
+                          + learning_overrides(config, steps))
         return source, [Job(overrides, (), replicate)]
     sweep = read_sweep(source)
     points = grid_points(sweep)
@@ -144,23 +189,39 @@ def _rate(hits: int, total: int, measurable: int | None = None) -> dict:
 
 
 def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
-              execution: Execution | None = None, report=print) -> dict:
+              execution: Execution | None = None, report=print, onset=None,
+              only_arms=None) -> dict:
     """Run the null and planted controls (and, for runs, the atypical and slop ones) and tabulate
     each verdict's false-positive rate and power, as `execution` says (runs directory, workers:
-    default 2, executor). Returns (and saves) the calibration table."""
+    default 2, executor); `onset`: where the planted memorisation begins (run presets; see the
+    module docstring); `only_arms`: run only these arms of the scope. Returns (and saves) the
+    calibration table."""
     execution = execution or Execution()
     runs = check_int("runs", runs, minimum=1)
     if not (isinstance(memorize, (int, float)) and 0 < memorize <= 1):
         raise SlopscopeError(f"memorize={memorize}; allowed: a planted share in (0, 1]")
     sweep = is_sweep(source)
     scope_arms = [arm.name for arm in arms(SWEEP if sweep else RUN)]
+    if only_arms:
+        unknown = [a for a in only_arms if a not in scope_arms]
+        if unknown:
+            raise SlopscopeError(f"arm {unknown[0]!r}; allowed: {', '.join(scope_arms)}")
+        scope_arms = [a for a in scope_arms if a in only_arms]
+    if sweep and onset is not None:
+        raise SlopscopeError(f"onset={onset!r} for the sweep {source}: a sweep's planted onsets "
+                             "follow its finding's prediction; allowed: onset for run presets")
     name = (read_sweep(source).get("name", Path(source).stem) if sweep
             else load_config(source).name)
+    start = None
+    if not sweep:
+        config = load_config(source)
+        start = planted_onset(config, checkpoint_steps(config.train), onset)
+        name += "" if onset is None else f"-onset-{onset}"
     out_dir = execution.runs_dir / "calibration" / name
     jobs, base = [], None
     for arm in scope_arms:
         for replicate in range(runs):
-            base, arm_jobs = _jobs(source, arm, memorize, replicate)
+            base, arm_jobs = _jobs(source, arm, memorize, replicate, onset)
             jobs += [(arm, replicate, job) for job in arm_jobs]
     for overrides in dict.fromkeys(job.overrides for _, _, job in jobs):
         load_config(base, list(overrides))  # every configuration is valid before anything runs
@@ -187,12 +248,12 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
                 pooled = BY_NAME[verdict_name].pooled
                 statistics.setdefault(verdict_name, {}).setdefault(arm, []).extend(
                     [f.value(pooled), f.low, f.high] for f in found)
-                if arm == "null":
+                if arm == BY_NAME[verdict_name].null_arm:
                     covered = [c for c in (f.covers_zero() for f in found) if c is not None]
                     cov = coverage.setdefault(verdict_name, [0, 0])
                     cov[0] += sum(covered)
                     cov[1] += len(covered)
-    summary = {"source": source, "replicates": runs, "memorize": memorize,
+    summary = {"source": source, "replicates": runs, "memorize": memorize, "onset": start,
                "sweep": sweep, "verdicts": {}, "statistics": statistics,
                # the configuration calibrated (a report shows a calibration of its own only)
                "config_hash": None if sweep else load_config(source).hash()}
@@ -207,8 +268,9 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
 
 
 def format_calibration(summary: dict) -> str:
+    onset = "" if summary.get("onset") is None else f" from step {summary['onset']}"
     lines = [f"calibration of {summary['source']}: {summary['replicates']} replicates, planted "
-             f"share {summary['memorize']}; 'holds' rate with Wilson 95 % interval"]
+             f"share {summary['memorize']}{onset}; 'holds' rate with Wilson 95 % interval"]
     for verdict_name, rates in summary["verdicts"].items():
         cells = [f"{label} {format_interval(r['rate'], r['low'], r['high'], signed=False)} "
                  f"({r['hits']}/{r['n']}"

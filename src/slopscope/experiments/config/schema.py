@@ -115,6 +115,27 @@ class MeasureConfig:
         check_int("nelbo_samples", self.nelbo_samples, minimum=1, maximum=MAX_NELBO_SAMPLES)
 
 
+@dataclass(frozen=True)
+class ControlsConfig:
+    """When this preset's calibration controls (the oracle) learn the grammar and begin to
+    memorise: the real runs' own measured times, from a pilot, so that the power printed beside
+    a verdict is the power at that run's timing. Like the findings they are not part of a run's
+    identity. Unset: controls that know the grammar and memorise from the first checkpoint (or
+    a finding's own learner: D's learning windows)."""
+
+    learned: list[int] = field(default_factory=list)  # tau*_k of block sizes k = 1..L, measured
+    memorisation: int | None = None  # tau_mem, measured: the planted memoriser's onset
+
+    def __post_init__(self):
+        for step in self.learned:
+            check_int("learned", step, minimum=1)
+        if list(self.learned) != sorted(self.learned):
+            raise SlopscopeError(f"'learned' = {self.learned}; allowed: steps that do not "
+                                 "decrease (tau*_1 <= ... <= tau*_L)")
+        if self.memorisation is not None:
+            check_int("memorisation", self.memorisation, minimum=1)
+
+
 class FindingsConfig:
     """The verdict settings, fixed in advance; like the measure settings they are not part of a
     run's identity. Flat `findings.*` keys, each owned by one registered finding (its
@@ -190,19 +211,23 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         if out["data"]["half"] is None:  # added later: left out when unset, so that the hashes
             del out["data"]["half"]      # of runs and results rows made before stay the same
         out["findings"] = self.findings.to_dict()  # likewise, a finding's later keys
+        out["train"] = self.train.to_dict()  # likewise (train.until)
+        if out["controls"] == dataclasses.asdict(ControlsConfig()):  # likewise
+            del out["controls"]
         return out
 
     def identity(self) -> dict:
         """Everything that changes data or weights (not the measurement settings, the verdict
         rules or the description, which may change later)."""
         return {k: v for k, v in self.to_dict().items()
-                if k not in ("measure", "findings", "description")}
+                if k not in ("measure", "findings", "controls", "description")}
 
     def hash(self) -> str:
         """Identity of a run, hashed."""

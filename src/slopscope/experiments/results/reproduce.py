@@ -185,13 +185,13 @@ def _rates(row: Row, calibration: dict | None, found: dict) -> dict | None:
     if judged.judges_runs:  # the pooled rule, on groups of as many runs as it pooled
         stats = calibration["statistics"].get(row.finding, {})
         group = found.details.get("measurable") or row.seeds
-        return {"false_positive_rate": pooled_rate(stats.get("null", []), group),
+        return {"false_positive_rate": pooled_rate(stats.get(judged.null_arm, []), group),
                 "power": pooled_rate(stats.get(judged.power_arm, []), group),
-                "null_mean": null_mean(stats.get("null", [])),
+                "null_mean": null_mean(stats.get(judged.null_arm, [])),
                 "power_arm": judged.power_arm, "replicates": calibration["replicates"],
                 "pooled_over": group}
     rates = calibration["verdicts"].get(row.finding, {})
-    return {"false_positive_rate": rates.get("false_positive_rate"),
+    return {"false_positive_rate": rates.get(judged.null_label),
             "power": rates.get(judged.power_label), "power_arm": judged.power_arm,
             "replicates": calibration["replicates"], "pooled_over": None}
 

@@ -50,9 +50,10 @@ from slopscope.saved_config import (
     write_saved_config,
 )
 from slopscope.store import atomic_write_bytes, read_json, save_array, write_json
-from slopscope.summary import RunSummary, read_summary
+from slopscope.summary import read_summary
 from slopscope.threads import threads_in_force
-from slopscope.train import train
+from slopscope.train import checkpoint_steps, train
+from slopscope.train_cost import describe_cost, step_flops
 
 
 def run_identity(config: ExperimentConfig) -> str:
@@ -80,13 +81,30 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
     seeds = resolve_seeds(config, seed)
     _write_config(run_dir, config, seed, identity, seeds)
     source, train_set, _ = build_data(run_dir, config, seeds)
+    stopped = None
     if needs_training(config):
         family, net = build_network(config, source, seeds["model"])
-        train(family, net, train_set, dataclasses.replace(config.train, seed=seeds["model"]),
-              run_dir / "checkpoints", extra_hash=config.identity(), progress=progress)
+        train_config = dataclasses.replace(config.train, seed=seeds["model"])
+        if progress:  # what it costs, before it starts
+            flops = step_flops(family, net, train_set, config.train.batch_size)
+            print(describe_cost(flops, config.train.steps), flush=True)
+        ends = [None] if config.train.until is None else checkpoint_steps(config.train)
+        for end in ends:  # train.until: checkpoint by checkpoint, each measured before the next
+            train(family, net, train_set, train_config, run_dir / "checkpoints",
+                  extra_hash=config.identity(), progress=progress, stop_at=end)
+            if end is not None and _depth(measure_run(run_dir, progress=progress, tables=False),
+                                          end) >= config.train.until:
+                stopped = end
+                break
     measure_run(run_dir, progress=progress)
-    write_json(run_dir / "done.json", {"seconds": time.perf_counter() - began})
+    write_json(run_dir / "done.json", {"seconds": time.perf_counter() - began,
+                                       **({} if stopped is None else {"stopped_at": stopped})})
     return run_dir
+
+
+def _depth(records: dict, step: int) -> float:
+    """The excess copy fraction measured at `step`."""
+    return records[step]["scalars"]["excess_copy_fraction"]
 
 
 def load_run(run_dir):
@@ -99,11 +117,12 @@ def load_run(run_dir):
     return (config, seeds, *load_data(run_dir))
 
 
-def measure_run(run_dir, overrides=(), progress: bool = True,
-                force: bool = False) -> RunSummary:
+def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = False,
+                tables: bool = True):
     """Measure every checkpoint that has no measurements yet, then rebuild the tables and the
-    summary; works on old runs without retraining. `overrides` of measure.* keys (e.g.
-    measure.generations=20000) are saved in config.json and re-measure every checkpoint."""
+    summary (returned; `tables` False: only measure, and return {step: its record}); works on
+    old runs without retraining. `overrides` of measure.* keys (e.g. measure.generations=20000)
+    are saved in config.json and re-measure every checkpoint."""
     run_dir = Path(run_dir)
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
@@ -117,9 +136,11 @@ def measure_run(run_dir, overrides=(), progress: bool = True,
     steps = model.steps()
     if not steps:
         raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
+    records = {}
     for step in steps:
         stem = run_dir / "measurements" / f"step-{step:08d}"
         if stem.with_suffix(".json").exists() and not force and _current(stem):
+            records[step] = read_json(stem.with_suffix(".json"))
             continue
         if progress:
             print(f"measure: step {step} ({steps.index(step) + 1}/{len(steps)})", flush=True)
@@ -136,8 +157,10 @@ def measure_run(run_dir, overrides=(), progress: bool = True,
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(stem.with_suffix(".npz"), buffer.getvalue())
-        write_json(stem.with_suffix(".json"), {"step": step, "scalars": scalars, "blocks": rows,
-                                               "nn_hist": nn_hist})
+        records[step] = {"step": step, "scalars": scalars, "blocks": rows, "nn_hist": nn_hist}
+        write_json(stem.with_suffix(".json"), records[step])
+    if not tables:
+        return records
     return build_tables(run_dir, steps, static, config, seed, source, train_set, test_set)
 
 

@@ -50,9 +50,11 @@ A_MIN_REPRODUCED = 10
 
 def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Verdict:
     label = f"{typicality}, {time_rule}"
-    rule = (f"excess reproduced fraction (train - held-out), most minus least typical fifth by "
-            f"{typicality}, at the {time_rule} checkpoint; not measurable with fewer than "
-            f"{A_MIN_REPRODUCED} strings reproduced by then")
+    rule = (f"excess reproduced fraction (train - held-out), most minus least typical fifth "
+            f"(or distinct value) by {typicality}, at the {time_rule} checkpoint; not measurable "
+            "before memorisation beyond the held-out control has begun (the excess reproduced "
+            "fraction at the last checkpoint, its 95 % interval above 0) or with fewer than "
+            f"{A_MIN_REPRODUCED} strings reproduced by the checkpoint")
     if np.isnan(static["train"][typicality]).all():
         return Verdict.make(NOT_MEASURABLE, measured=f"{label}: not available (needs a grammar)",
                             rule=rule)
@@ -63,6 +65,14 @@ def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Ver
     if not np.isfinite(taus["train"]).any():
         return Verdict.make(NOT_MEASURABLE, measured=f"{label}: no training string reproduced",
                             rule=rule)
+    begun = measure.excess_reproduced(taus["train"], taus["test"], steps)
+    if not begun["low"] > 0:
+        return Verdict.make(NOT_MEASURABLE, measured=f"{label}: no memorisation beyond the "
+                            f"held-out control by the last checkpoint (step {steps[-1]}): excess "
+                            "reproduced fraction "
+                            f"{format_interval(begun['last'], begun['low'], begun['high'])}, not "
+                            "above 0; which strings are memorised first is not asked yet",
+                            rule=rule)
     out = measure.excess_contrast(taus["train"], static["train"][typicality], taus["test"],
                                   static["test"][typicality], steps, seed=seed,
                                   time_rule=time_rule, n_boot=n_boot)
@@ -70,15 +80,19 @@ def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Ver
     if reproduced < A_MIN_REPRODUCED:
         return Verdict.make(NOT_MEASURABLE, measured=f"{label}: {reproduced} training and "
                             f"held-out strings reproduced by step {out['step']}, too few to "
-                            f"rank fifths (at least {A_MIN_REPRODUCED}; the contrast would be "
+                            f"rank groups (at least {A_MIN_REPRODUCED}; the contrast would be "
                             f"{format_interval(out['contrast'], out['low'], out['high'])})",
                             rule=rule, step=out["step"])
     top = len(out["excess"]) - 1
+    group = "group" if out["by_value"] else "fifth"
+    at = list(steps).index(out["step"])
     text = (f"{label}: contrast {format_interval(out['contrast'], out['low'], out['high'])} "
-            f"at step {out['step']} (most typical fifth: train {out['train'][top]:.3f}, held-out "
-            f"{out['test'][top]:.3f}; least: train {out['train'][0]:.3f}, held-out "
-            f"{out['test'][0]:.3f})")
-    return Verdict.of(out["contrast"], out["low"], out["high"], text, rule, step=out["step"])
+            f"at step {out['step']} (most typical {group}: train {out['train'][top]:.3f}, "
+            f"held-out {out['test'][top]:.3f}; least: train {out['train'][0]:.3f}, held-out "
+            f"{out['test'][0]:.3f}; excess reproduced there {begun['curve'][at]:+.3f}, at the "
+            f"last checkpoint {begun['last']:+.3f})")
+    return Verdict.of(out["contrast"], out["low"], out["high"], text, rule, step=out["step"],
+                      excess_reproduced=begun["curve"][at])
 
 
 def finding_a(run) -> Verdict:
@@ -86,11 +100,27 @@ def finding_a(run) -> Verdict:
     taus, static, steps, config, seed = run.taus, run.static, run.steps, run.config, run.seed
     primary = (config.a_typicality, config.a_time)
     out = _a_one(taus, static, steps, *primary, seed)
+    out = _with_depth(out, run)
     variants = [(t, r) for t in TYPICALITIES
                 for r in measure.TIME_RULES if (t, r) != primary]
     secondary = [_a_one(taus, static, steps, t, r, seed, n_boot=300).to_dict()
                  for t, r in variants if np.ptp(static["train"][t]) > 0]
     return dataclasses.replace(out, details={**out.details, "secondary": secondary})
+
+
+def _with_depth(found: Verdict, run) -> Verdict:
+    """The verdict with how deep memorisation was at the checkpoint its statistic uses: the
+    excess reproduced fraction (training minus held-out strings reproduced by then) and the
+    excess copy fraction (generations that copy a training string, beyond chance)."""
+    step = found.details.get("step")
+    if step is None or step not in run.steps or not run.records:
+        return found
+    at = list(run.steps).index(step)
+    depth = {"excess_copies": run.records[at]["scalars"].get("excess_copy_fraction")}
+    if "excess_reproduced" not in found.details and run.taus:
+        depth["excess_reproduced"] = measure.excess_reproduced(
+            run.taus["train"], run.taus["test"], run.steps)["curve"][at]
+    return dataclasses.replace(found, details={**found.details, **depth})
 
 
 # D's windows that start at a learning time: the block size k whose tau_k opens them (None: L)
@@ -135,7 +165,12 @@ def _d_window(run):
 
 
 def finding_d(run) -> Verdict:
-    """Finding D from the per-checkpoint measurement records (scalars and block rows)."""
+    """Finding D from the per-checkpoint measurement records (scalars and block rows), with the
+    depth of memorisation at its checkpoint."""
+    return _with_depth(_finding_d(run), run)
+
+
+def _finding_d(run) -> Verdict:
     records, config = run.records, run.config
     blocks = [[row for row in r["blocks"] if row["unit"] == "block"] for r in records]
     sizes = sorted({row["size"] for row in blocks[0]})

@@ -15,15 +15,15 @@ from slopscope.experiments.run.measured_models import NetworkModel
 
 
 @pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4", "e5", "e2-prototypical", "e5-slop",
-                                  "words", "e2-gpu", "e4-gpu", "w5"])
+                                  "words", "e2-gpu", "e4-gpu", "w5", "w2", "paper", "paper-cpu"])
 def test_every_preset_loads_and_round_trips(name):
     config = load_config(name)
-    assert config.name.startswith(name[:2]) or config.name == "words"
+    assert config.name.startswith(name[:2]) or config.name in ("words", "paper", "paper-cpu")
     again = config_from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.hash() == config.hash()
     assert preset_names() == ["counterfactual", "demo", "e1", "e1-gpu", "e2", "e2-gpu", "e3",
-                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "regime", "regime-unet",
-                              "w2", "w3", "w4", "w5", "words"]
+                              "e3-gpu", "e4", "e4-gpu", "e5", "e5-gpu", "paper", "paper-cpu",
+                              "regime", "regime-unet", "w2", "w3", "w4", "w5", "words"]
 
 
 def test_the_unet_regime_study_differs_from_the_transformer_one_only_in_the_denoiser():

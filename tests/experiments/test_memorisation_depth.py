@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from slopscope import app
 from slopscope.errors import SlopscopeError
 from slopscope.experiments import load_config
 from slopscope.experiments.calibration.calibrate import learning_overrides, planted_onset
@@ -29,6 +30,9 @@ def test_a_learner_that_copies_its_typical_fifth_late_holds_after_the_onset(tmp_
     assert a.details["excess_reproduced"] > 0 and a.details["excess_copies"] > 0.05
     halfway = next(s for s in a.details["secondary"] if s["measured"].startswith("t1, halfway"))
     assert halfway["step"] < 20000 and halfway["verdict"] == "not shown"
+    page = app.run_report(run_dir).read_text()  # the report says where the run sits
+    assert "tau*_3 = " in page and "window tau_mem / tau*_L" in page
+    assert f"A at step {a.details['step']}: training strings reproduced beyond" in page
 
 
 TINY = ["train.steps=400", "measure.generations=300", "measure.likelihood=false"]

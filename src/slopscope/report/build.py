@@ -12,7 +12,12 @@ import numpy as np
 from slopscope.errors import SlopscopeError
 from slopscope.report import plots
 from slopscope.report.html import escape, figure_html, page, table, verdict_class
-from slopscope.report.sections import calibration_section, data_section, examples_section
+from slopscope.report.sections import (
+    calibration_section,
+    data_section,
+    examples_section,
+    regime_section,
+)
 from slopscope.saved_config import read_saved_config
 from slopscope.store import (
     atomic_write_text,
@@ -79,6 +84,7 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
         f"<p>{escape(saved.description)}</p>",
         data_section(run_dir, summary.source),
         f"<h2>Findings</h2>\n{found}",
+        regime_section(summary),
         calibration_section(calibration, saved.name),
         f"<h2>Figures</h2>\n{body}",
         examples_section({k: np.asarray(v).tolist() for k, v in examples.items()}),

@@ -5,6 +5,7 @@ calibration of the verdicts. Each reads what the run directory (or a calibration
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 from slopscope.data_info import read_data_info
@@ -143,3 +144,36 @@ def _reading(name: str, rates: dict) -> str | None:
     else:
         parts.append(f"a planted effect is detected in {_share(power, spec='.0%')} of runs")
     return f"{name}: " + "; ".join(parts) + "."
+
+
+def regime_section(summary) -> str:
+    """Where the run sits: when each level of the grammar was learned above chance (tau*_k),
+    when copying began (tau_mem), their ratio (the window), and how deep memorisation was at the
+    checkpoint each finding's statistic uses. Empty for token data."""
+    learned = summary.tau_learned
+    if not learned:
+        return ""
+    top, tau_mem = learned[max(learned)], summary.tau_mem
+    times = ", ".join(f"tau*_{k} = {format_step(v)}" for k, v in sorted(learned.items()))
+    if top is not None and math.isfinite(top) and tau_mem is not None:
+        ratio = (f"{tau_mem / top:.2g}" if math.isfinite(tau_mem)
+                 else "open: copying had not begun by the last checkpoint")
+    else:
+        ratio = "none: the whole grammar was not learned"
+    depths = []
+    for name, found in summary.findings.items():
+        details = found.details
+        if details.get("step") is None or "excess_copies" not in details:
+            continue
+        reproduced = details.get("excess_reproduced")
+        beyond = ("" if reproduced is None else
+                  f"training strings reproduced beyond the held-out ones {reproduced:+.3f}, ")
+        depths.append(f"{name} at step {details['step']}: {beyond}generations copying beyond "
+                      f"chance {details['excess_copies']:+.3f}")
+    depth = ("<p>Memorisation depth where each finding is judged: "
+             + "; ".join(html.escape(d) for d in depths) + ".</p>") if depths else ""
+    return ("<h2>Regime</h2><p>The grammar's levels learned above chance (block size k learned "
+            f"half the way from chance): {html.escape(times)}; copying begins (generations copy "
+            f"training strings beyond chance as often as the copy gate) at tau_mem = "
+            f"{format_step(tau_mem)}; window tau_mem / tau*_L: "
+            f"{html.escape(ratio)}.</p>{depth}")

@@ -105,8 +105,8 @@ def test_the_registry_names_rules_that_exist_and_verdicts_round_trip():
 # registry) are not imports
 ROOMS = ("errors", "rows", "toml_text", "cli_options", "threads", "store", "grammar", "measure",
          "tokendata", "diffusion", "models", "train", "train_cost", "verdicts", "data",
-         "checkpoints", "saved_config", "data_info", "summary", "export", "experiments", "report", "app",
-         "cli_grammar", "cli_tools", "cli", "__init__")
+         "checkpoints", "saved_config", "data_info", "summary", "export", "experiments", "report",
+         "app", "cli_grammar", "cli_tools", "cli", "__init__")
 EXPERIMENT_ROOMS = ("presets", "config", "verdicts", "run", "sweeps", "calibration", "studies",
                     "results")
 

@@ -26,7 +26,7 @@ hierarchical learner from `learned`, the planted onset at `memorisation`); `onse
 planted onset elsewhere: "first" (the first checkpoint, the default without a measured time),
 "early", "middle" or "late" (ONSET_POSITIONS: a quarter, half and 85 % of the way from the
 first to the last checkpoint in log step), or a step. Such a calibration is saved as
-<name>-onset-<position>.json.
+<name>-onset-<position>.json (and one of some arms only as <name>...-arms-<arm>-<arm>.json).
 
 A sweep's `model.*` keys (its base overrides and grid) are not passed to the oracle, which
 replaces the model; the grid values still reach the sweep rules.
@@ -217,6 +217,8 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
         config = load_config(source)
         start = planted_onset(config, checkpoint_steps(config.train), onset)
         name += "" if onset is None else f"-onset-{onset}"
+    if only_arms:  # a partial table never replaces the full one a report shows
+        name += "-arms-" + "-".join(scope_arms)
     out_dir = execution.runs_dir / "calibration" / name
     jobs, base = [], None
     for arm in scope_arms:

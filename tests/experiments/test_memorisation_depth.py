@@ -75,3 +75,16 @@ def test_calibration_controls_take_the_runs_measured_times():
         load_config("w2", ["controls.learned=[300, 200]"])
     # not part of a run's identity: the same runs, calibrated at another timing
     assert load_config("w2", ["controls.memorisation=100"]).hash() == config.hash()
+
+
+def test_a_calibration_of_some_arms_is_saved_apart(tmp_path):
+    from slopscope.experiments.calibration.calibrate import calibrate
+    from slopscope.experiments.sweeps.executors import Execution
+
+    table = calibrate("demo", runs=1, execution=Execution(tmp_path, workers=1),
+                      report=lambda _: None, only_arms=("planted", "uniform"), onset="late")
+    assert set(table["verdicts"]["A"]) == {"power", "uniform_holds"}
+    assert (tmp_path / "calibration" / "demo-onset-late-arms-planted-uniform.json").exists()
+    assert not (tmp_path / "calibration" / "demo.json").exists()
+    with pytest.raises(SlopscopeError, match="arm 'copies'; allowed: null, planted"):
+        calibrate("demo", runs=1, execution=Execution(tmp_path), only_arms=("copies",))

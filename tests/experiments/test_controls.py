@@ -146,16 +146,23 @@ def test_a_run_judged_under_an_older_rule_is_judged_again_from_its_measurements(
 
 
 def test_calibration_of_run_verdicts_on_nulls_and_planted_memorisers(tmp_path):
-    """Null (the perfect generaliser, on a fat-tailed grammar where it reproduces many strings):
-    A and D hold at no more than the nominal rate. Planted typical memorisation (0.3) is detected
-    in >= 80 % of seeds; planted atypical memorisation never reads as A."""
+    """Nulls on a fat-tailed grammar where the generaliser reproduces many strings: D on the
+    perfect generaliser, A on the memoriser of every string (`uniform`, A's null arm) hold at no
+    more than the nominal rate. There A's uniform null leans to "reversed", never to "holds":
+    typical strings are reproduced by the generaliser in both splits, so copies of them add no
+    excess and copies of atypical ones do (saturation; docs/verdicts.md). Planted typical
+    memorisation (0.3) is detected in >= 80 % of seeds on a uniform grammar; planted atypical
+    memorisation never reads as A."""
     fat = _config_file(tmp_path, "e3", SMALL, "small-fat")
     table = calibrate(str(fat), runs=30, execution=Execution(tmp_path / "runs"),
                       report=lambda _: None)
     for name in ("A", "D"):
-        assert table["verdicts"][name]["false_positive_rate"]["hits"] <= 3  # 2.5 % of 30: P < 1 %
-    coverage = table["verdicts"]["A"]["null_coverage"]  # of the pipeline's own intervals
+        null = table["verdicts"][name][BY_NAME[name].null_label]
+        assert null["hits"] <= 3  # 2.5 % of 30: P < 1 %
+    coverage = table["verdicts"]["D"]["null_coverage"]  # of the pipeline's own intervals
     assert coverage["n"] >= 20 and coverage["rate"] >= 0.85
+    uniform_null = [s for s, _, _ in table["statistics"]["A"]["uniform"] if s is not None]
+    assert len(uniform_null) >= 20 and sum(uniform_null) / len(uniform_null) < 0
     uniform = _config_file(tmp_path, "e2", SMALL, "small-uniform")
     table = calibrate(str(uniform), runs=20, execution=Execution(tmp_path / "runs"),
                       report=lambda _: None)

@@ -151,7 +151,7 @@ def test_the_report_shows_the_calibration_saved_next_to_the_run(oracle_run, tmp_
     name = json.loads((copy / "config.json").read_text())["config"]["name"]
     (runs / "calibration").mkdir()
     (runs / "calibration" / f"{name}.json").write_text(json.dumps(
-        {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"false_positive_rate": rate,
+        {"replicates": 20, "memorize": 0.3, "verdicts": {"A": {"uniform_holds": rate,
                                                                 "power": rate}}}))
     page = html.unescape(app.run_report(copy, force=True).read_text())
     assert "20 replicates per arm" in page and "0.100 [0.030, 0.300] (2/20)" in page

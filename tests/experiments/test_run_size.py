@@ -11,8 +11,10 @@ from slopscope.experiments.config.schema import ExperimentConfig, build, preset_
 def test_the_presets_fit_in_a_few_gigabytes_and_the_estimate_is_cheap():
     for name in preset_names():
         config = build(ExperimentConfig, read_toml(name))
-        check_run_size(config, available=2 * 2**30)
-        limit = (1 if name.endswith("-gpu") else 0.1) * 2**30  # paper scale: under 1 GiB
+        # the authors' own experiment (a 5.4e8-parameter U-Net): about 9 GB, for a GPU machine
+        check_run_size(config, available=(16 if name == "paper" else 2) * 2**30)
+        limit = (10 if name == "paper" else 1 if name.endswith("-gpu") else 0.1) * 2**30
+        assert name != "paper" or sum(estimate_run_size(config).values()) > 8 * 2**30
         assert sum(estimate_run_size(config).values()) < limit, name
     huge = build(ExperimentConfig, {"grammar": {"L": 19}, "model": {"backbone": "unet"}})
     assert sum(estimate_run_size(huge).values()) > 10**12  # exact ints, no allocation

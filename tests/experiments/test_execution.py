@@ -42,7 +42,7 @@ def test_an_execution_refuses_an_unknown_executor_or_another_executors_option():
 
 def test_run_through_local_workers_gives_the_runs_it_gives_in_process(tmp_path):
     here = list(app.run("demo", ORACLE, Execution(tmp_path / "here"), progress=False))
-    there = list(app.run("demo", ORACLE, Execution(tmp_path / "there", workers=2),
+    there = list(app.run("demo", ORACLE, Execution(tmp_path / "there", workers=1),
                          progress=False))
     assert [d.run_dir.name for d in here] == [d.run_dir.name for d in there]
     assert len(here) == 2

@@ -172,3 +172,13 @@ def test_the_catalogue_lists_a_run_whose_summary_is_of_an_older_layout(oracle_ru
     (copy / "summary.json").write_text(json.dumps(old))
     (row,) = catalog(tmp_path)
     assert row["status"] == "re-measure" and row.get("train_reproduced") is None
+
+
+def test_the_report_says_when_the_controls_cannot_judge_a_finding():
+    from slopscope.report.sections import _reading
+
+    never = {"rate": 0.0, "low": 0.0, "high": 0.07, "hits": 0, "n": 50, "measurable": 0}
+    text = _reading("A", {"uniform_holds": never, "power": never})
+    assert "cannot judge it at this size" in text and "(50 + 50)" in text
+    some = {**never, "measurable": 50}
+    assert "trustworthy" in _reading("A", {"uniform_holds": some, "power": some})

@@ -132,6 +132,10 @@ def _reading(name: str, rates: dict) -> str | None:
     fpr = rates.get(judged.null_label if judged else NULL.label)
     if fpr is None or power is None:
         return None
+    if fpr.get("measurable") == 0 and power.get("measurable") == 0:
+        return (f"{name}: its controls cannot judge it at this size: not measurable on every "
+                f"null and planted control ({fpr['n']} + {power['n']}), which memorise nothing "
+                "beyond the held-out control that the rule can see.")
     parts = []
     rate = _share(fpr, spec=".0%")
     if fpr["rate"] > 0.05:

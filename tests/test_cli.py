@@ -119,3 +119,11 @@ def test_overrides_may_follow_the_options(tmp_path):
     assert args.overrides == ["train.steps=5", "measure.generations=10"] and args.quiet
     assert main(["run", "demo", "--quiet", "--bogus"]) == 2  # still a usage error
     assert main(["runs", "train.steps=5"]) == 2  # a command without overrides takes none
+
+
+def test_version_is_one_line(capsys):
+    from slopscope import __version__
+    from slopscope.cli import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"slopscope {__version__}"

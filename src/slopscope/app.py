@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from slopscope import __version__ as VERSION  # noqa: F401 - the CLI's --version
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.presets import (
     preset_names,

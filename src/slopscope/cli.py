@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="slopscope",
         description="Measure which training samples a diffusion model memorizes, when and why.",
     )
+    parser.add_argument("--version", action="version", version=f"slopscope {app.VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     grammar_parser(sub)
     _run_parser(sub)

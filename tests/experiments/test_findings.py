@@ -238,3 +238,10 @@ def test_a_is_not_measurable_before_memorisation_beyond_the_control_begins():
     a = _finding_a({**taus, "train": copied}, _static(t_train, t_test), steps, FindingsConfig(),
                    seed=0)
     assert a["verdict"] == "holds" and a["step"] == 1000 and a["excess_reproduced"] > 0.05
+
+
+def test_d_names_its_significant_steps_in_prose():
+    d = _finding_d(_records([0.3, 0.1, 0.4], [0.02, 0.5, 1e-6], [0.0, 0.01, 0.2]),
+                   FindingsConfig())
+    assert "over-production at steps 10, under-production at no step" in d["measured"]
+    assert "[" not in d["measured"].split("Holm p")[1]

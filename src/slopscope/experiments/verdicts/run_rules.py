@@ -164,6 +164,11 @@ def _d_window(run):
     return (lambda r: start <= r["step"] < tau_mem), why
 
 
+def _steps(steps: list) -> str:
+    """'steps 100, 200' or 'no step', for prose."""
+    return f"steps {', '.join(str(int(s)) for s in steps)}" if steps else "no step"
+
+
 def finding_d(run) -> Verdict:
     """Finding D from the per-checkpoint measurement records (scalars and block rows), with the
     depth of memorisation at its checkpoint."""
@@ -204,9 +209,9 @@ def _finding_d(run) -> Verdict:
     text = (f"excess slope {format_interval(row['excess_slope'], low, high)} "
             f"(simultaneous over the window) at step {step} (model {row['slope']:.3f}, "
             f"perfect generaliser {row['slope_null']:.3f}; Holm p {adjusted[best]:.3g} over "
-            f"{tested} checkpoints); Holm-significant over-production at steps "
-            f"{[s for s, r in rejected if r['excess_slope'] > 0]}, under-production at steps "
-            f"{[s for s, r in rejected if r['excess_slope'] < 0]}")
+            f"{tested} checkpoints); Holm-significant over-production at "
+            f"{_steps([s for s, r in rejected if r['excess_slope'] > 0])}, under-production at "
+            f"{_steps([s for s, r in rejected if r['excess_slope'] < 0])}")
     slopes = [r["excess_slope"] for _, r in window if np.isfinite(r["excess_slope"])]
     return Verdict.make(
         result, row["excess_slope"], low, high, text, rule, step=int(step),

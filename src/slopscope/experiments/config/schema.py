@@ -7,12 +7,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import types
-import typing
 from dataclasses import dataclass, field
 
 from slopscope.diffusion import FAMILIES, family_options, sampler_options
 from slopscope.errors import MAX_SEED, SlopscopeError, check_int, check_name
+from slopscope.experiments.config.findings import FindingsConfig
 from slopscope.experiments.config.migration import migrate
 from slopscope.experiments.config.run_size import check_run_size
 from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
@@ -21,11 +20,11 @@ from slopscope.experiments.config.text import (  # noqa: F401 - re-exported
     preset_names,
     read_toml,
 )
+from slopscope.experiments.config.typed import build
 from slopscope.grammar.rules import check_sizes, resolve_zipf_levels
 from slopscope.models import measured_model_named
 from slopscope.tokendata import FORMATS, TOKENIZERS
 from slopscope.train import TrainConfig
-from slopscope.verdicts import findings, settings_keys
 
 
 @dataclass(frozen=True)
@@ -136,69 +135,6 @@ class ControlsConfig:
             check_int("memorisation", self.memorisation, minimum=1)
 
 
-class FindingsConfig:
-    """The verdict settings, fixed in advance; like the measure settings they are not part of a
-    run's identity. Flat `findings.*` keys, each owned by one registered finding (its
-    `Finding.settings` dataclass in slopscope.verdicts): read as `config.findings.a_time`."""
-
-    def __init__(self, **values):
-        owner = {key: found for found in findings() for key in settings_keys(found)}
-        for key in values:
-            if key not in owner:
-                raise SlopscopeError(f"unknown key 'findings.{key}'; allowed: "
-                                     f"{', '.join(owner)}")
-        self._parts = {}
-        for found in findings():
-            if found.settings is not None:
-                mine = {k: v for k, v in values.items() if owner[k] is found}
-                self._parts[found.name] = found.settings(**mine)
-
-    @classmethod
-    def from_table(cls, data, path: str = "findings") -> FindingsConfig:
-        """From a TOML table, with the one-line errors of `build` (types, unknown keys)."""
-        if not isinstance(data, dict):
-            raise SlopscopeError(f"'{path}' = {data!r} has the wrong type; allowed: a table")
-        owner = {key: found for found in findings() for key in settings_keys(found)}
-        for key in data:
-            if key not in owner:
-                raise SlopscopeError(f"unknown key '{path}.{key}'; allowed: {', '.join(owner)}")
-        parts = {found.name: build(found.settings, {k: v for k, v in data.items()
-                                                    if owner[k] is found}, path)
-                 for found in findings() if found.settings is not None}
-        out = cls.__new__(cls)
-        out._parts = parts
-        return out
-
-    def __getattr__(self, key):
-        for part in self.__dict__.get("_parts", {}).values():
-            if key in {f.name for f in dataclasses.fields(part)}:
-                return getattr(part, key)
-        raise AttributeError(key)
-
-    def parts(self) -> list:
-        """Each finding's settings object."""
-        return list(self._parts.values())
-
-    def to_dict(self) -> dict:
-        out = {}
-        for part in self._parts.values():
-            values = dataclasses.asdict(part)
-            for key in getattr(part, "OMITTED_WHEN_DEFAULT", ()):
-                if values[key] == getattr(type(part), key):
-                    del values[key]
-            out.update(values)
-        return out
-
-    def __eq__(self, other):
-        return isinstance(other, FindingsConfig) and self._parts == other._parts
-
-    def __hash__(self):
-        return hash(tuple(self._parts.items()))
-
-    def __repr__(self):
-        return f"FindingsConfig({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
-
-
 @dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "experiment"
@@ -233,65 +169,6 @@ class ExperimentConfig:
         """Identity of a run, hashed."""
         text = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-# ---- building typed sections from plain data ----------------------------------------------------
-
-
-def _type_ok(value, annotation) -> bool:
-    origin = typing.get_origin(annotation)
-    if annotation is typing.Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
-    if annotation is type(None):
-        return value is None
-    if origin is list:
-        (item,) = typing.get_args(annotation)
-        return isinstance(value, list) and all(_type_ok(x, item) for x in value)
-    if origin is dict or annotation is dict:
-        return isinstance(value, dict)
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, annotation)
-
-
-def _describe(annotation) -> str:
-    text = str(annotation).replace("typing.", "")
-    return text.replace("<class '", "").replace("'>", "")
-
-
-def build(cls, data, path: str = ""):
-    """An instance of dataclass `cls` from a dict, with one-line errors for unknown keys, wrong
-    types and invalid values (the key's dotted path is named)."""
-    if not isinstance(data, dict):
-        raise SlopscopeError(
-            f"'{path or 'config'}' = {data!r} has the wrong type; allowed: a table"
-        )
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = {}
-    for key, value in data.items():
-        where = f"{path}.{key}" if path else key
-        if key not in names:
-            raise SlopscopeError(f"unknown key '{where}'; allowed: {', '.join(names)}")
-        annotation = hints[key]
-        if hasattr(annotation, "from_table"):  # a section of its own making (findings)
-            kwargs[key] = annotation.from_table(value, where)
-            continue
-        if dataclasses.is_dataclass(annotation):
-            kwargs[key] = build(annotation, value, where)
-            continue
-        if not _type_ok(value, annotation):
-            raise SlopscopeError(f"'{where}' = {value!r} has the wrong type; allowed: "
-                                 f"{_describe(annotation)}")
-        kwargs[key] = float(value) if annotation is float else value
-    try:
-        return cls(**kwargs)
-    except SlopscopeError as exc:
-        raise SlopscopeError(f"{path or 'config'}: {exc}") from None
 
 
 def _check_options(where: str, options: dict, allowed: list[str]) -> None:

@@ -59,10 +59,10 @@ def test_excess_reproduced_by_hand():
 
 
 def test_a_score_with_few_values_is_grouped_by_value():
-    groups, count = score_groups(np.array([-3.0, -1.0, -3.0, -2.0, -1.0]), 5)
-    assert count == 3 and groups.tolist() == [0, 2, 0, 1, 2]
-    groups, count = score_groups(np.arange(10.0), 5)  # many values: quintiles
-    assert count == 5 and groups.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    groups, count, by_value = score_groups(np.array([-3.0, -1.0, -3.0, -2.0, -1.0]), 5)
+    assert count == 3 and by_value and groups.tolist() == [0, 2, 0, 1, 2]
+    groups, count, by_value = score_groups(np.arange(10.0), 5)  # many values: quintiles
+    assert count == 5 and not by_value and groups.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     # four root productions (T3 under a root-only tail): the most typical group is the most
     # probable production's strings, and every group has a figure (no nan)
     rng = np.random.default_rng(1)

@@ -61,15 +61,16 @@ def excess_reproduced(tau_train, tau_test, steps, level: float = 0.95) -> dict:
             "low": float(p - q - z * se), "high": float(p - q + z * se)}
 
 
-def score_groups(pooled: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
-    """(group of each string, number of groups): quantiles of the score (ties share a group), or,
-    when the score takes at most `groups` distinct values (T3 under a Zipf tail on the root's
-    productions only: one value per root production), one group per distinct value, in order."""
+def score_groups(pooled: np.ndarray, groups: int) -> tuple[np.ndarray, int, bool]:
+    """(group of each string, number of groups, whether grouped by value): quantiles of the
+    score (ties share a group), or, when the score takes at most `groups` distinct values (T3
+    under a Zipf tail on the root's productions only: one value per root production), one group
+    per distinct value, in order."""
     values, inverse = np.unique(pooled, return_inverse=True)
     if values.shape[0] <= groups:
-        return inverse.astype(int), int(values.shape[0])
+        return inverse.astype(int), int(values.shape[0]), True
     group = np.minimum(((ranks(pooled) - 0.5) / pooled.shape[0] * groups).astype(int), groups - 1)
-    return group, groups
+    return group, groups, False
 
 
 def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: int,
@@ -92,8 +93,7 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
     if i_train.shape[0] + i_test.shape[0] != pooled.shape[0] or min(i_train.size,
                                                                      i_test.size) < 1:
         raise SlopscopeError("excess_contrast needs a time and a score per string of each split")
-    requested = groups
-    group, groups = score_groups(pooled, groups)
+    group, groups, by_value = score_groups(pooled, groups)
     g_train, g_test = group[:i_train.shape[0]], group[i_train.shape[0]:]
 
     def fractions(g, hit):
@@ -123,7 +123,7 @@ def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: i
     return {"contrast": float(contrast), "low": float(low), "high": float(high),
             "step": int(steps[at]), "time_rule": time_rule, "train": f_train.tolist(),
             "test": f_test.tolist(), "excess": (f_train - f_test).tolist(),
-            "by_value": np.unique(pooled).shape[0] <= requested,  # groups: distinct values
+            "by_value": by_value,
             "reproduced_train": int((i_train < k).sum())}
 
 

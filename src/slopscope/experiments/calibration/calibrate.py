@@ -210,13 +210,13 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
     if sweep and onset is not None:
         raise SlopscopeError(f"onset={onset!r} for the sweep {source}: a sweep's planted onsets "
                              "follow its finding's prediction; allowed: onset for run presets")
-    name = (read_sweep(source).get("name", Path(source).stem) if sweep
-            else load_config(source).name)
     start = None
-    if not sweep:
+    if sweep:
+        name = read_sweep(source).get("name", Path(source).stem)
+    else:
         config = load_config(source)
         start = planted_onset(config, checkpoint_steps(config.train), onset)
-        name += "" if onset is None else f"-onset-{onset}"
+        name = config.name + ("" if onset is None else f"-onset-{onset}")
     if only_arms:  # a partial table never replaces the full one a report shows
         name += "-arms-" + "-".join(scope_arms)
     out_dir = execution.runs_dir / "calibration" / name
@@ -258,7 +258,7 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
     summary = {"source": source, "replicates": runs, "memorize": memorize, "onset": start,
                "sweep": sweep, "verdicts": {}, "statistics": statistics,
                # the configuration calibrated (a report shows a calibration of its own only)
-               "config_hash": None if sweep else load_config(source).hash()}
+               "config_hash": None if sweep else config.hash()}
     for verdict_name, arms_seen in table.items():
         summary["verdicts"][verdict_name] = {arm_named(a).label: _rate(*hits) for a, hits in
                                              arms_seen.items()}

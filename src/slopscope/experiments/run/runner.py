@@ -50,7 +50,7 @@ from slopscope.saved_config import (
     write_saved_config,
 )
 from slopscope.store import atomic_write_bytes, read_json, save_array, write_json
-from slopscope.summary import read_summary
+from slopscope.summary import RunSummary, read_summary
 from slopscope.threads import threads_in_force
 from slopscope.train import checkpoint_steps, train
 from slopscope.train_cost import describe_cost, step_flops
@@ -89,11 +89,14 @@ def run_experiment(config: ExperimentConfig, seed: int, runs_dir="runs",
             flops = step_flops(family, net, train_set, config.train.batch_size)
             print(describe_cost(flops, config.train.steps), flush=True)
         ends = [None] if config.train.until is None else checkpoint_steps(config.train)
+        measurer = None
         for end in ends:  # train.until: checkpoint by checkpoint, each measured before the next
             train(family, net, train_set, train_config, run_dir / "checkpoints",
                   extra_hash=config.identity(), progress=progress, stop_at=end)
-            if end is not None and _depth(measure_run(run_dir, progress=progress, tables=False),
-                                          end) >= config.train.until:
+            if end is None:
+                continue
+            measurer = measurer or Measurer(run_dir, progress)
+            if _depth(measurer.measure(), end) >= config.train.until:
                 stopped = end
                 break
     measure_run(run_dir, progress=progress)
@@ -117,51 +120,78 @@ def load_run(run_dir):
     return (config, seeds, *load_data(run_dir))
 
 
-def measure_run(run_dir, overrides=(), progress: bool = True, force: bool = False,
-                tables: bool = True):
+def measure_run(run_dir, overrides=(), progress: bool = True,
+                force: bool = False) -> RunSummary:
     """Measure every checkpoint that has no measurements yet, then rebuild the tables and the
-    summary (returned; `tables` False: only measure, and return {step: its record}); works on
-    old runs without retraining. `overrides` of measure.* keys (e.g. measure.generations=20000)
-    are saved in config.json and re-measure every checkpoint."""
+    summary; works on old runs without retraining. `overrides` of measure.* keys (e.g.
+    measure.generations=20000) are saved in config.json and re-measure every checkpoint."""
     run_dir = Path(run_dir)
     if overrides:
         _update_measure_settings(run_dir, list(overrides))
         force = force or any(o.strip().startswith("measure.") for o in overrides)
     _record_threads(run_dir)
-    config, seeds, source, train_set, test_set = load_run(run_dir)
-    seed = seeds["run"]
-    fresh = source.reference(config.measure.generations, sampling_seed(seed, 0), test_set)
-    static = static_metrics(source, train_set, test_set, fresh)
-    model = measured_model(config, source, seeds, run_dir, train_set, static["train"]["t1"])
-    steps = model.steps()
-    if not steps:
-        raise SlopscopeError(f"{run_dir} has no checkpoints to measure")
-    records = {}
-    for step in steps:
-        stem = run_dir / "measurements" / f"step-{step:08d}"
-        if stem.with_suffix(".json").exists() and not force and _current(stem):
-            records[step] = read_json(stem.with_suffix(".json"))
-            continue
-        if progress:
-            print(f"measure: step {step} ({steps.index(step) + 1}/{len(steps)})", flush=True)
+    measurer = Measurer(run_dir, progress)
+    measurer.measure(force)
+    return measurer.tables()
+
+
+class Measurer:
+    """What measuring a run's checkpoints needs, prepared once (the run's data, the per-string
+    figures, the measured model): `measure` measures the checkpoints that exist and lack
+    measurements (train.until calls it after every checkpoint it trains), `tables` builds the
+    tables and summary.json."""
+
+    def __init__(self, run_dir, progress: bool = True):
+        self.run_dir, self.progress = Path(run_dir), progress
+        self.config, seeds, self.source, self.train_set, self.test_set = load_run(run_dir)
+        self.seed = seeds["run"]
+        fresh = self.source.reference(self.config.measure.generations,
+                                      sampling_seed(self.seed, 0), self.test_set)
+        self.static = static_metrics(self.source, self.train_set, self.test_set, fresh)
+        self.model = measured_model(self.config, self.source, seeds, run_dir, self.train_set,
+                                    self.static["train"]["t1"])
+        self.steps: list[int] = []
+
+    def measure(self, force: bool = False) -> dict:
+        """{step: its measurement record} of every checkpoint there is, measuring those
+        without one (all of them with `force`)."""
+        steps = self.steps = self.model.steps()
+        if not steps:
+            raise SlopscopeError(f"{self.run_dir} has no checkpoints to measure")
+        records = {}
+        for step in steps:
+            stem = self.run_dir / "measurements" / f"step-{step:08d}"
+            if stem.with_suffix(".json").exists() and not force and _current(stem):
+                records[step] = read_json(stem.with_suffix(".json"))
+                continue
+            if self.progress:
+                print(f"measure: step {step} ({steps.index(step) + 1}/{len(steps)})", flush=True)
+            records[step] = self._measure_step(step, stem)
+        return records
+
+    def _measure_step(self, step: int, stem: Path) -> dict:
+        """Generate at one checkpoint, measure, save the record (.json) and arrays (.npz)."""
+        config, source, model = self.config, self.source, self.model
+        seed = sampling_seed(self.seed, step)
         model.at(step)
-        generations = model.generate(config.measure.generations, sampling_seed(seed, step), step)
-        save_array(run_dir / "generations" / f"step-{step:08d}.npy", generations)
+        generations = model.generate(config.measure.generations, seed, step)
+        save_array(self.run_dir / "generations" / f"step-{step:08d}.npy", generations)
         scalars, counts, rows, nn_hist = checkpoint_metrics(
-            source, train_set, test_set, static, generations, sampling_seed(seed, step))
+            source, self.train_set, self.test_set, self.static, generations, seed)
         arrays = {f"count_{k}": v for k, v in counts.items()}
         if config.measure.likelihood:
-            for split, strings in (("train", train_set), ("test", test_set)):
-                nll = model.nll(strings, sampling_seed(seed, step), step)
-                arrays[f"nelbo_{split}"] = nll / source.d
+            for split, strings in (("train", self.train_set), ("test", self.test_set)):
+                arrays[f"nelbo_{split}"] = model.nll(strings, seed, step) / source.d
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(stem.with_suffix(".npz"), buffer.getvalue())
-        records[step] = {"step": step, "scalars": scalars, "blocks": rows, "nn_hist": nn_hist}
-        write_json(stem.with_suffix(".json"), records[step])
-    if not tables:
-        return records
-    return build_tables(run_dir, steps, static, config, seed, source, train_set, test_set)
+        record = {"step": step, "scalars": scalars, "blocks": rows, "nn_hist": nn_hist}
+        write_json(stem.with_suffix(".json"), record)
+        return record
+
+    def tables(self) -> RunSummary:
+        return build_tables(self.run_dir, self.steps, self.static, self.config, self.seed,
+                            self.source, self.train_set, self.test_set)
 
 
 def _current(stem: Path) -> bool:

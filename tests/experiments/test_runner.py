@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -147,11 +148,18 @@ def test_runs_lists_every_run_with_its_headline_figures(finished, tmp_path, caps
     assert main(["runs", "--runs-dir", str(tmp_path / "none")]) == 2
 
 
+# what a verdict cell says of its trust (report/trust.py), or that there is no verdict to trust
+TRUST = (r"\((trustworthy|not trustworthy|power|not calibrated|its controls cannot|"
+         r"descriptive|false positives)|^(secondary: )?not measurable|saturated, no order")
+
+
 def test_the_report_renders_in_headless_chromium_without_console_errors(finished):
     _, run_dir = finished
-    images, problems = render(run_dir / "report" / "report.html")
-    assert len(images) == 7 and all(done and width > 0 for done, width in images)
-    assert problems == []
+    shown = render(run_dir / "report" / "report.html")
+    assert len(shown.images) == 7 and all(done and width > 0 and caption
+                                            for done, width, caption in shown.images)
+    assert shown.problems == []
+    assert shown.verdicts and all(re.search(TRUST, cell) for cell in shown.verdicts)
 
 
 def test_a_report_folder_linked_elsewhere_is_replaced_not_written_through(finished, tmp_path):

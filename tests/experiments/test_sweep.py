@@ -126,9 +126,10 @@ def test_sweep_report_aggregates_seeds_with_intervals(tmp_path):
     again = pq.read_table(sweep_dir / "aggregate.parquet").to_pylist()
     assert [(r["point"], r["runs"], r["train_reproduced_mean"]) for r in again] == \
         [(r["point"], r["runs"], r["train_reproduced_mean"]) for r in rows]
-    images, problems = render(sweep_dir / "report.html")  # in a real headless browser
-    assert len(images) == 1 and all(done and width > 0 for done, width in images)
-    assert problems == []
+    shown = render(sweep_dir / "report.html")  # in a real headless browser
+    assert len(shown.images) == 1 and all(done and width > 0 and caption
+                                            for done, width, caption in shown.images)
+    assert shown.problems == []
 
 
 @pytest.mark.parametrize("name, key, count", [("e1", "data.train", 15),

@@ -73,9 +73,10 @@ def test_the_report_decodes_tokens_and_marks_grammar_figures_not_available(token
     train = np.load(run_dir / "train.npy")
     typical = "".join(vocab[i] for i in train[0])
     assert typical in page or any("".join(vocab[i] for i in row) in page for row in train)
-    images, problems = render(run_dir / "report" / "report.html")
-    assert len(images) == 6 and all(done and width > 0 for done, width in images)
-    assert problems == []
+    shown = render(run_dir / "report" / "report.html")
+    assert len(shown.images) == 6 and all(done and width > 0 and caption
+                                            for done, width, caption in shown.images)
+    assert shown.problems == []
 
 
 def test_measure_again_with_more_generations(token_run):

@@ -9,35 +9,39 @@ from pathlib import Path
 
 import numpy as np
 
+from slopscope.data_info import read_data_info
 from slopscope.errors import SlopscopeError
 from slopscope.report import plots
-from slopscope.report.html import escape, figure_html, page, table, verdict_class
+from slopscope.report.html import escape, figure_html, page, table
 from slopscope.report.sections import (
     calibration_section,
     data_section,
     examples_section,
     regime_section,
 )
+from slopscope.report.trust import verdict_cell
 from slopscope.saved_config import read_saved_config
 from slopscope.store import (
     atomic_write_text,
     read_columns,
+    read_json,
 )
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
 from slopscope.verdicts import findings as registered
 
 
-def findings(summary: RunSummary) -> list[dict]:
-    """Rows (finding, measured, verdict) for every registered finding, displayed from
+def findings(summary: RunSummary, calibration: dict | None = None) -> list[dict]:
+    """Rows (finding, measured, verdict, css) for every registered finding, displayed from
     summary.json (the rules live in slopscope.experiments.verdicts): run findings with their
-    secondary variants, sweep findings with the sweep that judges them."""
+    secondary variants, sweep findings with the sweep that judges them. Each verdict cell says
+    how far it can be trusted (report.trust), from `calibration`: {verdict name: rates}."""
     rows = []
     for found in registered():
         if found.judges_sweeps:
             rows.append({"finding": found.title,
                          "measured": f"needs a sweep: slopscope sweep {found.sweep_preset}",
-                         "verdict": "not measurable in one run"})
+                         "verdict": "not measurable in one run", "css": "not"})
             continue
         if found.name not in summary.findings:
             continue
@@ -47,10 +51,16 @@ def findings(summary: RunSummary) -> list[dict]:
             measured = f"{answer.measured} (rule: {answer.rule})"
         else:
             measured = answer.measured
+        verdict, css = verdict_cell(found.name, answer.verdict,
+                                    (calibration or {}).get(found.name),
+                                    saturated=answer.details.get("saturated", False))
         rows.append({"finding": found.title + (" (primary)" if secondary is not None else ""),
-                     "measured": measured, "verdict": answer.verdict})
-        rows += [{"finding": f"{found.name} (secondary)", "measured": s["measured"],
-                  "verdict": f"secondary: {s['verdict']}"} for s in secondary or []]
+                     "measured": measured, "verdict": verdict, "css": css})
+        for s in secondary or []:
+            verdict, css = verdict_cell(found.name, s["verdict"], None, secondary=True,
+                                        saturated=s.get("saturated", False))
+            rows.append({"finding": f"{found.name} (secondary)", "measured": s["measured"],
+                         "verdict": verdict, "css": css})
     return rows
 
 
@@ -73,12 +83,15 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     if out_dir.is_symlink():  # never written through a link to elsewhere: a folder of its own
         out_dir.unlink()
     tables = functools.cache(lambda name: read_columns(run_dir / "tables" / f"{name}.parquet"))
-    body = "\n".join(figure_html(fig, name, out_dir)
-                     for name, fig in plots.run_figures(tables, summary))
-    rows = findings(summary)
+    heldout = read_data_info(run_dir).figures.get("test", 0)
+    body = "\n".join(figure_html(fig, name, out_dir, caption)
+                     for name, fig, caption in plots.run_figures(tables, summary, heldout))
+    rates = read_json(calibration)["verdicts"] if calibration and Path(calibration).exists() \
+        else None
+    rows = findings(summary, rates)
     found = table([(r["finding"], r["measured"], r["verdict"]) for r in rows],
-                  ("finding", "measured (95 % bootstrap intervals)", "verdict"),
-                  [verdict_class(r["verdict"]) for r in rows])
+                  ("finding", "measured (95 % bootstrap intervals)", "verdict (trust)"),
+                  [r["css"] for r in rows])
     examples = tables("examples")
     content = "\n".join([
         f"<p>{escape(saved.description)}</p>",

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from slopscope.report.html import figure_html, page, table, verdict_class
+from slopscope.report import captions
+from slopscope.report.html import figure_html, page, table
 from slopscope.report.plots import log_step_axis, plt
+from slopscope.report.trust import verdict_cell
 from slopscope.store import (
     atomic_write_text,
     read_columns,
     read_json,
 )
-from slopscope.verdicts import HELD_OUT_FREE_A, format_interval
+from slopscope.verdicts import HELD_OUT_FREE_A, NULL, PLANTED, format_interval
 
 NAMES = {"t1": "T1 (block typicality)", "t1_kgram": "T1 k-gram", "t3": "T3 (log p)"}
 
@@ -113,10 +115,14 @@ def build_counterfactual_report(sweep_dir, calibration: Path | None = None) -> P
     found = read_json(sweep_dir / "counterfactual.json")
     cf = read_columns(sweep_dir / "counterfactual.parquet")
     a = found["finding_a"]
+    arms = read_json(calibration)["arms"] if calibration and Path(calibration).exists() else {}
+    rates = {label: arms[arm] for arm, label in (("null", NULL.label), ("planted", PLANTED.label))
+             if arm in arms} or None
+    cell, css = verdict_cell(HELD_OUT_FREE_A.name, a["verdict"], rates)
     verdict = table([(HELD_OUT_FREE_A.title, f"{a['measured']} (rule: {a['rule']})",
-                      _calibration(calibration), a["verdict"])],
-                    ("finding", "measured", "calibration on oracle controls", "verdict"),
-                    [verdict_class(a["verdict"])])
+                      _calibration(calibration), cell)],
+                    ("finding", "measured", "calibration on oracle controls", "verdict (trust)"),
+                    [css])
     rho = table([(NAMES.get(name, name), _interval(c))
                  for name, c in found["correlations"].items()],
                 ("typicality", "Spearman with cf_area (95 % bootstrap)"))
@@ -128,10 +134,12 @@ def build_counterfactual_report(sweep_dir, calibration: Path | None = None) -> P
         "generated at that checkpoint; cf_area: its mean over the log-spaced checkpoints; "
         "cf_nelbo (in the table): NELBO per token, out minus in.</p>",
         f"<h2>Finding A, held-out free</h2>\n{verdict}\n{rho}",
-        figure_html(score_vs_typicality(cf, found), "counterfactual_typicality", sweep_dir),
+        figure_html(score_vs_typicality(cf, found), "counterfactual_typicality", sweep_dir,
+                    captions.COUNTERFACTUAL_TYPICALITY),
         "<h2>Membership inference with reference models (LiRA)</h2>", _lira_table(found),
         "<h2>Disjoint-halves agreement</h2>",
-        figure_html(agreement(found), "counterfactual_agreement", sweep_dir)])
+        figure_html(agreement(found), "counterfactual_agreement", sweep_dir,
+                    captions.COUNTERFACTUAL_AGREEMENT)])
     path = sweep_dir / "counterfactual.html"
     atomic_write_text(path, page(f"Counterfactual memorisation: {sweep_dir.name}", body))
     return path

@@ -13,7 +13,9 @@ from slopscope.store import atomic_write_bytes
 CSS = """body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 8px; }
 td.holds { color: #070; font-weight: bold; } td.not, td.reversed { color: #a50; }
-img { max-width: 100%; } pre { white-space: pre-wrap; font-size: 0.8em; }"""
+td.untrusted { color: #777; font-style: italic; }
+img { max-width: 100%; } figcaption { font-size: 0.85em; color: #444; max-width: 900px; }
+pre { white-space: pre-wrap; font-size: 0.8em; }"""
 
 
 def escape(value) -> str:
@@ -40,20 +42,16 @@ def format_step(value, missing: str = "not reached") -> str:
     return missing if value is None or not math.isfinite(value) else f"{value:.0f}"
 
 
-def verdict_class(verdict: str) -> str:
-    """holds -> 'holds'; not shown / not measurable -> 'not'; reversed -> 'reversed'."""
-    return verdict.split()[0].strip(":") if verdict else ""
-
-
 def page(title: str, body: str) -> str:
     return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{escape(title)}</title>\n<style>\n{CSS}\n</style></head><body>\n"
             f"<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
 
 
-def figure_html(fig, name: str, out_dir: Path) -> str:
-    """Save a matplotlib figure as PNG and SVG into out_dir; returns an <img> with the PNG
-    inlined (the page stands alone)."""
+def figure_html(fig, name: str, out_dir: Path, caption: str) -> str:
+    """Save a matplotlib figure as PNG and SVG into out_dir; returns a <figure>: an <img> with the
+    PNG inlined (the page stands alone) and the caption (what is plotted, the control, how to
+    read it)."""
     from slopscope.report.plots import plt
 
     png = io.BytesIO()
@@ -64,4 +62,5 @@ def figure_html(fig, name: str, out_dir: Path) -> str:
     atomic_write_bytes(out_dir / f"{name}.svg", svg.getvalue())
     plt.close(fig)
     data = base64.b64encode(png.getvalue()).decode()
-    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
+    return (f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib
 
+from slopscope.report import captions
 from slopscope.verdicts import format_interval
 
 matplotlib.use("Agg")
@@ -53,7 +54,7 @@ def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
     data, whose validity is not available) and, when measured, the share of novel generations
     valid at each block size k with its learning time tau_k and the onset of copying tau_mem
     marked (vertical lines; the window is between tau_L and tau_mem)."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
     ax.plot(steps, table["copy_fraction"], "o-", label="exact copies of training strings")
     ax.plot(steps, table["heldout_copy_fraction"], "s--", label="held-out strings generated")
     for level in range(1, L + 1):
@@ -72,7 +73,7 @@ def copies_and_validity(steps, table: dict, L: int, taus: dict | None = None,
                 ha="right", va="top")
     log_step_axis(ax)
     ax.set(xlabel="training step", ylabel="fraction of generations", ylim=(0, 1.02))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data
     ax.set_title("Exact copies and grammatical validity" if L else
                  "Exact copies (validity: not available without a grammar)")
     fig.tight_layout()
@@ -85,8 +86,12 @@ def learned_above_chance(steps, table: dict, L: int, taus: dict | None,
     checkpoint (`novel_learned_k<k>`: 0 = symbols paired at random, 1 = every block valid), with
     the half-way line, each tau*_k and tau_mem marked."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
+    lowest = -0.3
     for k in range(1, L + 1):
         color = plt.cm.viridis(k / (L + 1))
+        values = np.asarray(table[f"novel_learned_k{k}"], dtype=float)
+        if np.isfinite(values).any():
+            lowest = min(lowest, float(np.nanmin(values)) - 0.05)
         ax.plot(steps, table[f"novel_learned_k{k}"], "o-", ms=3, color=color,
                 label=f"block size {k}")
         _mark_step(ax, (taus or {}).get(k), f"tau*_{k}", color)
@@ -94,7 +99,7 @@ def learned_above_chance(steps, table: dict, L: int, taus: dict | None,
     ax.axhline(0.0, color="0.7", lw=0.6)
     _mark_step(ax, tau_mem, "tau_mem", "C3", lw=1.2, ls="-")
     log_step_axis(ax)
-    ax.set(xlabel="training step", ylabel="learned beyond chance", ylim=(-0.3, 1.05),
+    ax.set(xlabel="training step", ylabel="learned beyond chance", ylim=(lowest, 1.05),
            title="Novel generations: each block size learned beyond chance (dotted: half way)")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=7, loc="lower right")
@@ -132,7 +137,8 @@ def time_vs_typicality(tau_by_split: dict, t1_by_split: dict, rho_by_split: dict
                    alpha=0.4, color="grey", label="not yet (censored)")
         rho = rho_by_split[split]
         text = format_interval(rho["rho"], rho["low"], rho["high"], 2)
-        ax.set(yscale="log", xlabel="typicality T1", title=f"{split}: Spearman {text}")
+        side = "training strings" if split == "train" else "held-out strings"
+        ax.set(yscale="log", xlabel="typicality T1", title=f"{side}: Spearman {text}")
     axes[0].set_ylabel("first reproduction step")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -218,12 +224,20 @@ def sweep_points(labels, rows, numeric=None):
     return fig
 
 
+def reference_panel_differs(table: dict) -> bool:
+    """Whether membership inference with the grammar as reference model was measured and differs
+    from the plain one (it cannot when p_grammar is the same for every string)."""
+    ref = np.asarray(table.get("mia_ref_auc", [np.nan]), dtype=float)
+    return bool(np.isfinite(ref).any()) and not np.allclose(
+        ref, np.asarray(table["mia_auc"], dtype=float), equal_nan=True)
+
+
 def membership_inference(steps, table: dict):
     """Membership inference per checkpoint from the NELBO: AUC of training against held-out
     strings (DeLong 95 % band; 0.5 = no signal) and the true-positive rate at 1 % and 0.1 %
-    false positives; right: the same with the grammar as reference model (when there is one)."""
+    false positives; right: the same with the grammar as reference model (when it differs)."""
     variants = [("mia", "score: -NELBO")]
-    if np.isfinite(table.get("mia_ref_auc", [np.nan])).any():
+    if reference_panel_differs(table):
         variants.append(("mia_ref", "score: log p_model / p_grammar"))
     fig, axes = plt.subplots(1, len(variants), figsize=(4.8 * len(variants), 3.6), sharey=True,
                              squeeze=False)
@@ -243,9 +257,10 @@ def membership_inference(steps, table: dict):
     return fig
 
 
-def run_figures(tables, summary) -> list[tuple]:
-    """[(name, Figure)] of a run report. `tables(name)` gives the columns of
-    tables/<name>.parquet as arrays; `summary` is the run's RunSummary."""
+def run_figures(tables, summary, heldout: int) -> list[tuple]:
+    """[(name, Figure, caption)] of a run report. `tables(name)` gives the columns of
+    tables/<name>.parquet as arrays; `summary` is the run's RunSummary; `heldout` the number of
+    held-out strings."""
     checkpoints, times, typicality = tables("checkpoints"), tables("times"), tables("typicality")
     neighbours = tables("neighbours")
     steps = checkpoints["step"]
@@ -255,17 +270,24 @@ def run_figures(tables, summary) -> list[tuple]:
 
     rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
     at = neighbours["step"]
-    return [
-        ("copies_validity", copies_and_validity(steps, checkpoints, summary.levels,
-                                                summary.tau_levels, summary.tau_mem)),
-    ] + ([("learned_above_chance", learned_above_chance(
+    mia = np.isfinite(checkpoints.get("mia_auc", [np.nan])).any()
+    context = captions.RunContext(
+        levels=summary.levels or 0, heldout=heldout,
+        mia_reference_dropped=bool(mia) and np.isfinite(checkpoints.get(
+            "mia_ref_auc", [np.nan])).any() and not reference_panel_differs(checkpoints))
+    figures = [
+        ("copies_validity", lambda: copies_and_validity(
+            steps, checkpoints, summary.levels, summary.tau_levels, summary.tau_mem)),
+    ] + ([("learned_above_chance", lambda: learned_above_chance(
         steps, checkpoints, summary.levels, summary.tau_learned, summary.tau_mem))]
          if "novel_learned_k1" in checkpoints else []) + [
-        ("memorized_by_quintile", memorized_by_quintile(tables("quintiles"))),
-        ("time_vs_typicality", time_vs_typicality(by_split(times, "generation_time"),
-                                                  by_split(typicality, "t1"), rho, steps[-1])),
-        ("nearest_neighbours", nearest_neighbours(neighbours["fraction"][at == steps[-1]],
-                                                  neighbours["fraction"][at == -1], summary.d)),
-        ("blocks_over_training", blocks_over_training(tables("blocks"))),
-    ] + ([("membership_inference", membership_inference(steps, checkpoints))]
-         if np.isfinite(checkpoints.get("mia_auc", [np.nan])).any() else [])
+        ("memorized_by_quintile", lambda: memorized_by_quintile(tables("quintiles"))),
+        ("time_vs_typicality", lambda: time_vs_typicality(
+            by_split(times, "generation_time"), by_split(typicality, "t1"), rho, steps[-1])),
+        ("nearest_neighbours", lambda: nearest_neighbours(
+            neighbours["fraction"][at == steps[-1]], neighbours["fraction"][at == -1],
+            summary.d)),
+        ("blocks_over_training", lambda: blocks_over_training(tables("blocks"))),
+    ] + ([("membership_inference", lambda: membership_inference(steps, checkpoints))]
+         if mia else [])
+    return [(name, draw(), captions.RUN[name](context)) for name, draw in figures]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from slopscope.report import captions
 from slopscope.report.html import escape, figure_html, page, table
 from slopscope.report.plots import log_step_axis, plt
 from slopscope.store import atomic_write_text, read_json
@@ -66,7 +67,7 @@ def build_probe_report(run_dir) -> Path:
         "extraction time (negative: typical strings are extracted first).</p>",
         table(rows, ("setting", "training strings", "held-out strings", "excess",
                      "Spearman(T1, extraction time)")),
-        figure_html(extraction_curves(found), "extraction", out)])
+        figure_html(extraction_curves(found), "extraction", out, captions.EXTRACTION)])
     path = out / "probe.html"
     atomic_write_text(path, page(f"Extraction probes: {Path(run_dir).name}", body))
     return path

@@ -7,7 +7,7 @@ import math
 import re
 from pathlib import Path
 
-from slopscope.report import page_plots, plots
+from slopscope.report import captions, page_plots, plots
 from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
 
@@ -64,7 +64,8 @@ def _analysis(found: dict, runs: list, tau: str, figure: Path) -> list[str]:
                      + f" | {_time(p['times']['mem'])} | {_ratio(p['window'])} | {valid} | "
                      f"{copies} |")
     plotted = plots.save_png(page_plots.phase_diagram({**found, "runs": runs}, tau), figure)
-    return lines + ["", f"![phase diagram, {tau}]({plotted})", ""]
+    return lines + ["", f"![phase diagram, {tau}]({plotted})", "",
+                    f"*{captions.phase_diagram(tau)}*", ""]
 
 
 def build_regime(out="results/regime") -> Path:

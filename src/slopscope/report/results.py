@@ -6,7 +6,7 @@ import math
 import re
 from pathlib import Path
 
-from slopscope.report import page_plots, plots
+from slopscope.report import captions, page_plots, plots
 from slopscope.report.html import format_step
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import BY_NAME, PLANTED, arm_named, format_interval
@@ -139,7 +139,8 @@ def _figure_section(row: dict, spec, out: Path, several: bool) -> list[str]:
         lines += ["", f"At no {column} do most generations become valid before copying begins: "
                   "these settings leave no stopping window."]
     figure = plots.save_png(page_plots.times_against_value(data, spec), out / name)
-    return [*lines, "", f"![tau against {column}]({figure})"]
+    return [*lines, "", f"![tau against {column}]({figure})", "",
+            f"*{captions.times_against_value(spec.axis)}*"]
 
 
 def _wall_time(row) -> str:
@@ -206,7 +207,7 @@ def build_results(out="results") -> Path:
     if misses:
         lines += ["", "## What does not reproduce", "", *misses]
     figure = plots.save_png(page_plots.results_statistics(rows), out / "statistics.png")
-    lines += ["", f"![statistics with intervals]({figure})"]
+    lines += ["", f"![statistics with intervals]({figure})", "", f"*{captions.STATISTICS}*"]
     scaled = [(r, _figure_of(r)) for r in rows if _figure_of(r)]
     for row, spec in scaled:
         lines += _figure_section(row, spec, out, several=len(scaled) > 1)

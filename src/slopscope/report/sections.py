@@ -11,8 +11,9 @@ from pathlib import Path
 from slopscope.data_info import read_data_info
 from slopscope.report.html import format_step
 from slopscope.report.html import table as _table
+from slopscope.report.trust import MAX_FALSE_POSITIVES, MIN_POWER, null_and_power, unjudgeable
 from slopscope.store import read_json
-from slopscope.verdicts import BY_NAME, NULL, PLANTED, format_interval
+from slopscope.verdicts import format_interval
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -127,22 +128,20 @@ def _reading(name: str, rates: dict) -> str | None:
     calibration: the false-positive rate (trustworthy up to twice the nominal 2.5 %) and the
     power on the control with a true effect (little under 50 %), both point estimates shown
     with their Wilson intervals."""
-    judged = BY_NAME.get(name)
-    power = rates.get(judged.power_label if judged else PLANTED.label)
-    fpr = rates.get(judged.null_label if judged else NULL.label)
+    fpr, power = null_and_power(name, rates)
     if fpr is None or power is None:
         return None
-    if fpr.get("measurable") == 0 and power.get("measurable") == 0:
+    if unjudgeable(fpr, power):
         return (f"{name}: its controls cannot judge it at this size: not measurable on every "
                 f"null and planted control ({fpr['n']} + {power['n']}), which memorise nothing "
                 "beyond the held-out control that the rule can see.")
     parts = []
     rate = _share(fpr, spec=".0%")
-    if fpr["rate"] > 0.05:
+    if fpr["rate"] > MAX_FALSE_POSITIVES:
         parts.append(f"'holds' is not trustworthy (false positives {rate})")
     else:
         parts.append(f"'holds' is trustworthy (false positives {rate})")
-    if power["rate"] < 0.5:
+    if power["rate"] < MIN_POWER:
         parts.append(f"'not shown' says little: a planted effect is detected in only "
                      f"{_share(power, spec='.0%')} of runs")
     else:

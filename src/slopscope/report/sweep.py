@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from slopscope.report import page_plots, plots
-from slopscope.report.html import figure_html, page, table, verdict_class
+from slopscope.report import captions, page_plots, plots
+from slopscope.report.html import figure_html, page, table
 from slopscope.report.sections import calibration_section
+from slopscope.report.trust import verdict_cell
 from slopscope.store import atomic_write_text, read_json, read_table, sweep_name
 from slopscope.verdicts import BY_NAME, format_interval
 
@@ -58,7 +59,7 @@ def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path
     rows = read_aggregate(sweep_dir)
     labels = [r["label"] for r in rows]
     figure = figure_html(plots.sweep_points(labels, rows, _numeric_axis(rows)), "sweep",
-                         sweep_dir)
+                         sweep_dir, captions.SWEEP)
     grid = table([(r["label"], f"{r['runs']} ({r['failed']})",
                    *(_fmt(r[key]) for key, _ in COLUMNS)) for r in rows],
                  ("grid point", "runs (failed)", *(title for _, title in COLUMNS)))
@@ -66,14 +67,18 @@ def build_sweep_report(sweep_dir, calibration: Path | str | None = None) -> Path
     found = read_json(found_path) if found_path.exists() else {}
     figures = {key: BY_NAME[key].figure for key, f in found.items() if key in BY_NAME
                and BY_NAME[key].figure and f.get(BY_NAME[key].figure.detail)}
+    rates = read_json(calibration)["verdicts"] if calibration and Path(calibration).exists() \
+        else {}
+    cells = [verdict_cell(key, f["verdict"], rates.get(key)) for key, f in found.items()]
     findings = table([(BY_NAME[key].title if key in BY_NAME else key,
                        f"{f['measured']} (rule: {f['rule']})"
                        + (f"; {f[figures[key].detail]['measured']}" if key in figures else ""),
-                       f["verdict"]) for key, f in found.items()],
-                     ("finding", "measured (95 % intervals)", "verdict"),
-                     [verdict_class(f["verdict"]) for f in found.values()])
+                       cell[0]) for (key, f), cell in zip(found.items(), cells, strict=True)],
+                     ("finding", "measured (95 % intervals)", "verdict (trust)"),
+                     [css for _, css in cells])
     findings += "".join(figure_html(page_plots.times_against_value(found[key][spec.detail], spec),
-                                    f"{key.lower()}_{spec.detail}", sweep_dir)
+                                    f"{key.lower()}_{spec.detail}", sweep_dir,
+                                    captions.times_against_value(spec.axis))
                         for key, spec in figures.items())
     body = "\n".join([
         "<p>Means over seeds with 95 % t-intervals; tau is the median first-reproduction step "

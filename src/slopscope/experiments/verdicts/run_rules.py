@@ -46,6 +46,7 @@ NOT_MEASURABLE = "not measurable"
 # fewer, the fifths' reproduced fractions rest on a handful of strings and the bootstrap interval
 # collapses (fixed on the controls before any real run)
 A_MIN_REPRODUCED = 10
+SATURATED = 0.99  # both extreme groups reproduced at least this often: a saturated contrast
 
 
 def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Verdict:
@@ -91,8 +92,11 @@ def _a_one(taus, static, steps, typicality, time_rule, seed, n_boot=1000) -> Ver
             f"held-out {out['test'][top]:.3f}; least: train {out['train'][0]:.3f}, held-out "
             f"{out['test'][0]:.3f}; excess reproduced there {begun['curve'][at]:+.3f}, at the "
             f"last checkpoint {begun['last']:+.3f})")
+    extra = {"excess_reproduced": begun["curve"][at]}
+    if min(out["train"][0], out["train"][top]) >= SATURATED:  # no order left to see
+        extra["saturated"] = True
     return Verdict.of(out["contrast"], out["low"], out["high"], text, rule, step=out["step"],
-                      excess_reproduced=begun["curve"][at])
+                      **extra)
 
 
 def finding_a(run) -> Verdict:

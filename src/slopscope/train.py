@@ -26,13 +26,16 @@ FOREACH = True
 LOSS_READS = 100  # steps between two reads of the losses from the device (and progress updates)
 
 
+WARMUP = 100  # the default warm-up; allowed beside runs shorter than it
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 2000
     batch_size: int = 256  # the batch is min(batch_size, number of training strings)
     lr: float = 1e-3
     weight_decay: float = 0.0
-    warmup: int = 100
+    warmup: int = WARMUP  # linear warm-up steps of the learning rate
     grad_clip: float = 1.0
     ema: float | None = None  # EMA decay (e.g. 0.999); raw and EMA weights are saved, runs
     # measure (sample, NELBO) the EMA ones
@@ -48,6 +51,11 @@ class TrainConfig:
         check_int("steps", self.steps, minimum=1, maximum=MAX_STEPS)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("warmup", self.warmup, minimum=0)
+        if self.warmup > max(self.steps, WARMUP):
+            raise SlopscopeError(
+                f"warmup={self.warmup} is longer than the run (steps={self.steps}): the learning "
+                f"rate would never reach lr; allowed: 0..{max(self.steps, WARMUP)} (at most the "
+                f"steps, or the default {WARMUP})")
         check_int("checkpoints", self.checkpoints, minimum=1)
         check_int("first_checkpoint", self.first_checkpoint, minimum=1)
         check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)

@@ -5,13 +5,13 @@ or a Parquet column of integer lists. Every format becomes the same ragged form 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from slopscope.errors import SlopscopeError
+from slopscope.tokendata.pattern import compile_pattern
 
 FORMATS = ("auto", "text", "npy", "parquet")
 TOKENIZERS = ("chars", "whitespace")
@@ -94,11 +94,7 @@ def read_sequences(path, fmt: str = "auto", tokens: str = "chars", column: str =
 
 
 def _read_text(path: Path, tokens: str, lowercase: bool, pattern: str) -> Ragged:
-    try:
-        keep = re.compile(pattern) if pattern else None
-    except re.error as exc:
-        raise SlopscopeError(f"data.pattern={pattern!r} is not a regular expression: {exc}") \
-            from None
+    keep = compile_pattern(pattern)
     symbol_ids: dict[str, int] = {}
     values: list[int] = []
     offsets = [0]

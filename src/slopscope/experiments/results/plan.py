@@ -10,18 +10,12 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
-from slopscope.diffusion import FAMILIES
 from slopscope.errors import SlopscopeError
+from slopscope.experiments.config.run_time import ORACLE_RUN_SECONDS, run_seconds
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
-from slopscope.models import MODELS
 from slopscope.toml_text import toml_value
 from slopscope.verdicts import BY_NAME, Finding, arms
-
-# measured on 2 cores, one torch thread per worker: an oracle control run (no training); a trained
-# run's time is its backbone's (SECONDS_PER_5000_STEPS of its config class)
-ORACLE_RUN_SECONDS = 4.0
-
 
 # the regimes of the results page: presets below the grammar's sample complexity (models copy
 # before they generalise) and presets chosen inside the generalisation window
@@ -123,11 +117,7 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
     trained = oracle = 0.0
     counted = set()
     for row in rows:
-        config = row.config()
-        factor = FAMILIES[config.diffusion.family].run_cost(config.diffusion.options)
-        per_run = MODELS[config.model.backbone].options.SECONDS_PER_5000_STEPS
-        trained += (row.seeds * row.points * per_run * factor
-                    * config.train.steps / 5000)
+        trained += row.seeds * row.points * run_seconds(row.config())
         if row.calibration == "self" and row.key not in counted:
             counted.add(row.key)
             arm_count = len(arms(row.judged.scope))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.experiments.calibration.calibrate import calibrate
+from slopscope.experiments.config.run_time import cost_text
 from slopscope.experiments.results.plan import REGIMES, Row, estimate_seconds, read_rows
 from slopscope.experiments.results.regime_figures import row_figures, run_figures
 from slopscope.experiments.sweeps.executors import Execution
@@ -39,10 +40,9 @@ def reproduce(out="results", execution: Execution | None = None, quick: bool = F
     workers = execution.workers_or(2)
     run = {"execution": execution, "report": report}
     plan = estimate_seconds([row for row in rows if row.key in selected], workers)
-    report(f"reproduce{' --quick' if quick else ''}: {len(selected)} of {len(rows)} rows, "
-           f"{plan['trained_runs']} "
-           f"trained runs and their oracle calibrations; about "
-           f"{plan['seconds'] / 3600:.1f} h on {workers} workers (2-core estimate)")
+    cost = cost_text(plan["trained_runs"], plan["seconds"] * workers, workers)
+    report(f"reproduce{' --quick' if quick else ''}: {len(selected)} of {len(rows)} rows: "
+           f"trained {cost}, with their oracle calibrations")
     began = time.perf_counter()
     results, calibrations, pending = [], {}, []
     for i, row in enumerate(rows, start=1):

@@ -20,10 +20,11 @@ import itertools
 import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slopscope.errors import MAX_SEED, SlopscopeError, check_name
+from slopscope.experiments.config.run_time import ANNOUNCE_SECONDS, cost_text, run_seconds
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.presets import sweep_preset_text
 from slopscope.experiments.sweeps.aggregate import write_aggregate
@@ -39,6 +40,7 @@ class Job:
     overrides: tuple[str, ...]
     point: tuple[tuple[str, object], ...]  # the grid values of this run
     seed: int
+    seconds: float = field(default=0.0, compare=False)  # its estimated wall time on one core
 
 
 def read_sweep(path) -> dict:
@@ -119,7 +121,7 @@ def expand(sweep: dict) -> list[Job]:
         overrides = tuple(base + [f"{k}={toml_value(v)}" for k, v in point])
         config = load_config(sweep["base"], list(overrides))  # validates
         for seed in sweep.get("seeds", config.seeds):
-            jobs.append(Job(overrides, point, int(seed)))
+            jobs.append(Job(overrides, point, int(seed), run_seconds(config)))
     return jobs
 
 
@@ -136,6 +138,10 @@ def run_sweep(path, execution: Execution | None = None, report=print) -> Path:
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     sweep_dir = execution.runs_dir / "sweeps" / f"{name}-{digest}"
     write_json(sweep_dir / "sweep.json", sweep)
+    workers = execution.workers_or(int(sweep.get("workers", 2)))
+    seconds = sum(job.seconds for job in jobs)
+    if seconds > ANNOUNCE_SECONDS:
+        report(f"sweep {name}: {cost_text(len(jobs), seconds, workers)}")
     results = execution.run(sweep["base"], jobs, report, int(sweep.get("workers", 2)))
     write_index(sweep_dir, results)
     summarise_sweep(sweep_dir)

@@ -209,3 +209,23 @@ def test_c_calibrates_on_a_matched_entropy_sweep_with_list_valued_points(tmp_pat
     c = table["verdicts"]["C"]
     assert c["false_positive_rate"]["n"] == 1 and c["false_positive_rate"]["hits"] == 0
     assert c["false_positive_rate"]["measurable"] == 1  # the arms' entropies match
+
+
+def test_a_t3_preset_plants_its_typical_fifth_by_exact_log_p():
+    """A preset judging A by T3 calibrates on fifths ranked by log p (the oracle ranks them),
+    while a T1 preset's controls stay as they were (no memorize_by override, same hashes)."""
+    from slopscope.experiments.calibration.calibrate import _jobs
+    from slopscope.experiments.run.measured_models import OracleModel
+    from slopscope.experiments.run.sources import GrammarSource
+
+    _, (job,) = _jobs("paper-cpu", "planted", 0.3, 0)
+    assert 'model.options.memorize_by="t3"' in job.overrides
+    _, (plain,) = _jobs("w2", "planted", 0.3, 0)
+    assert not any("memorize_by" in o for o in plain.overrides)
+    config = load_config("paper-cpu", ["data.train=200", "data.test=50", *job.overrides])
+    source, train, _, _ = GrammarSource.build(config, {"grammar": 1, "data": 2})
+    model = OracleModel(config, source, train, np.zeros(len(train)))
+    log_p = source.grammar.log_prob(train)
+    memorised = {tuple(x) for x in model.oracle.memorised}
+    assert len(memorised) == 40 and min(log_p[[tuple(x) in memorised for x in train]]) == \
+        log_p.max()  # every planted string has the top log p: the root's first production

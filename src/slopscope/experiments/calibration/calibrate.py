@@ -51,7 +51,7 @@ from slopscope.experiments.presets import sweep_preset_names
 from slopscope.experiments.sweeps.executors import Execution
 from slopscope.experiments.sweeps.sweep import Job, grid_points, read_sweep
 from slopscope.experiments.verdicts.sweep_rules import run_record, run_settings, sweep_findings
-from slopscope.models.oracle import ORACLE
+from slopscope.models.oracle import MEMORIZE_BY, ORACLE
 from slopscope.store import calibration_path, write_json
 from slopscope.summary import read_summary
 from slopscope.toml_text import toml_value
@@ -65,8 +65,13 @@ def is_sweep(source: str) -> bool:
     return Path(source).is_file() and "base" in read_toml(source)
 
 
-def oracle_overrides(memorize: float, which: str, onset: int, sharpen: float = 0.0) -> list[str]:
+def oracle_overrides(memorize: float, which: str, onset: int, sharpen: float = 0.0,
+                     by: str = "t1") -> list[str]:
+    """The oracle control of an arm; `by`: the typicality ranking its typical and atypical fifths
+    (the one finding A ranks by when the oracle can compute it: T1, or T3 = exact log p)."""
     extra = [f"model.options.sharpen={sharpen}"] if sharpen else []
+    if by != "t1":
+        extra.append(f"model.options.memorize_by={toml_value(by)}")
     return [f"model.backbone={ORACLE}", f"model.options.memorize={memorize}",
             f"model.options.memorize_set={toml_value(which)}", f"model.options.onset={onset}",
             *extra]
@@ -145,7 +150,9 @@ def _jobs(source: str, arm: str, memorize: float, replicate: int,
         config = load_config(source)
         steps = checkpoint_steps(config.train)
         start = planted_onset(config, steps, onset)
-        overrides = tuple(oracle_overrides(share, which, start, planted.sharpen)
+        by = config.findings.a_typicality if config.findings.a_typicality in MEMORIZE_BY \
+            else "t1"
+        overrides = tuple(oracle_overrides(share, which, start, planted.sharpen, by)
                           + learning_overrides(config, steps))
         return source, [Job(overrides, (), replicate)]
     sweep = read_sweep(source)

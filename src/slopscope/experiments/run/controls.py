@@ -4,7 +4,8 @@
 Each generation is an exact grammar sample (the perfect generaliser: it memorises nothing) or,
 with probability `share(step)`, a uniformly chosen copy of a string of the memorised set (a
 planted memoriser). The memorised set is every training string (`all`), or the most (`typical`)
-or least (`atypical`) typical fifth of the training strings by T1.
+or least (`atypical`) typical fifth of the training strings by T1 (or, with `memorize_by = "t3"`,
+by the exact log p: the typicality finding A ranks by).
 
 The share ramps up over the checkpoints: 0 before the step `onset`, then linearly in log step from
 0 at `onset` to `memorize` at the last checkpoint (`onset` = 0: `memorize` at every checkpoint).
@@ -49,24 +50,26 @@ def sharpened(grammar, train, power: float):
                           probs=[norm(t) for t in tables], root_probs=norm(root))
 
 
-def memorised_indices(t1, which: str) -> np.ndarray:
-    """Training indices of the memorised set: all, or the most / least typical fifth by T1
-    (ties broken by index, so the set is reproducible)."""
-    t1 = np.asarray(t1, dtype=np.float64)
+def memorised_indices(typicality, which: str) -> np.ndarray:
+    """Training indices of the memorised set: all, or the most / least typical fifth by a
+    typicality score (ties broken by index, so the set is reproducible)."""
+    score = np.asarray(typicality, dtype=np.float64)
     if which == "all":
-        return np.arange(t1.shape[0])
-    fifth = max(1, math.ceil(t1.shape[0] / 5))
-    order = np.argsort(-t1 if which == "typical" else t1, kind="stable")
+        return np.arange(score.shape[0])
+    fifth = max(1, math.ceil(score.shape[0] / 5))
+    order = np.argsort(-score if which == "typical" else score, kind="stable")
     return np.sort(order[:fifth])
 
 
 class PlantedOracle:
     """The perfect generaliser of a grammar, optionally mixed with a planted memoriser."""
 
-    def __init__(self, grammar, train, t1_train, config: OracleConfig, steps):
+    def __init__(self, grammar, train, typicality, config: OracleConfig, steps):
+        """`typicality`: the score ranking the training strings for the typical and atypical
+        sets (T1, or log p under memorize_by = "t3")."""
         self.config = config
         self.grammar = sharpened(grammar, train, config.sharpen) if config.sharpen else grammar
-        self.memorised = np.asarray(train)[memorised_indices(t1_train, config.memorize_set)]
+        self.memorised = np.asarray(train)[memorised_indices(typicality, config.memorize_set)]
         self.first, self.last = int(steps[0]), int(steps[-1])
         self._partial: dict = {}
 

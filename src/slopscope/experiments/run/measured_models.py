@@ -56,8 +56,9 @@ class OracleModel:
 
     def __init__(self, config, source, train_set, train_t1, **_):
         self._steps = checkpoint_steps(config.train)
-        self.oracle = PlantedOracle(source.grammar, train_set, train_t1,
-                                    OracleConfig(**config.model.options), self._steps)
+        options = OracleConfig(**config.model.options)
+        rank = source.grammar.log_prob(train_set) if options.memorize_by == "t3" else train_t1
+        self.oracle = PlantedOracle(source.grammar, train_set, rank, options, self._steps)
 
     def steps(self) -> list[int]:
         return list(self._steps)

@@ -41,7 +41,8 @@ def memorized_by_quintile(ctx: RunContext) -> str:
             "control) in each T1 fifth (1 = least typical, 5 = most typical) generated at least "
             "once by each checkpoint, with Wilson 95 % bands. Memorisation is the left panel "
             "above the right one; finding A compares that excess in the most and the least "
-            "typical fifth.")
+            "typical fifth at the checkpoint marked by the dashed line (its contrast written "
+            "beside it).")
 
 
 def time_vs_typicality(ctx: RunContext) -> str:
@@ -65,7 +66,8 @@ def blocks_over_training(ctx: RunContext) -> str:
             "log generated frequency on log training frequency (grey line 1: frequencies "
             "reproduced; above 1: common blocks over-produced). Right: over-production of the "
             "10 most common blocks (1 = as often as in training). Finding D is the slope minus "
-            "a perfect generaliser's (see Findings).")
+            "a perfect generaliser's, judged on the checkpoints shaded in the middle panel (its "
+            "window) at the dashed one, its value and interval written below.")
 
 
 def membership_inference(ctx: RunContext) -> str:

@@ -5,6 +5,8 @@ function here and one line in that list); with the helpers every page's figures 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import matplotlib
 
 from slopscope.report import captions
@@ -107,8 +109,15 @@ def learned_above_chance(steps, table: dict, L: int, taus: dict | None,
     return fig
 
 
-def memorized_by_quintile(curves: dict):
-    """curves: columns of tables/quintiles.parquet (split, quintile, step, fraction, low, high)."""
+def _verdict_text(found) -> str:
+    """'A: +0.19 [-0.35, +0.57], not shown': a finding's statistic where a figure marks it."""
+    return (f"{found.name}: {format_interval(found.statistic, found.low, found.high)}, "
+            f"{found.verdict}")
+
+
+def memorized_by_quintile(curves: dict, a=None):
+    """curves: columns of tables/quintiles.parquet (split, quintile, step, fraction, low, high);
+    `a`: finding A's verdict (with `name`), marked at its checkpoint with its contrast."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
     split_of, quintile_of = np.asarray(curves["split"]), np.asarray(curves["quintile"])
     for ax, split in zip(axes, ("train", "test"), strict=True):
@@ -119,11 +128,17 @@ def memorized_by_quintile(curves: dict):
             ax.fill_between(step, np.asarray(curves["low"])[rows],
                             np.asarray(curves["high"])[rows], alpha=0.15)
         title = "training strings" if split == "train" else "held-out control"
+        if a is not None and a.details.get("step") is not None and a.statistic is not None:
+            ax.axvline(a.details["step"], color="0.3", lw=0.8, ls="--")
         log_step_axis(ax)
         ax.set(xlabel="training step", title=f"Reproduced by step: {title}")
     axes[0].set_ylabel("fraction reproduced")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels))  # off the data
+    if a is not None and a.details.get("step") is not None and a.statistic is not None:
+        fig.suptitle(f"{_verdict_text(a)} (at the dashed checkpoint, step {a.details['step']})",
+                     fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -157,8 +172,10 @@ def nearest_neighbours(gen_hist, heldout_hist, d: int):
     return fig
 
 
-def blocks_over_training(blocks: dict):
-    """blocks: rows with step, unit, size, excess_copying, slope, overproduction_top_k."""
+def blocks_over_training(blocks: dict, d=None):
+    """blocks: rows with step, unit, size, excess_copying, slope, overproduction_top_k; `d`:
+    finding D's verdict (with `name`), its window shaded and its statistic marked on the slope
+    panel."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     unit = np.asarray(blocks["unit"])
     size = np.asarray(blocks["size"])
@@ -175,6 +192,13 @@ def blocks_over_training(blocks: dict):
                 ylabel="vs fresh samples (held-out for token data)")
     axes[1].set(title="Slop slope (log f_gen on log f_train)")
     axes[1].axhline(1.0, color="grey", lw=0.8)
+    window = (d.details.get("window") or []) if d is not None else []
+    if window:  # D's window, and its statistic (the slope minus the generaliser's) at its step
+        axes[1].axvspan(min(window), max(window), color="0.85", zorder=0)
+        if d.details.get("step") is not None and d.statistic is not None:
+            axes[1].axvline(d.details["step"], color="0.3", lw=0.8, ls="--")
+            axes[1].set_title(f"Slop slope (log f_gen on log f_train)\nshaded: D's window; "
+                              f"excess slope {_verdict_text(d)}", fontsize=8)
     axes[2].set(title="Over-production of the top-10 blocks")
     axes[2].axhline(1.0, color="grey", lw=0.8)
     for ax, key in zip(axes, ("excess_copying", "slope", "overproduction_top_k"), strict=True):
@@ -257,6 +281,14 @@ def membership_inference(steps, table: dict):
     return fig
 
 
+def _named(summary, name: str):
+    """A run finding's verdict with its name attached (None when the run has none)."""
+    found = summary.findings.get(name)
+    return None if found is None else SimpleNamespace(
+        name=name, statistic=found.statistic, low=found.low, high=found.high,
+        verdict=found.verdict, details=found.details)
+
+
 def run_figures(tables, summary, heldout: int) -> list[tuple]:
     """[(name, Figure, caption)] of a run report. `tables(name)` gives the columns of
     tables/<name>.parquet as arrays; `summary` is the run's RunSummary; `heldout` the number of
@@ -281,13 +313,15 @@ def run_figures(tables, summary, heldout: int) -> list[tuple]:
     ] + ([("learned_above_chance", lambda: learned_above_chance(
         steps, checkpoints, summary.levels, summary.tau_learned, summary.tau_mem))]
          if "novel_learned_k1" in checkpoints else []) + [
-        ("memorized_by_quintile", lambda: memorized_by_quintile(tables("quintiles"))),
+        ("memorized_by_quintile", lambda: memorized_by_quintile(tables("quintiles"),
+                                                                _named(summary, "A"))),
         ("time_vs_typicality", lambda: time_vs_typicality(
             by_split(times, "generation_time"), by_split(typicality, "t1"), rho, steps[-1])),
         ("nearest_neighbours", lambda: nearest_neighbours(
             neighbours["fraction"][at == steps[-1]], neighbours["fraction"][at == -1],
             summary.d)),
-        ("blocks_over_training", lambda: blocks_over_training(tables("blocks"))),
+        ("blocks_over_training", lambda: blocks_over_training(tables("blocks"),
+                                                              _named(summary, "D"))),
     ] + ([("membership_inference", lambda: membership_inference(steps, checkpoints))]
          if mia else [])
     return [(name, draw(), captions.RUN[name](context)) for name, draw in figures]

@@ -162,6 +162,7 @@ class Finding:
     settings: type | None = None  # its `findings.*` keys: a dataclass (see ASettings)
     arms: tuple = ()  # calibration arms it adds to its scope's shared ones (SHARED_ARMS)
     figure: TimesFigure | None = None  # the figure its verdict carries (a sweep finding's)
+    marked_on: str | None = None  # the run-report figure that marks its statistic
     revision: int = 1  # raised whenever the rule can answer differently on the same runs: a
     # run summary or results row judged under an older revision is judged again
 
@@ -192,7 +193,7 @@ class Finding:
 _RULES = "slopscope.experiments.verdicts"
 SHIPPED = (
     Finding("A", "run", "A: prototypical strings memorised first", f"{_RULES}.run_rules:finding_a",
-            settings=ASettings, null_arm="uniform", arms=(UNIFORM,),
+            settings=ASettings, null_arm="uniform", arms=(UNIFORM,), marked_on="quintiles",
             # 2: not measurable below 10 strings reproduced (was "not shown"); 3: not measurable
             # before memorisation beyond the held-out control has begun, the time rule
             # excess-half (the default), a score with few distinct values grouped by value
@@ -204,7 +205,8 @@ SHIPPED = (
             f"{_RULES}.sweep_rules:top_vs_bottom", compares="grammar.zipf_levels",
             later_when_larger=False, sweep_preset="e4"),
     Finding("D", "run", "D: partial memorisation = slop", f"{_RULES}.run_rules:finding_d",
-            power_arm="slop", pooled="pooled_statistic", settings=DSettings, arms=(SLOP,)),
+            power_arm="slop", pooled="pooled_statistic", settings=DSettings, arms=(SLOP,),
+            marked_on="slope"),
     Finding("E1", "sweep", "E1: larger training sets are memorised later",
             f"{_RULES}.sweep_rules:size_delay", compares="data.train", later_when_larger=True,
             sweep_preset="e1",

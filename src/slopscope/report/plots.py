@@ -281,8 +281,12 @@ def membership_inference(steps, table: dict):
     return fig
 
 
-def _named(summary, name: str):
-    """A run finding's verdict with its name attached (None when the run has none)."""
+def _marked(summary, figure: str):
+    """The verdict of the run finding that `figure` marks (registry: Finding.marked_on), with
+    its name attached (None when the run has none)."""
+    from slopscope.verdicts import BY_NAME
+
+    name = next((f.name for f in BY_NAME.values() if f.marked_on == figure), None)
     found = summary.findings.get(name)
     return None if found is None else SimpleNamespace(
         name=name, statistic=found.statistic, low=found.low, high=found.high,
@@ -314,14 +318,14 @@ def run_figures(tables, summary, heldout: int) -> list[tuple]:
         steps, checkpoints, summary.levels, summary.tau_learned, summary.tau_mem))]
          if "novel_learned_k1" in checkpoints else []) + [
         ("memorized_by_quintile", lambda: memorized_by_quintile(tables("quintiles"),
-                                                                _named(summary, "A"))),
+                                                                _marked(summary, "quintiles"))),
         ("time_vs_typicality", lambda: time_vs_typicality(
             by_split(times, "generation_time"), by_split(typicality, "t1"), rho, steps[-1])),
         ("nearest_neighbours", lambda: nearest_neighbours(
             neighbours["fraction"][at == steps[-1]], neighbours["fraction"][at == -1],
             summary.d)),
         ("blocks_over_training", lambda: blocks_over_training(tables("blocks"),
-                                                              _named(summary, "D"))),
+                                                              _marked(summary, "slope"))),
     ] + ([("membership_inference", lambda: membership_inference(steps, checkpoints))]
          if mia else [])
     return [(name, draw(), captions.RUN[name](context)) for name, draw in figures]

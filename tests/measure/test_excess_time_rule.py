@@ -73,3 +73,19 @@ def test_a_score_with_few_values_is_grouped_by_value():
                           n_boot=100)
     assert out["by_value"] and len(out["train"]) == 4 and np.isfinite(out["train"]).all()
     assert out["train"][-1] == 1.0 and out["contrast"] == 1.0
+
+
+def test_a_contrast_is_saturated_only_when_both_extreme_groups_are_reproduced_whole():
+    from slopscope.experiments.verdicts.run_rules import _a_one
+
+    steps = [10, 100]
+    score = {"train": np.arange(50, dtype=float), "test": np.arange(50, dtype=float)}
+    static = {split: {"t1": score[split]} for split in score}
+    # every training string reproduced by step 10, the held-out typical ones too: "reversed"
+    taus = {"train": np.full(50, 10.0), "test": np.where(np.arange(50) >= 25, 10.0, np.inf)}
+    full = _a_one(taus, static, steps, "t1", "last", seed=0, n_boot=50)
+    assert full.details.get("saturated") is True
+    # the least typical training fifth only partly reproduced: an order to see, not saturated
+    taus["train"] = np.where(np.arange(50) < 5, np.inf, 10.0)
+    partial = _a_one(taus, static, steps, "t1", "last", seed=0, n_boot=50)
+    assert "saturated" not in partial.details

@@ -69,12 +69,11 @@ def agreement(found: dict):
     return fig
 
 
-def _calibration(path: Path | None) -> str:
+def _calibration(arms: dict) -> str:
     """False-positive rate and power of the verdict, from the file `slopscope counterfactual
     --calibrate` saved (slopscope.app finds it), or how to make one."""
-    if path is None or not Path(path).exists():
+    if not arms:
         return "none yet: slopscope counterfactual --calibrate 20"
-    arms = read_json(path)["arms"]
 
     def rate(arm):
         r = arms[arm]
@@ -120,7 +119,7 @@ def build_counterfactual_report(sweep_dir, calibration: Path | None = None) -> P
              if arm in arms} or None
     cell, css = verdict_cell(HELD_OUT_FREE_A.name, a["verdict"], rates)
     verdict = table([(HELD_OUT_FREE_A.title, f"{a['measured']} (rule: {a['rule']})",
-                      _calibration(calibration), cell)],
+                      _calibration(arms), cell)],
                     ("finding", "measured", "calibration on oracle controls", "verdict (trust)"),
                     [css])
     rho = table([(NAMES.get(name, name), _interval(c))

@@ -38,9 +38,10 @@ class Arm:
     sharpen: float = 0.0
 
 
-NULL = Arm("null", "false_positive_rate", "nothing memorised")
-PLANTED = Arm("planted", "power", "planted memorisation", "typical")
-ATYPICAL = Arm("atypical", "atypical_holds", "planted atypical memorisation", "atypical")
+NULL = Arm("null", "false_positive_rate", "nothing memorised (the perfect generaliser)")
+PLANTED = Arm("planted", "power", "planted memorisation of the typical fifth", "typical")
+ATYPICAL = Arm("atypical", "atypical_holds", "planted memorisation of the atypical fifth",
+               "atypical")
 SLOP = Arm("slop", "slop_holds", "planted slop", sharpen=1.0)
 # memorisation of every training string alike: A's null (a model that memorises without
 # favouring typical strings), where the perfect generaliser memorises nothing to rank
@@ -254,9 +255,13 @@ def arms(scope: str) -> tuple[Arm, ...]:
     return tuple(out.values())
 
 
+def all_arms() -> tuple[Arm, ...]:
+    """Every calibration arm of every scope, once."""
+    return tuple({arm.name: arm for scope in SHARED_ARMS for arm in arms(scope)}.values())
+
+
 def arm_named(name: str) -> Arm:
-    every = {arm.name: arm for scope in SHARED_ARMS for arm in arms(scope)}
-    return every[name]
+    return next(arm for arm in all_arms() if arm.name == name)
 
 
 def unregister(name: str) -> None:

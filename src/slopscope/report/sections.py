@@ -8,12 +8,15 @@ import html
 import math
 from pathlib import Path
 
+import slopscope
 from slopscope.data_info import read_data_info
 from slopscope.report.html import format_step
 from slopscope.report.html import table as _table
 from slopscope.report.trust import MAX_FALSE_POSITIVES, MIN_POWER, null_and_power, unjudgeable
 from slopscope.store import read_json
-from slopscope.verdicts import format_interval
+from slopscope.verdicts import BY_NAME, all_arms, format_interval
+
+MIN_COVERAGE = 0.85  # null intervals covering 0 less often than this: the statistic is biased
 
 NOT_AVAILABLE = ("validity per level (M5)", "exact log-probability (T3)",
                  "rule typicality (T2)", "likelihood time (needs the true loss -log p(x)/d)",
@@ -97,25 +100,49 @@ def calibration_section(path: Path | None, name: str) -> str:
                 "TOML file) to measure each verdict's false-positive rate and power on oracle "
                 "controls.</p>")
     table = read_json(path)
-    labels = {"false_positive_rate": "false-positive rate (null)",
-              "power": "power (planted typical)",
-              "atypical_holds": "holds on planted atypical",
-              "slop_holds": "holds on planted slop",
-              "uniform_holds": "holds on planted memorisation of every string",
-              "null_coverage": "null intervals covering 0"}
+    arms = {arm.label: arm for arm in all_arms()}
+    seen = [label for label in arms if any(label in r for r in table["verdicts"].values())]
     rows = []
     for verdict_name, rates in table["verdicts"].items():
-        rows.append((verdict_name, *(f"{_share(rates[k], signed=False)} "
-                                     f"({rates[k]['hits']}/{rates[k]['n']})"
-                                     if k in rates else "-" for k in labels)))
+        judged = BY_NAME.get(verdict_name)
+        own = [(rates.get(label), arms[label].described) for label in
+               ((judged.null_label, judged.power_label) if judged else ())]
+        rows.append((verdict_name,
+                     *(f"{_rate(rate)} on {what}" if rate else "-" for rate, what in own or
+                       [(None, ""), (None, "")]),
+                     *(_rate(rates[label]) if label in rates else "-" for label in seen),
+                     _rate(rates["null_coverage"]) if "null_coverage" in rates else "-"))
     readings = "".join(f"<li>{html.escape(_reading(name, rates))}</li>"
                        for name, rates in table["verdicts"].items() if _reading(name, rates))
+    header = ("verdict", "false-positive rate", "power",
+              *(f"holds: {arms[label].described}" for label in seen),
+              "null intervals covering 0")
     return (f"<h2>Calibration</h2><p>How often each verdict says \"holds\" on controls whose "
             f"answer is known ({table['replicates']} replicates per arm, planted share "
-            f"{table['memorize']}; Wilson 95 % intervals; from "
-            f"<code>{html.escape(str(path))}</code>).</p>\n"
-            f"{_table(rows, ('verdict', *labels.values()))}\n"
+            f"{table['memorize']}{_onset(table)}; Wilson 95 % intervals; {_where(path)}). Each "
+            "verdict's false-positive rate is read on its own null arm and its power on the arm "
+            "that plants its effect.</p>\n"
+            f"{_table(rows, header)}\n"
             f"<p>What the verdicts can tell at this size:</p><ul>{readings}</ul>")
+
+
+def _rate(rate: dict) -> str:
+    return f"{_share(rate, signed=False)} ({rate['hits']}/{rate['n']})"
+
+
+def _onset(table: dict) -> str:
+    return "" if table.get("onset") is None else f", from step {table['onset']}"
+
+
+def _where(path: Path) -> str:
+    """Where a calibration file is, without this machine's absolute path when avoidable."""
+    path = Path(path).resolve()
+    package = Path(slopscope.__file__).resolve().parent
+    if path.is_relative_to(package):
+        return (f"the calibration shipped with slopscope, "
+                f"<code>{html.escape(path.relative_to(package).as_posix())}</code>")
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    return f"from <code>{html.escape(str(shown))}</code>"
 
 
 def _share(rate: dict, **style) -> str:
@@ -127,7 +154,8 @@ def _reading(name: str, rates: dict) -> str | None:
     """One sentence on what a verdict can tell at this configuration's size, from its
     calibration: the false-positive rate (trustworthy up to twice the nominal 2.5 %) and the
     power on the control with a true effect (little under 50 %), both point estimates shown
-    with their Wilson intervals."""
+    with their Wilson intervals; how many planted controls it could judge at all; and whether
+    its null's 95 % intervals cover 0 as they should (a warning under MIN_COVERAGE)."""
     fpr, power = null_and_power(name, rates)
     if fpr is None or power is None:
         return None
@@ -146,6 +174,13 @@ def _reading(name: str, rates: dict) -> str | None:
                      f"{_share(power, spec='.0%')} of runs")
     else:
         parts.append(f"a planted effect is detected in {_share(power, spec='.0%')} of runs")
+    if power.get("measurable") is not None and power["measurable"] < power["n"]:
+        parts.append(f"its planted controls are measurable in {power['measurable']} of "
+                     f"{power['n']}")
+    coverage = rates.get("null_coverage")
+    if coverage and coverage["n"] and coverage["rate"] < MIN_COVERAGE:
+        parts.append(f"its statistic is off-centre on its null: the 95 % intervals cover 0 in "
+                     f"only {_share(coverage, spec='.0%')} of null runs")
     return f"{name}: " + "; ".join(parts) + "."
 
 

@@ -3,6 +3,8 @@ those commands and the commit that made it.
 
     python docs/figures.py                 # every figure (about 30 min on 2 cores)
     python docs/figures.py probe_extraction membership_inference
+    SLOPSCOPE_DOCS_RUNS=DIR python docs/figures.py   # keep the runs in DIR (else a temporary
+                                                     # folder, removed at the end)
 
 A command runs once even when several figures need it (a run is found again by its hash)."""
 from __future__ import annotations
@@ -51,7 +53,8 @@ def main(names: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown figure {', '.join(unknown)}; allowed: {', '.join(figures)}")
     made_at = commit()
-    runs = Path(tempfile.mkdtemp(prefix="slopscope-docs-"))
+    keep = os.environ.get("SLOPSCOPE_DOCS_RUNS")
+    runs = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="slopscope-docs-"))
     env = dict(os.environ, OMP_NUM_THREADS="1",  # this Python's slopscope first
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
     done: set[str] = set()
@@ -68,7 +71,8 @@ def main(names: list[str]) -> None:
             sys.exit(f"{name}: expected one figure at {entry['figure']}, found {len(found)}")
         stamp(Path(found[0]), DOCS / f"{name}.png", entry["commands"], made_at)
         print(f"{name}: docs/{name}.png", flush=True)
-    shutil.rmtree(runs)
+    if not keep:
+        shutil.rmtree(runs)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,18 @@ def test_a_calibration_of_some_arms_is_saved_apart(tmp_path):
     assert not (tmp_path / "calibration" / "demo.json").exists()
     with pytest.raises(SlopscopeError, match="arm 'copies'; allowed: null, planted"):
         calibrate("demo", runs=1, execution=Execution(tmp_path), only_arms=("copies",))
+
+
+def test_the_quintile_figure_groups_by_the_score_a_judges_by(tmp_path):
+    """Under a root-only tail T3 (log p) takes m values: the report's reproduced-by-group curves
+    are those m groups, as finding A compares them, and the caption says so."""
+    import pyarrow.parquet as pq
+
+    config = load_config("demo", ['model.backbone="oracle"', *TINY, "grammar.zipf_a=0",
+                                  "grammar.zipf_levels=[1]", 'findings.a_typicality="t3"'])
+    run_dir = run_experiment(config, 0, tmp_path, progress=False)
+    curves = pq.read_table(run_dir / "tables" / "quintiles.parquet").to_pydict()
+    assert set(curves["typicality"]) == {"t3"}
+    assert set(curves["quintile"]) == set(range(1, config.grammar.m + 1))
+    page = app.run_report(run_dir).read_text()
+    assert f"T3 group (one per value of the score, which takes only {config.grammar.m}" in page

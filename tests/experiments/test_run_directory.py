@@ -49,13 +49,18 @@ def test_times_quintiles_and_neighbours_in_the_tables_equal_the_measurements(ora
     typicality = _columns(tables / "typicality.parquet")
     steps = _columns(tables / "checkpoints.parquet")["step"]
     curves = _columns(tables / "quintiles.parquet")
+    taus = {}
     for split in ("train", "test"):
         rows = strings["split"] == split
         counts = strings["count"][rows].reshape(len(steps), -1)
         tau = measure.generation_times(counts, steps)
         np.testing.assert_array_equal(times["generation_time"][times["split"] == split], tau)
-        t1 = typicality["t1"][typicality["split"] == split]
-        for curve in measure.curves_by_quantile(tau, t1, steps):
+        taus[split] = tau
+    assert set(curves["typicality"]) == {"t1"}  # finding A's score in this run
+    grouped, _ = measure.curves_by_score_group(
+        taus, {split: typicality["t1"][typicality["split"] == split] for split in taus}, steps)
+    for split in ("train", "test"):
+        for curve in grouped[split]:
             mine = (curves["split"] == split) & (curves["quintile"] == curve["group"] + 1)
             np.testing.assert_allclose(curves["fraction"][mine], curve["fraction"])
             np.testing.assert_allclose(curves["low"][mine], curve["low"])

@@ -89,3 +89,27 @@ def test_a_contrast_is_saturated_only_when_both_extreme_groups_are_reproduced_wh
     taus["train"] = np.where(np.arange(50) < 5, np.inf, 10.0)
     partial = _a_one(taus, static, steps, "t1", "last", seed=0, n_boot=50)
     assert "saturated" not in partial.details
+
+
+@pytest.mark.parametrize("values", [None, 3])
+def test_the_quintile_curves_are_the_groups_a_compares(values):
+    """The report's curves by typicality group equal, at A's checkpoint, the per-group
+    reproduced fractions A's contrast is made of (fifths of the pooled score, or one group per
+    value when the score takes few)."""
+    from slopscope.measure import curves_by_score_group
+
+    rng = np.random.default_rng(7)
+    tau_train, typ_train, tau_test, typ_test = _learner_then_memoriser(rng, n=400)
+    if values:
+        typ_train, typ_test = np.digitize(typ_train, [-0.5, 0.5]), np.digitize(typ_test, [-0.5,
+                                                                                     0.5])
+    found = excess_contrast(tau_train, typ_train, tau_test, typ_test, STEPS, seed=0,
+                            time_rule="excess-half", n_boot=10)
+    curves, by_value = curves_by_score_group({"train": tau_train, "test": tau_test},
+                                             {"train": typ_train, "test": typ_test}, STEPS)
+    assert by_value == found["by_value"] == bool(values)
+    at = list(STEPS).index(found["step"])
+    for split in ("train", "test"):
+        assert len(curves[split]) == (values or 5)
+        np.testing.assert_allclose([c["fraction"][at] for c in curves[split]], found[split])
+        assert sum(c["size"] for c in curves[split]) == 400

@@ -13,6 +13,7 @@ from slopscope.measure.blocks import (
 from slopscope.measure.copies import copy_counts, copy_fraction, distinct_count, is_copy
 from slopscope.measure.excess import (
     TIME_RULES,
+    curves_by_score_group,
     excess_contrast,
     excess_reproduced,
     memorisation_area,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from slopscope.errors import SlopscopeError
-from slopscope.measure.stats import ranks
+from slopscope.measure.stats import memorized_curve, ranks
 
 TIME_RULES = ("excess-half", "halfway", "last")
 
@@ -71,6 +71,24 @@ def score_groups(pooled: np.ndarray, groups: int) -> tuple[np.ndarray, int, bool
         return inverse.astype(int), int(values.shape[0]), True
     group = np.minimum(((ranks(pooled) - 0.5) / pooled.shape[0] * groups).astype(int), groups - 1)
     return group, groups, False
+
+
+def curves_by_score_group(taus: dict, scores: dict, steps, groups: int = 5
+                          ) -> tuple[dict, bool]:
+    """({split: [memorized_curve of each group, with "group" and "size"]}, grouped by value):
+    the groups finding A compares (`score_groups` of the score pooled over the splits, in the
+    order of `taus`; group 0 the least typical)."""
+    names = list(taus)
+    pooled = np.concatenate([np.asarray(scores[name], float) for name in names])
+    group, count, by_value = score_groups(pooled, groups)
+    out, start = {}, 0
+    for name in names:
+        tau = np.asarray(taus[name], dtype=np.float64)
+        mine = group[start:start + tau.shape[0]]
+        start += tau.shape[0]
+        out[name] = [dict(memorized_curve(tau[mine == g], steps), group=g,
+                          size=int((mine == g).sum())) for g in range(count)]
+    return out, by_value
 
 
 def excess_contrast(tau_train, score_train, tau_test, score_test, steps, seed: int,

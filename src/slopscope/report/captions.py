@@ -13,6 +13,8 @@ class RunContext:
     levels: int  # grammar depth L (0: token data)
     heldout: int  # number of held-out strings
     mia_reference_dropped: bool = False  # the grammar-reference MIA panel equals the first one
+    typicality: str = "T1"  # the score the quintile figure groups by (finding A's)
+    groups: int = 5  # its groups: fifths, or fewer when grouped by the score's values
 
 
 def copies_validity(ctx: RunContext) -> str:
@@ -37,12 +39,15 @@ def learned_above_chance(ctx: RunContext) -> str:
 
 
 def memorized_by_quintile(ctx: RunContext) -> str:
+    groups = (f"{ctx.typicality} fifth (fifths of the score pooled over both splits" if
+              ctx.groups == 5 else f"{ctx.typicality} group (one per value of the score, which "
+              f"takes only {ctx.groups} values here")
     return ("Share of the training strings (left) and of the held-out strings (right: the "
-            "control) in each T1 fifth (1 = least typical, 5 = most typical) generated at least "
-            "once by each checkpoint, with Wilson 95 % bands. Memorisation is the left panel "
-            "above the right one; finding A compares that excess in the most and the least "
-            "typical fifth at the checkpoint marked by the dashed line (its contrast written "
-            "beside it).")
+            f"control) in each {groups}; 1 = least typical, {ctx.groups} = most typical) "
+            "generated at least once by each checkpoint, with Wilson 95 % bands. Memorisation "
+            "is the left panel above the right one; finding A compares that excess in the most "
+            "and the least typical group, by this score, at the checkpoint marked by the "
+            "dashed line (its contrast written beside it).")
 
 
 def time_vs_typicality(ctx: RunContext) -> str:

@@ -115,16 +115,27 @@ def _verdict_text(found) -> str:
             f"{found.verdict}")
 
 
+def quintile_groups(curves: dict) -> tuple[str, int]:
+    """(the score, e.g. "T3", and the number of groups) of tables/quintiles.parquet; tables
+    written before it named its score are by T1."""
+    named = curves.get("typicality")
+    score = str(named[0]).upper() if named is not None and len(named) else "T1"
+    return score, len(set(np.asarray(curves["quintile"]).tolist()))
+
+
 def memorized_by_quintile(curves: dict, a=None):
-    """curves: columns of tables/quintiles.parquet (split, quintile, step, fraction, low, high);
-    `a`: finding A's verdict (with `name`), marked at its checkpoint with its contrast."""
+    """curves: columns of tables/quintiles.parquet (split, typicality, quintile, step, fraction,
+    low, high); `a`: finding A's verdict (with `name`), marked at its checkpoint with its
+    contrast."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    score, count = quintile_groups(curves)
+    noun = "quintile" if count == 5 else "group"
     split_of, quintile_of = np.asarray(curves["split"]), np.asarray(curves["quintile"])
     for ax, split in zip(axes, ("train", "test"), strict=True):
         for q in sorted(set(quintile_of[split_of == split].tolist())):
             rows = (split_of == split) & (quintile_of == q)
             step, fraction = np.asarray(curves["step"])[rows], np.asarray(curves["fraction"])[rows]
-            ax.plot(step, fraction, "o-", ms=3, label=f"T1 quintile {q}")
+            ax.plot(step, fraction, "o-", ms=3, label=f"{score} {noun} {q}")
             ax.fill_between(step, np.asarray(curves["low"])[rows],
                             np.asarray(curves["high"])[rows], alpha=0.15)
         title = "training strings" if split == "train" else "held-out control"
@@ -307,8 +318,9 @@ def run_figures(tables, summary, heldout: int) -> list[tuple]:
     rho = {split: summary.splits[split].generation_time["t1"] for split in SPLITS}
     at = neighbours["step"]
     mia = np.isfinite(checkpoints.get("mia_auc", [np.nan])).any()
+    score, groups = quintile_groups(tables("quintiles"))
     context = captions.RunContext(
-        levels=summary.levels or 0, heldout=heldout,
+        levels=summary.levels or 0, heldout=heldout, typicality=score, groups=groups,
         mia_reference_dropped=bool(mia) and np.isfinite(checkpoints.get(
             "mia_ref_auc", [np.nan])).any() and not reference_panel_differs(checkpoints))
     figures = [

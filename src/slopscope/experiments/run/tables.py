@@ -6,7 +6,9 @@ figure the report shows is written here once, so the report only reads.
     tables/strings.parquet      step, split, index, count (copies generated), nelbo_per_token
     tables/typicality.parquet   split, index, t1, t1_<size>..., t1_kgram, t2, t3, true_nll
     tables/times.parquet        split, index, generation_time, likelihood_time (inf: not yet)
-    tables/quintiles.parquet    split, quintile (1 = least typical by T1), size, step,
+    tables/quintiles.parquet    split, typicality (A's primary score), quintile (its group:
+                                1 = least typical; fifths of the score pooled over both
+                                splits, or one per value when it has at most 5), size, step,
                                 fraction reproduced by that step, Wilson low/high
     tables/neighbours.parquet   step (-1: held-out strings), distance, fraction
     tables/examples.parquet     decoded example strings (slopscope.experiments.run.examples)
@@ -64,7 +66,7 @@ def build_tables(run_dir, steps, static, config, seed, source, train, test) -> R
                                             steps) for split in SPLITS}
     likelihood = {split: _likelihood_times(arrays, static[split], split, steps)
                   for split in SPLITS}
-    _time_tables(tables, steps, taus, likelihood, static)
+    _time_tables(tables, steps, taus, likelihood, static, _a_score(config, static))
     write_table(tables / "neighbours.parquet", _neighbour_columns(steps, records, static))
     last = load_array(run_dir / "generations" / f"step-{steps[-1]:08d}.npy")
     write_table(tables / "examples.parquet", example_rows(
@@ -184,11 +186,23 @@ def _split_summary(tau_gen, tau_lik, typicality, seed) -> SplitSummary:
         likelihood_time=None if tau_lik is None else _correlations(tau_lik, typicality, seed))
 
 
-def _time_tables(tables, steps, taus: dict, likelihood: dict, static: dict) -> None:
-    """times.parquet (per string) and quintiles.parquet (reproduced fraction by T1 quintile)."""
+def _a_score(config, static) -> str:
+    """The typicality finding A judges by (T1 when the data have no such score)."""
+    name = config.findings.a_typicality
+    usable = all(name in static[split] and np.isfinite(static[split][name]).all()
+                 for split in SPLITS)
+    return name if usable else "t1"
+
+
+def _time_tables(tables, steps, taus: dict, likelihood: dict, static: dict, score: str) -> None:
+    """times.parquet (per string) and quintiles.parquet (reproduced fraction by the groups of
+    A's score that A compares)."""
     times: dict = {"split": [], "index": [], "generation_time": [], "likelihood_time": []}
-    curves: dict = {"split": [], "quintile": [], "size": [], "step": [], "fraction": [],
-                    "low": [], "high": []}
+    curves: dict = {"split": [], "typicality": [], "quintile": [], "size": [], "step": [],
+                    "fraction": [], "low": [], "high": []}
+    grouped, _ = measure.curves_by_score_group(
+        {split: taus[split] for split in SPLITS}, {split: static[split][score]
+                                                  for split in SPLITS}, steps)
     for split in SPLITS:
         n = taus[split].shape[0]
         times["split"].append(np.full(n, split))
@@ -196,9 +210,10 @@ def _time_tables(tables, steps, taus: dict, likelihood: dict, static: dict) -> N
         times["generation_time"].append(taus[split])
         lik = likelihood[split]
         times["likelihood_time"].append(np.full(n, np.nan) if lik is None else lik)
-        for curve in measure.curves_by_quantile(taus[split], static[split]["t1"], steps):
+        for curve in grouped[split]:
             k = len(curve["step"])
             curves["split"].append(np.full(k, split))
+            curves["typicality"].append(np.full(k, score))
             curves["quintile"].append(np.full(k, curve["group"] + 1))
             curves["size"].append(np.full(k, curve["size"]))
             for key in ("step", "fraction", "low", "high"):

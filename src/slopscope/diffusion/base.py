@@ -52,10 +52,10 @@ class DiffusionFamily(abc.ABC):
     can_complete: bool = False  # whether complete(strings, known) fills in the unknown tokens
 
     @classmethod
-    def run_cost(cls, options: dict) -> float:
-        """Wall time of a run of this family with these options relative to a masked-diffusion
-        run of the same size (measurement samples and NELBOs dominate the difference)."""
-        return 1.0
+    def network_calls(cls, options: dict, d: int) -> int:
+        """Network calls to generate one string (and to estimate one NELBO) at the measurement
+        defaults: for the run-time estimate. Masked diffusion unmasks one token per call."""
+        return d
 
     def __init__(self, v: int, d: int):
         self.v = check_int("v", v, minimum=2)

@@ -3,11 +3,11 @@ and the controls whose answer is known (the oracle), which are not trained.
 
 A `MeasuredModel` names its options' dataclass (`model.options` is validated and typed from it;
 a network's counts its parameters and activations, `memory_counts`, and its wall time,
-`SECONDS_PER_5000_STEPS`), its network (a torch module class; None: nothing is trained), what a
-run measures checkpoint by checkpoint ("module:Class" under slopscope.experiments; a network is
-measured from its checkpoints) and whether it needs a grammar. An options class takes from a
-grammar what it needs through `FROM_GRAMMAR` (option -> grammar attribute, e.g. the U-Net's
-branching = s), filled in when the run does not set it.
+`TRAIN_SECONDS_PER_SAMPLE` and `CALL_SECONDS_PER_STRING`), its network (a torch module class;
+None: nothing is trained), what a run measures checkpoint by checkpoint ("module:Class" under
+slopscope.experiments; a network is measured from its checkpoints) and whether it needs a
+grammar. An options class takes from a grammar what it needs through `FROM_GRAMMAR` (option ->
+grammar attribute, e.g. the U-Net's branching = s), filled in when the run does not set it.
 """
 
 from __future__ import annotations

@@ -17,9 +17,11 @@ from slopscope.errors import SlopscopeError, check_int
 class TransformerConfig:
     """CPU defaults: width 64, 2 layers (about 100k parameters at v = 16, d = 16)."""
 
-    # wall time of a 5000-step run at the defaults (e2), two runs side by side on 2 cores: for
-    # the results-page estimate
-    SECONDS_PER_5000_STEPS: ClassVar[float] = 200.0
+    # seconds per string trained on and per string per network call while measuring, at width
+    # 64 and d = 8, one thread on the 2-core machines (benchmarks/run_time.py --fit): for the
+    # run-time estimate (slopscope.experiments.config.run_time)
+    TRAIN_SECONDS_PER_SAMPLE: ClassVar[float] = 1.453e-4
+    CALL_SECONDS_PER_STRING: ClassVar[float] = 3.928e-5
 
     width: int = 64
     layers: int = 2

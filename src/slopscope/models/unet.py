@@ -20,9 +20,11 @@ from slopscope.models.transformer import time_features
 
 @dataclass(frozen=True)
 class UNetConfig:
-    # wall time of a 5000-step run at the defaults on the regime grammar (436 s per 16 000 steps,
-    # the mean of the regime-unet sweep's 18 runs), two side by side on 2 cores: for the estimate
-    SECONDS_PER_5000_STEPS: ClassVar[float] = 136.0
+    # seconds per string trained on and per string per network call while measuring, at width
+    # 64 and d = 8, one thread on the 2-core machines (benchmarks/run_time.py --fit): for the
+    # run-time estimate (slopscope.experiments.config.run_time)
+    TRAIN_SECONDS_PER_SAMPLE: ClassVar[float] = 1.567e-4
+    CALL_SECONDS_PER_STRING: ClassVar[float] = 2.839e-5
     # what it takes from a grammar when the run does not set it: the branching factor s
     FROM_GRAMMAR: ClassVar[dict] = {"branching": "s"}
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from slopscope import measure
 from slopscope.errors import SlopscopeError, check_int
-from slopscope.experiments.config.run_time import ORACLE_RUN_SECONDS, cost_text
+from slopscope.experiments.config.run_time import cost_text, run_seconds
 from slopscope.experiments.config.schema import load_config, read_toml
 from slopscope.experiments.presets import sweep_preset_names
 from slopscope.experiments.sweeps.executors import Execution
@@ -233,10 +233,11 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
         for replicate in range(runs):
             base, arm_jobs = _jobs(source, arm, memorize, replicate, onset)
             jobs += [(arm, replicate, job) for job in arm_jobs]
-    for overrides in dict.fromkeys(job.overrides for _, _, job in jobs):
-        load_config(base, list(overrides))  # every configuration is valid before anything runs
+    seconds = {overrides: run_seconds(load_config(base, list(overrides)))  # every configuration
+               for overrides in dict.fromkeys(job.overrides for _, _, job in jobs)}  # is valid
     unique = list({(j.overrides, j.seed): j for _, _, j in jobs}.values())  # each run once
-    cost = cost_text(len(unique), len(unique) * ORACLE_RUN_SECONDS, execution.workers_or(2))
+    cost = cost_text(len(unique), sum(seconds[j.overrides] for j in unique),
+                     execution.workers_or(2))
     report(f"calibrate {source}: oracle controls, {cost} ({runs} replicates x "
            f"{len(scope_arms)} arms)")
     results = execution.under(out_dir).run(base, unique, lambda _: None)

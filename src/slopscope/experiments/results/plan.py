@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from slopscope.errors import SlopscopeError
-from slopscope.experiments.config.run_time import ORACLE_RUN_SECONDS, run_seconds
+from slopscope.experiments.config.run_time import oracle_seconds, run_seconds
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.sweeps.sweep import grid_points
 from slopscope.toml_text import toml_value
@@ -122,7 +122,8 @@ def estimate_seconds(rows: list[Row], workers: int) -> dict:
             counted.add(row.key)
             arm_count = len(arms(row.judged.scope))
             per_replicate = row.seeds * row.points if row.judged.judges_sweeps else 1
-            oracle += arm_count * row.calibration_runs * per_replicate * ORACLE_RUN_SECONDS
+            oracle += (arm_count * row.calibration_runs * per_replicate
+                       * oracle_seconds(row.config()))
     runs = sum(row.seeds * row.points for row in rows)
     return {"trained_runs": runs, "seconds": (trained + oracle) / max(workers, 1),
             "oracle_seconds": oracle / max(workers, 1)}

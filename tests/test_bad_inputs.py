@@ -65,6 +65,8 @@ def _data_files(tmp: Path) -> None:
     (tmp / "ragged.txt").write_text("ab\nabc\nabd\nabcd\n" * 20)
     (tmp / "words.txt").write_text("".join(f"{a}{b}{c}\n" for a in "abcdefgh" for b in "abcdefgh"
                                            for c in "abcdefgh"))
+    (tmp / "long16.txt").write_text("".join(f"{i:02d}" + "ab" * 49_999 + "\n" for i in range(16))
+                                    )  # 16 distinct sequences of 100 000 characters
     (tmp / "folder").mkdir()
     np.save(tmp / "neg.npy", np.array([[1, 2, -3], [4, 5, 6]] * 600))
     np.save(tmp / "minus1.npy", np.full((5, 3), -1))
@@ -123,7 +125,23 @@ def _finished_runs(tmp: Path) -> None:
         sidecar.write_text(json.dumps(meta))
 
 
-MADE = (_data_files, _run_directories, _finished_runs)
+def _damaged_runs(tmp: Path) -> None:
+    """Copies of real_run with a damaged table: other columns in checkpoints.parquet or
+    quintiles.parquet; tables/ replaced by a file; a sweep index with other columns."""
+    for name, table in (("other_checkpoints_run", "checkpoints"),
+                        ("other_quintiles_run", "quintiles")):
+        shutil.copytree(tmp / "real_run", tmp / name)
+        pq.write_table(pa.table({"foo": [1], "bar": [2]}), tmp / name / "tables" /
+                       f"{table}.parquet")
+    sweep = tmp / "damaged_sweeps" / "sweeps" / "tiny-0123abcd"  # a sweep index, other columns
+    sweep.mkdir(parents=True)
+    pq.write_table(pa.table({"foo": [1], "bar": [2]}), sweep / "index.parquet")
+    shutil.copytree(tmp / "real_run", tmp / "tables_file_run")
+    shutil.rmtree(tmp / "tables_file_run" / "tables")
+    (tmp / "tables_file_run" / "tables").write_text("not a folder")
+
+
+MADE = (_data_files, _run_directories, _finished_runs, _damaged_runs)
 
 
 @pytest.fixture(scope="module")

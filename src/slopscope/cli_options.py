@@ -82,6 +82,10 @@ def output_dir(text: str) -> Path:
                                          ) from None
 
 
+NAME_MAX, PATH_MAX = 255, 4096  # bytes in one path component, in a whole path (Linux)
+PATH_ROOM = 600  # what a run directory's name and the files in it add to the path
+
+
 def _cut(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -94,6 +98,18 @@ def _output_dir(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text!r} is empty (it would mean the current "
                                          "directory); allowed: a directory path, like runs")
     path = Path(text)
+    longest = max(path.parts, key=lambda part: len(part.encode()), default="")
+    if len(longest.encode()) > NAME_MAX:
+        raise argparse.ArgumentTypeError(f"{_cut(text)}: the name {_cut(longest, 20)} is "
+                                         f"{len(longest.encode())} bytes; allowed: a directory "
+                                         f"path whose every component is at most {NAME_MAX} "
+                                         "bytes")
+    length = len(str(path.absolute()).encode())
+    if length > PATH_MAX - PATH_ROOM:
+        raise argparse.ArgumentTypeError(f"{_cut(text)}: {length} bytes as an absolute path; "
+                                         f"allowed: at most {PATH_MAX - PATH_ROOM} bytes (the "
+                                         "run directories and files inside need the rest of "
+                                         f"the file system's {PATH_MAX})")
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a directory; allowed: a "
                                          "directory (created when missing)")

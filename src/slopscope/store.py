@@ -20,7 +20,13 @@ os.umask(_UMASK)  # read once at import: the process's umask
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` so that readers see either the old file or the whole new one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        raise SlopscopeError(f"{folder} is a file where a folder is needed (to write "
+                             f"{path.name}); allowed: remove or rename it, then run the command "
+                             "again") from None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -117,14 +123,46 @@ def write_table(path, columns: dict) -> Path:
     return atomic_write_bytes(path, sink.getvalue().to_pybytes())
 
 
+# the columns that readers of slopscope's own tables rely on, by file name (their writers:
+# experiments/run/tables.py for a run's tables/, experiments/sweeps/sweep.py for a sweep's index)
+REQUIRED_COLUMNS = {
+    "checkpoints.parquet": ("step",),
+    "blocks.parquet": ("step", "unit", "size"),
+    "strings.parquet": ("step", "split", "index", "count"),
+    "typicality.parquet": ("split", "index", "t1"),
+    "times.parquet": ("split", "index", "generation_time"),
+    "quintiles.parquet": ("split", "quintile", "size", "step", "fraction", "low", "high"),
+    "neighbours.parquet": ("step", "distance", "fraction"),
+    "index.parquet": ("seed", "run_dir", "error"),
+}
+
+
+def _rebuild(path: Path) -> str:
+    """How to remake one of slopscope's tables."""
+    if path.name == "index.parquet":
+        return "run the same sweep command again (finished runs are kept)"
+    if path.parent.name == "tables":
+        return f"rebuild the run's tables: slopscope measure {path.parent.parent}"
+    return "make it again with the command that wrote it"
+
+
 def read_table(path):
-    """A Parquet table as a pyarrow Table (pandas/polars/DuckDB read the same files)."""
+    """A Parquet table as a pyarrow Table (pandas/polars/DuckDB read the same files); one of
+    slopscope's own tables must have the columns its readers rely on (REQUIRED_COLUMNS)."""
     import pyarrow.parquet as pq
 
+    path = Path(path)
     try:
-        return pq.read_table(path)
+        table = pq.read_table(path)
     except (OSError, ValueError) as exc:
-        raise SlopscopeError(f"cannot read table {path}: {exc}") from None
+        raise SlopscopeError(f"cannot read table {path}: {exc}; allowed: {_rebuild(path)}"
+                             ) from None
+    missing = [c for c in REQUIRED_COLUMNS.get(path.name, ()) if c not in table.column_names]
+    if missing:
+        raise SlopscopeError(f"{path} lacks the column{'s' * (len(missing) > 1)} "
+                             f"{', '.join(missing)} (damaged, or written by another program); "
+                             f"allowed: {_rebuild(path)}")
+    return table
 
 
 def read_columns(path) -> dict:

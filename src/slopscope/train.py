@@ -27,6 +27,7 @@ LOSS_READS = 100  # steps between two reads of the losses from the device (and p
 
 
 WARMUP = 100  # the default warm-up; allowed beside runs shorter than it
+MAX_LR = 10.0  # Adam moves each weight by about lr per step: beyond this it only diverges
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ class TrainConfig:
         check_int("checkpoints", self.checkpoints, minimum=1)
         check_int("first_checkpoint", self.first_checkpoint, minimum=1)
         check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise SlopscopeError(f"lr={self.lr} must be a positive number")
+        if not (0 < self.lr <= MAX_LR):
+            raise SlopscopeError(f"lr={self.lr}; allowed: a learning rate in (0, {MAX_LR}] "
+                                 "(Adam's steps are about lr in size: larger ones only diverge)")
         for key in ("weight_decay", "grad_clip"):
             value = getattr(self, key)
             if not (value >= 0 and math.isfinite(value)):

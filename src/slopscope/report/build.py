@@ -73,6 +73,9 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     application layer, slopscope.app, chooses it), or None."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
+    if (run_dir / "tables").exists() and not (run_dir / "tables").is_dir():
+        raise SlopscopeError(f"{run_dir / 'tables'} is a file where a folder is needed; allowed: "
+                             f"remove it, then rebuild the tables: slopscope measure {run_dir}")
     missing = [name for name in TABLES if not (run_dir / "tables" / f"{name}.parquet").exists()]
     if missing:
         raise SlopscopeError(f"{run_dir} lacks tables/{missing[0]}.parquet (measured by an older "

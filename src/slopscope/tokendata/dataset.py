@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slopscope.errors import SlopscopeError, check_int
+from slopscope.errors import SlopscopeError, check_int, human_bytes
 from slopscope.rows import row_keys
-from slopscope.tokendata.files import IDS, Ragged, check_token_ids
+from slopscope.tokendata.files import IDS, Ragged, available_memory, check_token_ids
 from slopscope.tokendata.vocab import Vocabulary
 
 
@@ -28,6 +28,11 @@ def _histogram(lengths: np.ndarray, shown: int = 8) -> str:
     common = Counter(lengths.tolist()).most_common()
     text = ", ".join(f"{n} tokens: {c}" for n, c in sorted(common[:shown]))
     return text + (f", ... ({len(common)} lengths)" if len(common) > shown else "")
+
+
+# bytes per token while fixing the length and building ids: int64 rows, their mask, the int64
+# gather index and the int64 ids
+TOKEN_BYTES = 32
 
 
 def fixed_length(ragged: Ragged, length: int | None, pad: bool) -> tuple[np.ndarray, np.ndarray,
@@ -50,6 +55,12 @@ def fixed_length(ragged: Ragged, length: int | None, pad: bool) -> tuple[np.ndar
     if not keep.any():
         raise SlopscopeError(f"no sequence has length {target} ({_histogram(lengths)}); allowed: "
                              "data.length set to one of the lengths found")
+    need, have = int(keep.sum()) * target * TOKEN_BYTES, available_memory()
+    if need > have:
+        raise SlopscopeError(
+            f"{int(keep.sum())} sequences of length {target} need ~{human_bytes(need)} of memory "
+            f"to prepare but ~{human_bytes(have)} is available; allowed: a smaller data.length "
+            "(or fewer or shorter sequences)")
     rows = np.full((int(keep.sum()), target), -1, dtype=np.int64)
     starts, kept_lengths = ragged.offsets[:-1][keep], lengths[keep]
     cols = np.arange(target)

@@ -80,6 +80,21 @@ def estimate_run_size(config) -> dict[str, int]:
     }
 
 
+def check_model_size(config, v: int, d: int, available: int | None = None) -> None:
+    """Raise a one-line SlopscopeError when the network's training memory at vocabulary v and
+    length d (token data: known once its file is read) exceeds what is available."""
+    need, what = _model_bytes(config, v, d)
+    if available is None:
+        from slopscope.tokendata import files
+
+        available = files.available_memory()
+    if need > available:
+        raise SlopscopeError(
+            f"the {what} needs ~{human_bytes(need)} of memory but ~{human_bytes(available)} is "
+            "available; allowed: shorter sequences (data.length), a smaller train.batch_size or "
+            "a smaller model")
+
+
 def check_run_size(config, available: int | None = None) -> None:
     """Raise a one-line SlopscopeError when a grammar run would need more memory than is
     available (`available` bytes; default: what the machine has free now). Token data runs are

@@ -19,6 +19,7 @@ from slopscope import measure
 from slopscope.data import pool_half, unique_split
 from slopscope.data_info import DataInfo, data_info_path, read_data_info, write_data_info
 from slopscope.errors import SlopscopeError
+from slopscope.experiments.config.run_size import check_model_size
 from slopscope.grammar import RHM
 from slopscope.store import (
     array_bytes,
@@ -153,6 +154,7 @@ class TokenSource:
             raise SlopscopeError(f"findings.d_block_size={size} is not a measured block width "
                                  f"of sequences of {data.sequences.shape[1]} tokens; allowed: "
                                  f"{', '.join(map(str, widths))}")
+        check_model_size(config, data.vocab.size, data.sequences.shape[1])  # d and v known now
         train, test, info = split_tokens(data, dc.train, dc.test, seeds["data"])
         info.update(path=str(dc.path), sha256=file_digest(dc.path))
         return cls(data.vocab, data.sequences.shape[1]), train, test, info

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from safetensors.torch import load_file, save_file
 
+from slopscope.checkpoints import SIDECAR_HASH, sidecar_digest
 from slopscope.cli import main
 from slopscope.experiments.config.schema import load_config
 from slopscope.experiments.run import runner
@@ -122,6 +123,7 @@ def _finished_runs(tmp: Path) -> None:
         sidecar = blob.with_suffix(".json")
         meta = json.loads(sidecar.read_text())
         meta["sha256"] = file_digest(blob)  # the hash matches: only the tensors are wrong
+        meta[SIDECAR_HASH] = sidecar_digest(meta)  # a consistent sidecar
         sidecar.write_text(json.dumps(meta))
 
 

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from slopscope import SlopscopeError
-from slopscope.checkpoints import checkpoint_file
+from slopscope.checkpoints import SIDECAR_HASH, checkpoint_file, sidecar_digest
 from slopscope.diffusion import get_family
 from slopscope.models import build_denoiser
 from slopscope.store import file_digest
@@ -34,6 +34,7 @@ def _tamper(path, change) -> None:
     sidecar = path.with_suffix(".json")
     meta = json.loads(sidecar.read_text())
     meta["sha256"] = file_digest(path)
+    meta[SIDECAR_HASH] = sidecar_digest(meta)  # a consistent sidecar
     sidecar.write_text(json.dumps(meta))
 
 

@@ -18,7 +18,7 @@ import torch
 
 from slopscope import SlopscopeError
 from slopscope import train as train_module
-from slopscope.checkpoints import list_checkpoints, load_checkpoint
+from slopscope.checkpoints import SIDECAR_HASH, list_checkpoints, load_checkpoint, sidecar_digest
 from slopscope.diffusion import get_family
 from slopscope.models import build_denoiser
 from slopscope.train import TrainConfig, checkpoint_steps, learning_rate, load_weights, train
@@ -105,34 +105,34 @@ def test_resume_from_an_earlier_checkpoint_matches_the_uninterrupted_run(tmp_pat
     assert not _weights_equal(ema_full.state_dict(), full.state_dict())
 
 
-@pytest.mark.parametrize("edit", [{"weight_decay": 1e30}, {"lr": 5.0, "betas": [0.0, 0.0]}])
-def test_an_edited_sidecar_cannot_change_the_resumed_training(tmp_path, edit):
-    """The sidecar's optimiser settings are a record, not covered by the tensors' SHA-256: a
-    resumed run takes its own from its configuration (an edited weight decay of 1e30 trained
-    NaN weights)."""
+@pytest.mark.parametrize("edit", [{"weight_decay": 1e30}, {"lr": 5.0, "betas": [0.0, 0.0]}, None])
+def test_an_edited_sidecar_is_refused_on_resume(tmp_path, edit):
+    """The sidecar's optimiser settings are covered by its own SHA-256: an edited one (a weight
+    decay of 1e30 trained NaN weights; no parameter groups at all raised a ValueError) is
+    refused with one line naming the file, before any training."""
     cfg = TrainConfig(steps=30, batch_size=8, checkpoints=3, first_checkpoint=5, weight_decay=0.01)
-    full = build_denoiser(FAM, seed=0, **SMALL)
-    train(FAM, full, TRAIN, cfg, tmp_path / "full", progress=False)
     part = tmp_path / "part"
     train(FAM, build_denoiser(FAM, seed=0, **SMALL), TRAIN, cfg, part, progress=False)
-    first, last = list_checkpoints(part)[0], list_checkpoints(part)[-1]
-    (part / f"ckpt-{last:08d}.json").unlink()
+    first = list_checkpoints(part)[0]
     for step in list_checkpoints(part)[1:]:
         (part / f"ckpt-{step:08d}.json").unlink()
     sidecar = part / f"ckpt-{first:08d}.json"
     meta = json.loads(sidecar.read_text())
-    meta["param_groups"][0].update(edit)
+    if edit is None:
+        meta["param_groups"] = []
+    else:
+        meta["param_groups"][0].update(edit)
     sidecar.write_text(json.dumps(meta))
-    resumed = build_denoiser(FAM, seed=9, **SMALL)
-    assert train(FAM, resumed, TRAIN, cfg, part, progress=False).resumed_from == first
-    assert _weights_equal(full.state_dict(), resumed.state_dict())
+    with pytest.raises(SlopscopeError, match=f"ckpt-{first:08d}.json was edited"):
+        train(FAM, build_denoiser(FAM, seed=9, **SMALL), TRAIN, cfg, part, progress=False)
 
 
 def test_a_sidecar_naming_another_step_is_refused(tmp_path):
     cfg = TrainConfig(steps=10, batch_size=8, checkpoints=1, first_checkpoint=10)
     train(FAM, build_denoiser(FAM, seed=0, **SMALL), TRAIN, cfg, tmp_path, progress=False)
     sidecar = tmp_path / "ckpt-00000010.json"
-    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "step": 3}))
+    meta = {**json.loads(sidecar.read_text()), "step": 3}
+    sidecar.write_text(json.dumps({**meta, SIDECAR_HASH: sidecar_digest(meta)}))  # consistent
     with pytest.raises(SlopscopeError, match="says step 3, its name 10; delete it"):
         load_checkpoint(tmp_path, 10)
 
@@ -249,3 +249,27 @@ def test_the_one_call_optimiser_gives_the_per_tensor_weights_bit_for_bit(tmp_pat
         train(fam, net, TRAIN, config, tmp_path / str(foreach), progress=False)
         weights[foreach] = net.state_dict()
     assert _weights_equal(weights[True], weights[False])
+
+
+def test_ctrl_c_in_training_says_where_it_stopped_and_where_it_resumes(tmp_path, monkeypatch):
+    """A KeyboardInterrupt at step 23 of 30 (checkpoints at 5, 11, 30) names the step and the
+    last checkpoint saved; the command line prints both in one line."""
+    from slopscope.errors import Interrupted
+
+    cfg = TrainConfig(steps=30, batch_size=8, checkpoints=3, first_checkpoint=5)
+    schedule = checkpoint_steps(cfg)
+    calls = {"n": 0}
+    real_loss = FAM.loss
+
+    def loss(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 23:
+            raise KeyboardInterrupt
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(FAM, "loss", loss)
+    with pytest.raises(Interrupted) as caught:
+        train(FAM, build_denoiser(FAM, seed=0, **SMALL), TRAIN, cfg, tmp_path, progress=False)
+    assert caught.value.where == "at training step 23 of 30"
+    assert caught.value.saved == max(s for s in schedule if s < 23)
+    assert list_checkpoints(tmp_path) == [s for s in schedule if s < 23]

@@ -36,7 +36,17 @@ def save_checkpoint(directory, step: int, tensors: dict, meta: dict) -> Path:
     atomic_write_bytes(directory / f"{checkpoint_name(step)}.safetensors", blob)
     sidecar = dict(meta, format=FORMAT, version=VERSION, step=step,
                    sha256=hashlib.sha256(blob).hexdigest())
+    sidecar[SIDECAR_HASH] = sidecar_digest(sidecar)
     return write_json(directory / f"{checkpoint_name(step)}.json", sidecar)
+
+
+SIDECAR_HASH = "sidecar_sha256"  # the sidecar's own SHA-256 (without this key)
+
+
+def sidecar_digest(meta: dict) -> str:
+    """SHA-256 of a sidecar's content without its own hash (canonical JSON)."""
+    content = {k: v for k, v in meta.items() if k != SIDECAR_HASH}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def checkpoint_file(directory, step: int) -> Path:
@@ -94,6 +104,11 @@ def load_checkpoint(directory, step: int, config_hash: str | None = None):
         raise SlopscopeError(
             f"checkpoint {stem}.json has version {meta.get('version')!r}; allowed: {VERSION}"
         )
+    if SIDECAR_HASH in meta and meta[SIDECAR_HASH] != sidecar_digest(meta):  # (older: none)
+        raise SlopscopeError(
+            f"checkpoint {stem}.json was edited (its content differs from the SHA-256 it was "
+            f"written with); allowed: delete {stem.name}.json and .safetensors to resume from an "
+            "earlier checkpoint")
     if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
         raise SlopscopeError(
             f"checkpoint {stem}.safetensors is corrupt (SHA-256 differs from its JSON sidecar); "

@@ -10,7 +10,7 @@ from slopscope import app
 from slopscope.cli_grammar import grammar_parser
 from slopscope.cli_options import MAX_REPLICATES, add_integer, arm_list, output_dir, row_list
 from slopscope.cli_tools import execution, execution_options, tools_parser
-from slopscope.errors import SlopscopeError
+from slopscope.errors import Interrupted, SlopscopeError
 
 
 def _run_parser(sub) -> None:
@@ -206,9 +206,11 @@ def main(argv=None) -> int:
               "directory that the command can write into (re-run the command that made it)",
               file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # every stage is saved as it ends: nothing finished is lost
-        print("slopscope: interrupted; run the same command again to resume from the last "
-              "checkpoint and measurement saved", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # every stage is saved as it ends: nothing finished is lost
+        where = (f" {exc.where}; run the same command again to resume from step {exc.saved}"
+                 if isinstance(exc, Interrupted) else "; run the same command again to resume "
+                 "from the last checkpoint and measurement saved")
+        print(f"slopscope: interrupted{where}", file=sys.stderr)
         return 130
 
 

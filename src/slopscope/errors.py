@@ -94,3 +94,12 @@ def human_bytes(size: int | float) -> str:
             return f"{size:.3g} {unit}" if unit != "B" else f"{int(size)} B"
         size /= 1000
     return f"{size:.2g} YB" if math.isfinite(size) else "more than 1e300 B"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training: where it stopped (`where`) and the step of the last checkpoint
+    saved (`saved`: the run resumes from there)."""
+
+    def __init__(self, where: str, saved: int):
+        super().__init__(where)
+        self.where, self.saved = where, saved

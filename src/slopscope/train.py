@@ -16,7 +16,7 @@ import torch
 from tqdm import tqdm
 
 from slopscope import checkpoints as ckpt
-from slopscope.errors import MAX_SEED, SlopscopeError, check_int
+from slopscope.errors import MAX_SEED, Interrupted, SlopscopeError, check_int
 
 MAX_STEPS = 10**9  # more training steps than any run could take
 # the optimiser and the clipping update all tensors in one call each (PyTorch's CPU default is
@@ -164,34 +164,40 @@ def train(family, model: torch.nn.Module, train_strings, config: TrainConfig, ru
                desc="train", dynamic_ncols=True)
     model.train()
     end = config.steps if stop_at is None else min(stop_at, config.steps)
-    for step in range(start, end):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        index = torch.randperm(x.shape[0], generator=generator, device=device)[:batch]
-        loss = family.loss(model, x[index], generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip,
-                                           foreach=FOREACH)
-        optimizer.step()
-        if ema is not None:
-            with torch.no_grad():
-                for key, value in model.state_dict().items():
-                    if value.dtype.is_floating_point:
-                        ema[key].mul_(config.ema).add_(value, alpha=1.0 - config.ema)
-        pending.append(loss.detach())  # read at checkpoints: no device sync every step
-        bar.update(1)
-        checkpoint = step + 1 in schedule
-        if checkpoint or len(pending) == LOSS_READS:
-            losses.extend(torch.stack(pending).tolist())
-            pending.clear()
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-        if checkpoint:
-            tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
-            meta.update(config_hash=config_hash, losses=losses,
-                        config=config.to_dict())
-            ckpt.save_checkpoint(run_dir, step + 1, tensors, meta)
+    saved, step = start, start
+    try:
+        for step in range(start, end):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step)
+            index = torch.randperm(x.shape[0], generator=generator, device=device)[:batch]
+            loss = family.loss(model, x[index], generator)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip,
+                                               foreach=FOREACH)
+            optimizer.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for key, value in model.state_dict().items():
+                        if value.dtype.is_floating_point:
+                            ema[key].mul_(config.ema).add_(value, alpha=1.0 - config.ema)
+            pending.append(loss.detach())  # read at checkpoints: no device sync every step
+            bar.update(1)
+            checkpoint = step + 1 in schedule
+            if checkpoint or len(pending) == LOSS_READS:
+                losses.extend(torch.stack(pending).tolist())
+                pending.clear()
+                bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+            if checkpoint:
+                tensors, meta = ckpt.state_to_tensors(model, optimizer, generator, ema)
+                meta.update(config_hash=config_hash, losses=losses,
+                            config=config.to_dict())
+                ckpt.save_checkpoint(run_dir, step + 1, tensors, meta)
+                saved = step + 1
+    except KeyboardInterrupt:
+        bar.close()
+        raise Interrupted(f"at training step {step + 1} of {config.steps}", saved) from None
     bar.close()
     model.eval()
     return TrainResult(max(start, end), resumed_from, schedule, losses,

@@ -237,6 +237,9 @@ def sweep_points(labels, rows, numeric=None):
                "fraction reproduced by the last checkpoint"),
               (("median_tau_train",), "median first-reproduction step (train)"))
     for ax, (names, title) in zip(axes, panels, strict=True):
+        if not any(np.isfinite(float(r[name][0])) for r in rows for name in names):
+            ax.text(0.5, 0.5, "not reached in any run", ha="center", va="center",
+                    transform=ax.transAxes)
         for offset, name in enumerate(names):
             mean = np.array([r[name][0] for r in rows], dtype=float)
             low = np.array([r[name][1] for r in rows], dtype=float)

@@ -202,9 +202,9 @@ def main(argv=None) -> int:
         return 2
     except OSError as exc:  # a missing, unreadable or unwritable file (a damaged run directory)
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"slopscope: error: {where}{exc.strerror or exc}; allowed: a readable run "
-              "directory that the command can write into (re-run the command that made it)",
-              file=sys.stderr)
+        print(f"slopscope: error: {where}{exc.strerror or exc}; allowed: a run directory with all "
+              "its files, readable and writable (restore the file, or remove the run directory "
+              "and run the command that made it again)", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # every stage is saved as it ends: nothing finished is lost
         where = (f" {exc.where}; run the same command again to resume from step {exc.saved}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from slopscope.errors import SlopscopeError
 from slopscope.saved_config import read_saved_config
-from slopscope.store import read_table
+from slopscope.store import read_table, run_tables
 
 TARGETS = ("tensorboard", "mlflow")
 EXTRA = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
@@ -23,7 +23,7 @@ EXTRA = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
 
 def checkpoint_scalars(run_dir) -> dict[str, list[tuple[int, float]]]:
     """{column: [(step, value), ...]} of a run's checkpoint table, finite values only."""
-    path = Path(run_dir) / "tables" / "checkpoints.parquet"
+    path = run_tables(run_dir) / "checkpoints.parquet"
     if not path.exists():
         raise SlopscopeError(f"{run_dir} has no tables/checkpoints.parquet: not a finished run "
                              "(slopscope run, or slopscope measure RUN)")

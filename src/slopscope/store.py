@@ -137,6 +137,15 @@ REQUIRED_COLUMNS = {
 }
 
 
+def run_tables(run_dir) -> Path:
+    """A run's tables/ folder; one line when a file stands where it should be."""
+    tables = Path(run_dir) / "tables"
+    if tables.exists() and not tables.is_dir():
+        raise SlopscopeError(f"{tables} is a file where a folder is needed; allowed: remove it, "
+                             f"then rebuild the tables: slopscope measure {run_dir}")
+    return tables
+
+
 def _rebuild(path: Path) -> str:
     """How to remake one of slopscope's tables."""
     if path.name == "index.parquet":

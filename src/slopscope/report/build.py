@@ -25,6 +25,7 @@ from slopscope.store import (
     atomic_write_text,
     read_columns,
     read_json,
+    run_tables,
 )
 from slopscope.summary import RunSummary, read_summary
 from slopscope.toml_text import to_toml
@@ -73,10 +74,7 @@ def build_report(run_dir, calibration: Path | str | None = None) -> Path:
     application layer, slopscope.app, chooses it), or None."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
-    if (run_dir / "tables").exists() and not (run_dir / "tables").is_dir():
-        raise SlopscopeError(f"{run_dir / 'tables'} is a file where a folder is needed; allowed: "
-                             f"remove it, then rebuild the tables: slopscope measure {run_dir}")
-    missing = [name for name in TABLES if not (run_dir / "tables" / f"{name}.parquet").exists()]
+    missing = [name for name in TABLES if not (run_tables(run_dir) / f"{name}.parquet").exists()]
     if missing:
         raise SlopscopeError(f"{run_dir} lacks tables/{missing[0]}.parquet (measured by an older "
                              f"slopscope): run `slopscope measure {run_dir}` first")

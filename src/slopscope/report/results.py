@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slopscope.report import captions, page_plots, plots
 from slopscope.report.html import format_step
+from slopscope.report.trust import verdict_cell
 from slopscope.store import atomic_write_text, read_json
 from slopscope.verdicts import BY_NAME, PLANTED, arm_named, format_interval
 
@@ -31,6 +32,21 @@ def _rate(rate) -> str:
         return "-"
     return (f"{rate['rate']:.3f} [{rate['low']:.2f}, {rate['high']:.2f}] "
             f"({rate['hits']}/{rate['n']})")
+
+
+def _verdict(row) -> str:
+    """The row's verdict with its trust in words, from its calibration (report/trust.py)."""
+    found, judged = row.get("calibration"), BY_NAME.get(row["finding"])
+    rates = None
+    if found and judged and found.get("false_positive_rate") and found.get("power"):
+        rates = {judged.null_label: found["false_positive_rate"],
+                 judged.power_label: found["power"]}
+    text, _ = verdict_cell(row["finding"], row["verdict"], rates)
+    text = text if rates else f"{row['verdict']} (not calibrated: no oracle controls)"
+    if judged and row.get("revision", judged.revision) < judged.revision:
+        text += (f"; judged under revision {row['revision']} of the rule (now "
+                 f"{judged.revision}): slopscope reproduce judges it again")
+    return text
 
 
 def _calibration(row) -> tuple[str, str]:
@@ -195,7 +211,7 @@ def build_results(out="results") -> Path:
         lines.append(f"| {_md(row['key'])} | {_md(row['title'])} | "
                      f"{row.get('regime', _OLDER)} | {row['seeds']} x "
                      f"{row['points']} ({row['failed']} failed) | {_interval(row)} | "
-                     f"**{_md(row['verdict'])}** | {fpr} | {power} | {figures['tau_L']} | "
+                     f"**{_md(_verdict(row))}** | {fpr} | {power} | {figures['tau_L']} | "
                      f"{figures['tau_mem']} | {figures['ratio']} | {figures['valid']} | "
                      f"{figures['label']} |")
     lines += ["", "## What each row measured", ""]

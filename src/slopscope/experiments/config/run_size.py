@@ -91,8 +91,9 @@ def check_model_size(config, v: int, d: int, available: int | None = None) -> No
     if need > available:
         raise SlopscopeError(
             f"the {what} needs ~{human_bytes(need)} of memory but ~{human_bytes(available)} is "
-            "available; allowed: shorter sequences (data.length), a smaller train.batch_size or "
-            "a smaller model")
+            "available; allowed: sequences short enough for this model (shorter lines, or "
+            "data.length=K to keep only those of K tokens), a smaller train.batch_size or a "
+            "smaller model")
 
 
 def check_run_size(config, available: int | None = None) -> None:

@@ -140,7 +140,8 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
                  for p in (64, 128, 256, 512)]}},
         {"key": "A-window", "title": "A", "finding": "A", "seeds": 6, "points": 1, "failed": 0,
          "verdict": "not shown", "statistic": 0.0, "low": -0.1, "high": 0.1, "measured": "m",
-         "rule": "r", "calibration": None, "regime": "in the window", "regime_figures": {
+         "rule": "r", "calibration": None, "regime": "in the window", "revision": 1,
+         "regime_figures": {
              "tau_L": {"centre": 5000.0, "censored": 1}, "tau_mem": {"centre": None,
                                                                   "censored": 6},
              "ratio": 3.2, "ratio_is_bound": True, "valid": 0.55, "label": "in the window"}},
@@ -150,11 +151,15 @@ def test_the_results_page_says_plainly_what_does_not_reproduce(tmp_path):
     assert page.startswith("# slopscope results (quick)") and "QUICK" in page
     lines = page.splitlines()
     masked = lines.index("| A-masked | A | below the sample complexity | 6 x 1 (0 failed) | "
-                         "+0.200 [+0.100, +0.300] | **holds** | 0.020 [0.00, 0.10] (1/50) | "
+                         "+0.200 [+0.100, +0.300] | **holds (trustworthy: false positives 2%, "
+                         "power 2%)** | 0.020 [0.00, 0.10] (1/50) | "
                          "0.020 [0.00, 0.10] (1/50) | - | - | - | - | not measured (token "
                          "data, or run before per-level validity) |")
     assert lines[masked + 1] == ("| A-window | A | in the window | 6 x 1 (0 failed) | "
-                                 "+0.000 [-0.100, +0.100] | **not shown** | not available (no "
+                                 "+0.000 [-0.100, +0.100] | **not shown (not calibrated: no "
+                                 "oracle controls); judged under revision 1 of the rule (now "
+                                 f"{BY_NAME['A'].revision}): slopscope reproduce judges it "
+                                 "again** | not available (no "
                                  "grammar: no oracle controls) | - | 5000 (1 censored) | not "
                                  "reached (6 censored) | >3.2 | 0.55 | in the window |")
     assert "**C** does not reproduce here (not shown: diff)" in page and "(9/20)" in page

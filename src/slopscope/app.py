@@ -208,7 +208,7 @@ def sweep(sweep_file, execution: Execution | None = None) -> SweepDone:
                 run_report(Path(row["run_dir"]))
             except SlopscopeError as exc:  # e.g. a run measured by an older slopscope
                 notes.append(f"no report for {row['run_dir']}: {exc}")
-    return SweepDone(sweep_dir, sweep_report(sweep_dir), sum(bool(r["error"]) for r in index),
+    return SweepDone(sweep_dir, sweep_report(sweep_dir), sum(bool(r.get("error")) for r in index),
                      notes)
 
 

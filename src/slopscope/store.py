@@ -125,15 +125,15 @@ def write_table(path, columns: dict) -> Path:
 
 # the columns that readers of slopscope's own tables rely on, by file name (their writers:
 # experiments/run/tables.py for a run's tables/, experiments/sweeps/sweep.py for a sweep's index)
-REQUIRED_COLUMNS = {
-    "checkpoints.parquet": ("step",),
-    "blocks.parquet": ("step", "unit", "size"),
-    "strings.parquet": ("step", "split", "index", "count"),
-    "typicality.parquet": ("split", "index", "t1"),
-    "times.parquet": ("split", "index", "generation_time"),
-    "quintiles.parquet": ("split", "quintile", "size", "step", "fraction", "low", "high"),
-    "neighbours.parquet": ("step", "distance", "fraction"),
-    "index.parquet": ("seed", "run_dir", "error"),
+REQUIRED_COLUMNS = {  # "<folder>/<file>" of a run's tables; a sweep's index by its file name
+    "tables/checkpoints.parquet": ("step",),
+    "tables/blocks.parquet": ("step", "unit", "size"),
+    "tables/strings.parquet": ("step", "split", "index", "count"),
+    "tables/typicality.parquet": ("split", "index", "t1"),
+    "tables/times.parquet": ("split", "index", "generation_time"),
+    "tables/quintiles.parquet": ("split", "quintile", "size", "step", "fraction", "low", "high"),
+    "tables/neighbours.parquet": ("step", "distance", "fraction"),
+    "index.parquet": ("run_dir",),
 }
 
 
@@ -166,7 +166,9 @@ def read_table(path):
     except (OSError, ValueError) as exc:
         raise SlopscopeError(f"cannot read table {path}: {exc}; allowed: {_rebuild(path)}"
                              ) from None
-    missing = [c for c in REQUIRED_COLUMNS.get(path.name, ()) if c not in table.column_names]
+    required = REQUIRED_COLUMNS.get(f"{path.parent.name}/{path.name}",
+                                    REQUIRED_COLUMNS.get(path.name, ()))
+    missing = [c for c in required if c not in table.column_names]
     if missing:
         raise SlopscopeError(f"{path} lacks the column{'s' * (len(missing) > 1)} "
                              f"{', '.join(missing)} (damaged, or written by another program); "

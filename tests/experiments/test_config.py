@@ -105,7 +105,7 @@ def test_a_toml_file_works_like_a_preset(tmp_path):
     (["measure.batch_size=4"], "unknown key 'measure.batch_size'"),
     (["model.backbone=mlp"], "'model.backbone' = 'mlp'; allowed: oracle, transformer, unet"),
     (["model.options.depth=2"], "unknown key 'model.options.depth'; allowed: width, layers"),
-    (["train.lr=-1"], "train: lr=-1.0 must be a positive number"),
+    (["train.lr=-1"], "train: lr=-1.0; allowed: a learning rate in (0, 10.0]"),
     (["seeds=[]"], "'seeds' = []; allowed: a non-empty list"),
     (["grammar.m=20"], "grammar: m=20 exceeds v**(s-1)=16"),
     (["grammar.zipf_a=1.0"], "grammar: zipf_a=1.0 given but zipf_levels is empty"),

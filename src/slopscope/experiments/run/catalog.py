@@ -68,7 +68,7 @@ def sweep_catalog(runs_dir) -> list[dict]:
         found = (read_json(sweep_dir / "findings.json")
                  if (sweep_dir / "findings.json").exists() else {})
         rows.append({"sweep": sweep_dir.name, "runs": len(index),
-                     "failed": sum(bool(r["error"]) for r in index),
+                     "failed": sum(bool(r.get("error")) for r in index),
                      **{f"verdict_{f.name.lower()}": found[f.name]["verdict"]
                         for f in of_scope(SWEEP) if f.name in found}})
     return rows

@@ -84,7 +84,7 @@ def _model_runs(sweep_dir: Path, seed: int | None = None) -> list[Path]:
     """The runs of the sweep (of one seed, when the sweep holds several), in half order."""
     index = [r for r in read_table(sweep_dir / "index.parquet").to_pylist()
              if seed is None or r["seed"] == seed]
-    failed = [r for r in index if r["error"] or not r["run_dir"]]
+    failed = [r for r in index if r.get("error") or not r["run_dir"]]
     if failed:
         raise SlopscopeError(f"{sweep_dir}: {len(failed)} of {len(index)} models failed; run "
                              "the command again to resume them")

@@ -37,6 +37,7 @@ the run and sweep reports under <runs> find it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -229,10 +230,11 @@ def calibrate(source: str, runs: int = 20, memorize: float = 0.3,
         name += "-arms-" + "-".join(scope_arms)
     out_dir = execution.runs_dir / "calibration" / name
     jobs, base = [], None
-    for arm in scope_arms:
-        for replicate in range(runs):
-            base, arm_jobs = _jobs(source, arm, memorize, replicate, onset)
-            jobs += [(arm, replicate, job) for job in arm_jobs]
+    for arm in scope_arms:  # replicate r: replicate 0's jobs with seed r (sweeps: 1000 r + s)
+        base, first = _jobs(source, arm, memorize, 0, onset)
+        step = 1000 if sweep else 1
+        jobs += [(arm, replicate, dataclasses.replace(job, seed=job.seed + step * replicate))
+                 for replicate in range(runs) for job in first]
     seconds = {overrides: run_seconds(load_config(base, list(overrides)))  # every configuration
                for overrides in dict.fromkeys(job.overrides for _, _, job in jobs)}  # is valid
     unique = list({(j.overrides, j.seed): j for _, _, j in jobs}.values())  # each run once

@@ -45,3 +45,18 @@ def test_secondary_and_saturated_cells_are_never_read_as_findings():
     text, css = verdict_cell("A", "reversed", None, secondary=True, saturated=True)
     assert text.startswith("secondary: saturated, no order to see") and css == UNTRUSTED
     assert verdict_cell("A", "not measurable", None, saturated=True)[0] == "not measurable"
+
+
+def test_the_calibration_table_reads_each_verdicts_own_arms_and_warns_of_an_off_centre_null():
+    """paper-cpu's shipped calibration: A's false positives are on its own null (memorise every
+    string), D's power on planted slop; D's null intervals cover 0 in 0/40, A's planted
+    controls are measurable in 15 of 40: the page says both, and names no absolute path."""
+    from slopscope.experiments.presets import shipped_calibration
+    from slopscope.report.sections import calibration_section
+
+    page = calibration_section(shipped_calibration("paper-cpu"), "paper-cpu")
+    assert "(0/40) on planted memorisation of every string" in page
+    assert "(0/40) on planted slop" in page
+    assert "its planted controls are measurable in 15 of 40" in page
+    assert "D: " in page and "cover 0 in only 0% [0%, 9%] of null runs" in page
+    assert "the calibration shipped with slopscope, <code>experiments/presets/" in page

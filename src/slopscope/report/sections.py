@@ -105,11 +105,10 @@ def calibration_section(path: Path | None, name: str) -> str:
     rows = []
     for verdict_name, rates in table["verdicts"].items():
         judged = BY_NAME.get(verdict_name)
-        own = [(rates.get(label), arms[label].described) for label in
-               ((judged.null_label, judged.power_label) if judged else ())]
+        own = (judged.null_label, judged.power_label) if judged else ()
         rows.append((verdict_name,
-                     *(f"{_rate(rate)} on {what}" if rate else "-" for rate, what in own or
-                       [(None, ""), (None, "")]),
+                     *(f"{_rate(rates[label])} on {arms[label].described}"
+                       if label in rates else "-" for label in own or ("", "")),
                      *(_rate(rates[label]) if label in rates else "-" for label in seen),
                      _rate(rates["null_coverage"]) if "null_coverage" in rates else "-"))
     readings = "".join(f"<li>{html.escape(_reading(name, rates))}</li>"

@@ -201,8 +201,7 @@ def _time_tables(tables, steps, taus: dict, likelihood: dict, static: dict, scor
     curves: dict = {"split": [], "typicality": [], "quintile": [], "size": [], "step": [],
                     "fraction": [], "low": [], "high": []}
     grouped, _ = measure.curves_by_score_group(
-        {split: taus[split] for split in SPLITS}, {split: static[split][score]
-                                                  for split in SPLITS}, steps)
+        taus, {split: static[split][score] for split in SPLITS}, steps)
     for split in SPLITS:
         n = taus[split].shape[0]
         times["split"].append(np.full(n, split))
